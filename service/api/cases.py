@@ -1,0 +1,3 @@
+"""API: cases."""
+
+from . import bp  # noqa: F401

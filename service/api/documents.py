@@ -1,0 +1,3 @@
+"""API: documents."""
+
+from . import bp  # noqa: F401

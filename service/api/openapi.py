@@ -1,0 +1,3 @@
+"""API: openapi."""
+
+from . import bp  # noqa: F401

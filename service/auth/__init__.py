@@ -1,0 +1,1 @@
+"""People, roles, who may see which case, and the audit trail."""

@@ -1,0 +1,1 @@
+"""Cases and their forms: the records (models) and the 7.1 process (lifecycle)."""

@@ -1,0 +1,7 @@
+"""`flask --app service archive ...`."""
+
+from flask.cli import AppGroup
+
+archive = AppGroup("archive", help="archive commands.")
+
+COMMANDS = [archive]

@@ -1,0 +1,7 @@
+"""`flask --app service audit ...`."""
+
+from flask.cli import AppGroup
+
+audit = AppGroup("audit", help="audit commands.")
+
+COMMANDS = [audit]

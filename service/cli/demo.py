@@ -1,0 +1,7 @@
+"""`flask --app service demo ...`."""
+
+from flask.cli import AppGroup
+
+demo = AppGroup("demo", help="demo commands.")
+
+COMMANDS = [demo]

@@ -1,0 +1,7 @@
+"""`flask --app service documents ...`."""
+
+from flask.cli import AppGroup
+
+documents = AppGroup("documents", help="documents commands.")
+
+COMMANDS = [documents]

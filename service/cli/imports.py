@@ -1,0 +1,3 @@
+"""`flask --app service import PATH...`."""
+
+COMMANDS: list = []

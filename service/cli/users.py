@@ -1,0 +1,7 @@
+"""`flask --app service users ...`."""
+
+from flask.cli import AppGroup
+
+users = AppGroup("users", help="users commands.")
+
+COMMANDS = [users]

@@ -1,0 +1,55 @@
+"""Settings, read from the environment once at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def _secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment, else one kept in the instance folder (never in git)."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_hex(32))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    return path.read_text().strip()
+
+
+def load(instance: Path) -> dict[str, Any]:
+    """The application's settings for an instance folder."""
+    instance = instance.resolve()
+    database = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'service.sqlite3'}"
+    if database.startswith("postgres://"):
+        database = "postgresql+psycopg://" + database[len("postgres://"):]
+    elif database.startswith("postgresql://"):
+        database = "postgresql+psycopg://" + database[len("postgresql://"):]
+    archive = Path(os.environ.get("ARCHIVE_ROOT") or instance / "archive")
+    return {
+        "SECRET_KEY": _secret_key(instance),
+        "SQLALCHEMY_DATABASE_URI": database,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "ARCHIVE_ROOT": str(archive),
+        "WORK_ROOT": os.environ.get("WORK_ROOT") or str(instance / "work"),
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "HUEY_IMMEDIATE": os.environ.get("HUEY_IMMEDIATE", "") == "1",
+        "AGENCY_NAME": os.environ.get("AGENCY_NAME", "广州市信访社会工作服务中心"),
+        "FONDS_CODE": os.environ.get("FONDS_CODE", "X001"),
+        "ARCHIVE_POLICY": os.environ.get("ARCHIVE_POLICY", ""),
+        "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": ("zh_Hans_CN", "en"),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 64 * 1024 * 1024)),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PERMANENT_SESSION_LIFETIME": int(os.environ.get("IDLE_TIMEOUT_SECONDS", 30 * 60)),
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

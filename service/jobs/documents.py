@@ -1,0 +1,1 @@
+"""Queue jobs: documents."""

@@ -1,0 +1,14 @@
+"""The pages: thin blueprints that check access, call lifecycle or jobs, render a template."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register every page blueprint and the page-wide hooks."""
+    from . import archive, auth, cases, imports, security
+
+    security.init_app(app)
+    for module in (auth, cases, archive, imports):
+        app.register_blueprint(module.bp)

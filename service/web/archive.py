@@ -1,0 +1,5 @@
+"""Pages: archive."""
+
+from flask import Blueprint
+
+bp = Blueprint("archive", __name__, url_prefix="/archive")
