@@ -1,0 +1,97 @@
+"""Who may see which case. Asked at the door (pages, API, downloads), never inside an engine.
+
+- a worker: the cases assigned to them;
+- a supervisor or director: the cases of their team (with no teams, the agency is one team);
+- an archivist: closed or transferred (archived) cases only;
+- anyone else: nothing, and not even whether a case exists (404).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import Select, false, or_, select, true
+
+from ..annexes.process import END_STAGES
+from ..cases.models import Case
+from ..db import db
+from .models import Role, Team, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _teams_exist() -> bool:
+    return db.session.scalar(select(Team.id).limit(1)) is not None
+
+
+def case_filter(user: User | None) -> Any:
+    """A SQL condition on Case that holds for exactly the cases ``user`` may see."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return false()
+    conditions = []
+    if user.has_role(Role.WORKER):
+        conditions.append(Case.worker_id == user.id)
+    if user.has_role(Role.SUPERVISOR, Role.DIRECTOR):
+        if user.team_id is None or not _teams_exist():
+            conditions.append(true())
+        else:
+            conditions.append(Case.team_id == user.team_id)
+    if user.has_role(Role.ARCHIVIST):
+        conditions.append(Case.stage.in_([s.value for s in END_STAGES]))
+    return or_(*conditions) if conditions else false()
+
+
+def visible_cases(user: User | None) -> Select[tuple[Case]]:
+    """A select of the cases ``user`` may see."""
+    return select(Case).where(case_filter(user))
+
+
+def can_view_case(user: User | None, case: Case) -> bool:
+    """Whether ``user`` may see ``case``."""
+    return db.session.scalar(
+        select(Case.id).where(Case.id == case.id, case_filter(user))) is not None
+
+
+def can_edit_case(user: User | None, case: Case) -> bool:
+    """Whether ``user`` may write the worker's part of the case's forms."""
+    if user is None or not can_view_case(user, case) or not case.is_open:
+        return False
+    return user.has_role(Role.WORKER, Role.SUPERVISOR, Role.DIRECTOR)
+
+
+def can_review(user: User | None, case: Case) -> bool:
+    """Whether ``user`` may sign off the case's forms (8.3)."""
+    return (user is not None and user.has_role(Role.SUPERVISOR, Role.DIRECTOR)
+            and can_view_case(user, case))
+
+
+def require_case(case_id: int) -> Case:
+    """The case, if the current user may see it; 404 otherwise (never 403: no existence leak)."""
+    case = db.session.scalar(
+        select(Case).where(Case.id == case_id, case_filter(current_user)))
+    if case is None:
+        abort(404)
+    return case
+
+
+def roles_required(*roles: Role) -> Callable[[F], F]:
+    """A view decorator: sign-in required, and one of ``roles``; 403 otherwise."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                from ..extensions import login_manager
+
+                return login_manager.unauthorized()
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate

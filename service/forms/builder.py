@@ -1,0 +1,230 @@
+"""Build a WTForms form class from an annex declaration.
+
+WTForms holds and renders the values; the checks are the declaration's own
+(:func:`service.annexes.validate.clean`), so the web form, the API and the importer accept and
+refuse exactly the same data. Errors land beside the field they concern.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from flask_babel import lazy_gettext
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
+from wtforms import (
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms import Field as WTField
+from wtforms.widgets import CheckboxInput, ListWidget, RadioInput
+
+from ..annexes.model import Annex, Field, Kind
+from ..annexes.validate import Problem, clean
+
+
+class BoxGroup(ListWidget):
+    """A row of paper-like boxes: each option a large touch target, write-in beside it."""
+
+    def __call__(self, field: WTField, **kwargs: Any) -> Markup:
+        kind = "any" if isinstance(field, SelectMultipleField) else "one"
+        items = []
+        for sub in field:
+            items.append(
+                Markup('<label class="box-option" for="{id}">{input}<span>{label}</span></label>')
+                .format(id=sub.id, input=sub(), label=sub.label.text))
+        return Markup('<div class="box-group box-{kind}" id="{id}" role="group">{items}</div>'
+                      ).format(kind=kind, id=field.id, items=Markup("").join(items))
+
+
+class OneOfField(RadioField):
+    """A one-of set. Keeps every value posted, so that two ticks are caught, not dropped."""
+
+    widget = BoxGroup()
+    option_widget = RadioInput()
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = valuelist[0] if len(valuelist) == 1 else (valuelist or "")
+        self.posted = list(valuelist)
+
+    def pre_validate(self, form: Form) -> None:  # the declaration checks the options
+        pass
+
+
+class AnyOfField(SelectMultipleField):
+    """An any-of set (可多选)."""
+
+    widget = BoxGroup()
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form: Form) -> None:
+        pass
+
+
+class AnnexForm(FlaskForm):
+    """Base of every annex form; see :func:`form_class`."""
+
+    annex: Annex
+    submission_token = HiddenField()
+
+    def to_data(self) -> dict[str, Any]:
+        """The values as a plain dict in the declaration's shape (not yet checked)."""
+        data: dict[str, Any] = {}
+        for f in self.annex:
+            wt = self[f.name]
+            if f.kind is Kind.ONE_OF:
+                posted = getattr(wt, "posted", None)
+                data[f.name] = posted if posted and len(posted) > 1 else (wt.data or "")
+            elif f.kind is Kind.TABLE:
+                data[f.name] = [dict(entry.data) for entry in wt.entries]
+            elif f.kind is Kind.SIGNATURE:
+                data[f.name] = {k: v for k, v in wt.data.items() if k != "csrf_token" and v}
+            else:
+                data[f.name] = wt.data if wt.data is not None else ""
+            for option in f.notes:
+                assert option.note
+                data[option.note] = self[option.note].data or ""
+        return data
+
+    def check(self, *, submit: bool, keep: dict[str, Any] | None = None
+              ) -> tuple[dict[str, Any], list[Problem]]:
+        """Check with the declaration; errors are put beside their fields.
+
+        ``keep`` gives values the user may not change (a reviewer's fields for a worker).
+        """
+        data = self.to_data()
+        data.update(keep or {})
+        cleaned, problems = clean(self.annex, data, submit=submit)
+        for problem in problems:
+            self._attach(problem)
+        return cleaned, problems
+
+    def _attach(self, problem: Problem) -> None:
+        from ..i18n import problem_message
+
+        parts = problem.key.split(".")
+        target: Any = self._fields.get(parts[0])
+        try:
+            if target is not None and len(parts) == 3:  # table cell: goals.0.goal
+                target = target.entries[int(parts[1])][parts[2]]
+            elif target is not None and len(parts) == 2:  # signature part
+                target = target[parts[1]]
+        except (IndexError, KeyError, ValueError):
+            pass
+        if target is None:
+            target = self.submission_token
+        errors = list(target.errors) if isinstance(target.errors, list) else []
+        errors.append(problem_message(problem))
+        target.errors = errors
+
+
+def _label(text: str) -> Any:
+    return lazy_gettext(text)
+
+
+def _row_form(f: Field) -> type[Form]:
+    attrs: dict[str, Any] = {}
+    for c in f.columns:
+        if c.kind is Kind.LONGTEXT:
+            attrs[c.name] = TextAreaField(_label(c.label), render_kw={"rows": 2})
+        elif c.kind is Kind.INTEGER:
+            attrs[c.name] = StringField(_label(c.label), render_kw={
+                "inputmode": "numeric", "readonly": True, "class": "seq"})
+        else:
+            attrs[c.name] = StringField(_label(c.label))
+    return type(f"{f.name.title()}Row", (Form,), attrs)
+
+
+def _signature_form(f: Field) -> type[Form]:
+    attrs: dict[str, Any] = {
+        "image": HiddenField(_label(f.label), render_kw={"class": "signature-data"}),
+        "date": StringField(_label(f.date_label or f.label),
+                            render_kw={"type": "date", "class": "date"}),
+    }
+    if f.with_remark:
+        attrs["remark"] = TextAreaField(_label(f.label), render_kw={"rows": 3})
+    return type(f"{f.name.title()}Signature", (Form,), attrs)
+
+
+def _wtfield(f: Field) -> WTField:
+    label = _label(f.label)
+    common: dict[str, Any] = {"render_kw": {}}
+    if f.max_length:
+        common["render_kw"]["maxlength"] = f.max_length
+    match f.kind:
+        case Kind.LONGTEXT:
+            return TextAreaField(label, render_kw={**common["render_kw"], "rows": 4,
+                                                   "placeholder": f.hint or None})
+        case Kind.TEXT | Kind.PHONE | Kind.TIME:
+            kw = dict(common["render_kw"])
+            if f.kind is Kind.PHONE:
+                kw.update(type="tel", inputmode="tel", autocomplete="off")
+            if f.suggestions:
+                kw["list"] = f"{f.name}-suggestions"
+            return StringField(label, render_kw=kw)
+        case Kind.DATE:
+            return StringField(label, render_kw={"type": "date", "class": "date"})
+        case Kind.YEAR_MONTH:
+            return StringField(label, render_kw={"type": "month", "placeholder": "1961-03"})
+        case Kind.INTEGER | Kind.ORDINAL:
+            return StringField(label, render_kw={"inputmode": "numeric", "pattern": "[0-9]*",
+                                                 "class": "number"})
+        case Kind.ONE_OF:
+            return OneOfField(label, choices=[(o.text, _label(o.printed)) for o in f.options],
+                              validate_choice=False)
+        case Kind.ANY_OF:
+            return AnyOfField(label, choices=[(o.text, _label(o.printed)) for o in f.options],
+                              validate_choice=False)
+        case Kind.IMAGE:
+            return HiddenField(label, render_kw={"class": "picture-data"})
+        case Kind.SIGNATURE:
+            return FormField(_signature_form(f), label=label, separator=".")
+        case Kind.TABLE:
+            return FieldList(FormField(_row_form(f), separator="."), label=label,
+                             min_entries=1, max_entries=200, separator=".")
+    raise AssertionError(f.kind)
+
+
+@cache
+def form_class(annex: Annex) -> type[AnnexForm]:
+    """The WTForms class of ``annex`` (built once)."""
+    attrs: dict[str, Any] = {"annex": annex}
+    for f in annex:
+        attrs[f.name] = _wtfield(f)
+        for option in f.notes:
+            assert option.note
+            attrs[option.note] = StringField(
+                _label(option.printed), render_kw={"maxlength": 200, "class": "write-in",
+                                                   "data-option": option.text})
+    return type(f"Annex{annex.code}Form", (AnnexForm,), attrs)
+
+
+def form_for(annex: Annex, *, formdata: MultiDict | None = None,
+             data: dict[str, Any] | None = None, **kwargs: Any) -> AnnexForm:
+    """An annex form bound to posted ``formdata`` or filled from stored ``data``."""
+    cls = form_class(annex)
+    if formdata is not None:
+        return cls(formdata=formdata, **kwargs)
+    return cls(formdata=None, data=_to_form_data(annex, data or {}), **kwargs)
+
+
+def _to_form_data(annex: Annex, data: dict[str, Any]) -> dict[str, Any]:
+    out = dict(data)
+    for f in annex:
+        value = data.get(f.name)
+        if f.kind is Kind.TABLE:
+            out[f.name] = [dict(r) for r in value] if isinstance(value, list) and value else [{}]
+        elif f.kind is Kind.SIGNATURE:
+            out[f.name] = value if isinstance(value, dict) else {}
+        elif f.kind in (Kind.INTEGER, Kind.ORDINAL) and value is not None:
+            out[f.name] = str(value)
+    return out
+

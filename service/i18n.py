@@ -1,0 +1,50 @@
+"""Languages: Simplified Chinese by default (it carries the official texts), English complete.
+
+The user's choice is kept in the session; `?lang=` switches it on any page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request, session
+from flask_babel import Babel, gettext
+
+from .annexes.validate import Problem
+
+LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
+
+
+def select_locale() -> str:
+    """The session's language, else the browser's best match, else Simplified Chinese."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    best = request.accept_languages.best_match(["zh", "en"]) if request else None
+    return "en" if best == "en" else languages[0]
+
+
+def init_app(app: Flask, babel: Babel) -> None:
+    """Bind Flask-Babel to the project's catalogs and the language switch."""
+    from . import PROJECT_ROOT
+
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "locales"))
+    babel.init_app(app, locale_selector=select_locale)
+
+    @app.before_request
+    def switch_language() -> None:
+        lang = request.args.get("lang")
+        if lang in app.config["LANGUAGES"]:
+            session["lang"] = lang
+
+    app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+
+
+def problem_message(problem: Problem) -> str:
+    """A problem in the user's language (its parameters translated too)."""
+    params: dict[str, Any] = {
+        k: gettext(v) if isinstance(v, str) and v else v for k, v in problem.params.items()}
+    return gettext(problem.message, **params)

@@ -1,0 +1,325 @@
+"""Pages of the case workspace: the case list, a case, its forms (edit, autosave, submit)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectField, TextAreaField
+
+from ..annexes import ANNEXES, CLOSING, INTAKE, INTERVIEW
+from ..annexes.process import (
+    MAX_REPRESENTATIVES,
+    OPEN_STAGES,
+    SCREENING,
+    STAGE_ORDER,
+    RiskGrade,
+    SpecialProcess,
+    Stage,
+)
+from ..annexes.validate import is_blank
+from ..auth.access import can_edit_case, can_review, require_case, visible_cases
+from ..auth.models import Role
+from ..cases import lifecycle
+from ..cases.models import Case, Document, DocumentState, FormRecord, FormState
+from ..db import db
+from ..forms.builder import form_for
+
+bp = Blueprint("cases", __name__)
+
+STATE_NAMES = {
+    FormState.DRAFT: _l("Draft"),
+    FormState.SUBMITTED: _l("Submitted for review"),
+    FormState.RETURNED: _l("Returned"),
+    FormState.APPROVED: _l("Approved"),
+}
+DOC_STATES = {
+    DocumentState.QUEUED: _l("queued"),
+    DocumentState.READY: _l("ready"),
+    DocumentState.FAILED: _l("failed"),
+}
+MAX_DRAFT_BYTES = 4 * 1024 * 1024
+
+
+def _form_record(case: Case, form_id: int) -> FormRecord:
+    record = db.session.get(FormRecord, form_id)
+    if record is None or record.case_id != case.id:
+        abort(404)
+    return record
+
+
+def _audit(action: str, case: Case | None = None, **details: Any) -> None:
+    """Record an action in the audit trail, when the trail is installed."""
+    try:
+        from ..auth import audit
+    except ImportError:  # pragma: no cover - the trail is part of the full service
+        return
+    audit.record(action, case=case, **details)
+
+
+@bp.get("/")
+@login_required
+def home() -> Any:
+    return redirect(url_for("cases.index"))
+
+
+@bp.get("/cases")
+@login_required
+def index() -> Any:
+    q = request.args.get("q", "").strip()[:40]
+    query = visible_cases(current_user).order_by(Case.id.desc()).limit(200)
+    if q:
+        query = query.where(Case.number.contains(q))
+    cases = db.session.scalars(query).all()
+    can_open = current_user.has_role(Role.WORKER, Role.SUPERVISOR, Role.DIRECTOR)
+    return render_template("cases/index.html", cases=cases, q=q, can_open=can_open)
+
+
+@bp.post("/cases/new")
+@login_required
+def open_new() -> Any:
+    if not current_user.has_role(Role.WORKER, Role.SUPERVISOR, Role.DIRECTOR):
+        abort(403)
+    case = lifecycle.open_case(worker=current_user)
+    record = lifecycle.new_form(case, INTAKE.code, by=current_user)
+    _audit("case.open", case)
+    db.session.commit()
+    return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
+
+
+class ProfileForm(FlaskForm):
+    """A case's process stage, screening (7.1.2), special process (7.2) and risk grade."""
+
+    stage = SelectField(_l("Stage"), choices=[(s.value, _l(s.value)) for s in OPEN_STAGES])
+    special_process = SelectField(
+        _l("Special process (7.2)"),
+        choices=[("", _l("None"))] + [(p.value, _l(p.value)) for p in SpecialProcess])
+    representatives = TextAreaField(_l("Representatives"))
+    risk_grade = SelectField(_l("Risk grade"),
+                             choices=[("", _l("Not graded"))] + [(g.value, _l(g.value))
+                                                                  for g in RiskGrade])
+    confidential = BooleanField(_l("Confidential case"))
+
+
+for _q in SCREENING:
+    setattr(ProfileForm, f"screen_{_q.key}", RadioField(
+        _l(_q.text), choices=[("yes", _l("Yes")), ("no", _l("No")), ("", _l("Not yet"))],
+        default=""))
+
+
+def _profile_form(case: Case, formdata: Any = None) -> ProfileForm:
+    data = {"stage": case.stage, "special_process": case.special_process or "",
+            "representatives": "\n".join(case.representatives or []),
+            "risk_grade": case.risk_grade or "", "confidential": case.confidential}
+    for q in SCREENING:
+        answer = (case.screening or {}).get(q.key)
+        data[f"screen_{q.key}"] = {True: "yes", False: "no"}.get(answer, "")
+    return ProfileForm(formdata=formdata, data=data)
+
+
+@bp.get("/cases/<int:case_id>")
+@login_required
+def show(case_id: int) -> Any:
+    case = require_case(case_id)
+    _audit("case.view", case)
+    db.session.commit()
+    return render_template(
+        "cases/show.html", case=case, annexes=ANNEXES, stages=list(STAGE_ORDER),
+        state_names=STATE_NAMES, doc_states=DOC_STATES, can_edit=can_edit_case(current_user, case),
+        addable=_addable(case), profile=_profile_form(case), screening=SCREENING,
+        max_representatives=MAX_REPRESENTATIVES)
+
+
+def _addable(case: Case) -> list[str]:
+    if not case.is_open:
+        return []
+    codes = [] if case.forms_of(INTAKE.code) else [INTAKE.code]
+    codes.append(INTERVIEW.code)
+    if not case.forms_of(CLOSING.code):
+        codes.append(CLOSING.code)
+    return codes
+
+
+@bp.post("/cases/<int:case_id>/profile")
+@login_required
+def update_profile(case_id: int) -> Any:
+    case = require_case(case_id)
+    if not can_edit_case(current_user, case):
+        abort(403)
+    form = _profile_form(case, request.form)
+    representatives = [r.strip() for r in (form.representatives.data or "").splitlines()
+                       if r.strip()]
+    if not form.validate():
+        flash(_("The case details were not saved."), "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    if len(representatives) > MAX_REPRESENTATIVES:
+        flash(_("A collective petition has at most %(n)s representatives.",
+                n=MAX_REPRESENTATIVES), "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    before = _profile_snapshot(case)
+    lifecycle.set_stage(case, Stage(form.stage.data))
+    case.special_process = form.special_process.data or None
+    case.representatives = representatives
+    case.risk_grade = form.risk_grade.data or None
+    case.confidential = bool(form.confidential.data)
+    case.screening = {q.key: {"yes": True, "no": False}.get(form[f"screen_{q.key}"].data)
+                      for q in SCREENING if form[f"screen_{q.key}"].data}
+    _audit("case.update", case, before=before, after=_profile_snapshot(case))
+    db.session.commit()
+    flash(_("Saved."), "ok")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+def _profile_snapshot(case: Case) -> dict[str, Any]:
+    return {"stage": case.stage, "special_process": case.special_process,
+            "representatives": list(case.representatives or []),
+            "risk_grade": case.risk_grade, "confidential": case.confidential,
+            "screening": dict(case.screening or {})}
+
+
+@bp.post("/cases/<int:case_id>/forms/<annex_code>")
+@login_required
+def add_form(case_id: int, annex_code: str) -> Any:
+    case = require_case(case_id)
+    if annex_code not in ANNEXES or not can_edit_case(current_user, case):
+        abort(404 if annex_code not in ANNEXES else 403)
+    record = lifecycle.new_form(case, annex_code, by=current_user)
+    db.session.commit()
+    return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
+
+
+def _reviewer_values(annex: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """The reviewer's cells as they stand: a worker's submission cannot change them."""
+    return {f.name: data.get(f.name) for f in annex if f.reviewer_only}
+
+
+def _editor_mode(case: Case, record: FormRecord) -> tuple[bool, Any]:
+    """(readonly, reviewer) for the current user and this form."""
+    editable = can_edit_case(current_user, case) and record.state != FormState.APPROVED
+    reviewer = can_review(current_user, case)
+    return not editable, reviewer
+
+
+@bp.route("/cases/<int:case_id>/forms/<int:form_id>", methods=["GET", "POST"])
+@login_required
+def edit_form(case_id: int, form_id: int) -> Any:
+    case = require_case(case_id)
+    record = _form_record(case, form_id)
+    annex = ANNEXES[record.annex]
+    readonly, reviewer = _editor_mode(case, record)
+    if request.method == "GET":
+        form = form_for(annex, data=record.data)
+        form.submission_token.data = uuid.uuid4().hex
+        return _render_form(case, record, form, readonly, reviewer)
+    if readonly:
+        abort(403)
+    form = form_for(annex, formdata=request.form)
+    if not form.validate():  # CSRF
+        return _render_form(case, record, form, readonly, reviewer, status=400)
+    stored = record.current.data if record.current else {}
+    keep = {} if reviewer else _reviewer_values(annex, stored)
+    data, problems = form.check(submit=True, keep=keep)
+    if problems:
+        lifecycle.save_draft(record, form.to_data(), by=current_user)
+        db.session.commit()
+        return _render_form(case, record, form, readonly, reviewer, status=422)
+    token = form.submission_token.data or None
+    version = lifecycle.submit_form(record, data, by=current_user, token=token)
+    fresh = not version.documents
+    if fresh:
+        _enqueue(version.id)
+    _audit("form.submit", case, form=record.annex, seq=record.seq, version=version.number,
+           before=stored, after=data)
+    db.session.commit()
+    flash(_("Submitted. The Word and PDF copies are being made."), "ok")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+def _enqueue(version_id: int) -> None:
+    try:
+        from ..jobs.documents import enqueue_documents
+    except ImportError:  # pragma: no cover - the documents job is part of the full service
+        return
+    enqueue_documents(version_id)
+
+
+def _render_form(case: Case, record: FormRecord, form: Any, readonly: bool, reviewer: Any,
+                 status: int = 200) -> Any:
+    has_errors = any(f.errors for f in form) or bool(form.submission_token.errors)
+    return render_template("cases/form.html", case=case, record=record, form=form,
+                           annex=ANNEXES[record.annex], readonly=readonly, reviewer=reviewer,
+                           state_names=STATE_NAMES, has_errors=has_errors,
+                           just_submitted=False), status
+
+
+@bp.post("/cases/<int:case_id>/forms/<int:form_id>/draft")
+@login_required
+def save_draft(case_id: int, form_id: int) -> Any:
+    """Autosave: keep the raw values typed so far (checked only on submission)."""
+    case = require_case(case_id)
+    record = _form_record(case, form_id)
+    readonly, reviewer = _editor_mode(case, record)
+    if readonly:
+        return jsonify(error=_("This form cannot be changed.")), 403
+    if request.content_length and request.content_length > MAX_DRAFT_BYTES:
+        return jsonify(error=_("The draft is too large.")), 413
+    annex = ANNEXES[record.annex]
+    form = form_for(annex, formdata=request.form)
+    data = form.to_data()
+    if not reviewer:
+        data.update(_reviewer_values(annex, record.data))
+    if all(is_blank(v) for v in data.values()) and not record.draft:
+        return jsonify(saved=False)
+    lifecycle.save_draft(record, data, by=current_user)
+    db.session.commit()
+    return jsonify(saved=True, saved_at=record.draft_saved_at.isoformat() + "Z")
+
+
+@bp.get("/cases/<int:case_id>/forms/<int:form_id>/v<int:number>")
+@login_required
+def show_version(case_id: int, form_id: int, number: int) -> Any:
+    case = require_case(case_id)
+    record = _form_record(case, form_id)
+    version = next((v for v in record.versions if v.number == number), None)
+    if version is None:
+        abort(404)
+    form = form_for(ANNEXES[record.annex], data=version.data)
+    return render_template("cases/form.html", case=case, record=record, form=form,
+                           annex=ANNEXES[record.annex], readonly=True, reviewer=False,
+                           state_names=STATE_NAMES, has_errors=False, just_submitted=False)
+
+
+@bp.get("/cases/<int:case_id>/documents/<int:doc_id>")
+@login_required
+def download(case_id: int, doc_id: int) -> Any:
+    case = require_case(case_id)
+    doc = db.session.get(Document, doc_id)
+    if doc is None or doc.version.form.case_id != case.id or doc.state != DocumentState.READY:
+        abort(404)
+    from ..storage import resolve_under
+
+    path = resolve_under(current_app.config["WORK_ROOT"], doc.path)
+    if path is None or not path.is_file():
+        abort(404)
+    _audit("document.download", case, document=doc.id, format=doc.format)
+    db.session.commit()
+    record = doc.version.form
+    name = f"{case.number}-{ANNEXES[record.annex].short_title}-v{doc.version.number}.{doc.format}"
+    return send_file(path, as_attachment=True, download_name=name)
+

@@ -1,0 +1,135 @@
+"""Shared fixtures: an application on a fresh database (SQLite and PostgreSQL), users, sign-in.
+
+Every test that takes `app` runs once on a SQLite file and once on the PostgreSQL server at
+TEST_DATABASE_URL (default: the local server's `test` database), each in its own schema. Set
+REQUIRE_POSTGRES=1 (as `make test` does) to fail, not skip, when that server is down.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+_SCRATCH = Path(tempfile.mkdtemp(prefix="petition-tests-"))
+os.environ.setdefault("INSTANCE_PATH", str(_SCRATCH / "instance"))
+os.environ["HUEY_IMMEDIATE"] = "1"
+os.environ.pop("REDIS_URL", None)
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+
+import pytest  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_available() -> bool:
+    try:
+        engine = sa.create_engine(POSTGRES_URL)
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except sa.exc.OperationalError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_ok() -> bool:
+    ok = _postgres_available()
+    if not ok and os.environ.get("REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"PostgreSQL is required but not reachable at {POSTGRES_URL}")
+    return ok
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    if not request.getfixturevalue("postgres_ok"):
+        pytest.skip("PostgreSQL is not reachable")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path):
+    """The application on a fresh database, with its own archive and work folders."""
+    from service import create_app
+    from service.db import db
+
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "ARCHIVE_ROOT": str(tmp_path / "archive"),
+        "WORK_ROOT": str(tmp_path / "work"),
+        "SERVER_NAME": "localhost",
+    })
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app):
+    """make_user(username, *roles, password=..., team=None) -> User (committed)."""
+    from service.auth.models import Role
+    from service.auth.users import create_user
+    from service.db import db
+
+    def make(username: str, *roles: str, password: str = "correct horse battery",
+             team_id: int | None = None):
+        user = create_user(username, {Role(r) for r in roles} or {Role.WORKER}, password,
+                           team_id=team_id)
+        db.session.commit()
+        return user
+
+    return make
+
+
+def login(client, user, password: str = "correct horse battery"):
+    """Sign ``user`` in through the real sign-in page (CSRF included)."""
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token, "no CSRF token on the sign-in page"
+    response = client.post("/login", data={"username": user.username, "password": password,
+                                           "csrf_token": token.group(1)})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+def csrf_token(client, path: str) -> str:
+    """The CSRF token of a page the client may open."""
+    import re
+
+    page = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf-token" content="([^"]+)"', page) or re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+@pytest.fixture
+def login_as(client):
+    return lambda user, password="correct horse battery": login(client, user, password)
