@@ -248,7 +248,7 @@ def edit_form(case_id: int, form_id: int) -> Any:
            before=stored, after=data)
     db.session.commit()
     flash(_("Submitted. The Word and PDF copies are being made."), "ok")
-    return redirect(url_for("cases.show", case_id=case.id))
+    return redirect(url_for("cases.show", case_id=case.id, submitted=record.id))
 
 
 def _enqueue(version_id: int) -> None:

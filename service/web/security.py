@@ -87,8 +87,20 @@ def _in_group(row: tuple[str, ...], annex: Any, group: str) -> bool:
     return annex[row[0]].group == group
 
 
+def _service_worker() -> Response:
+    """The offline copy's service worker, served at the root so that it may cover /cases."""
+    from flask import current_app, send_from_directory
+
+    response = send_from_directory(current_app.static_folder or "", "sw.js",
+                                   mimetype="text/javascript", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 def init_app(app: Flask) -> None:
-    """Install headers, error pages and template helpers."""
+    """Install headers, error pages, the service worker and template helpers."""
+    app.add_url_rule("/sw.js", "service_worker", _service_worker)
     app.after_request(_security_headers)
     for code in ERROR_MESSAGES:
         app.register_error_handler(code, _error)
