@@ -37,7 +37,7 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 catalogs: venv
-	$(VENV)/bin/pybabel compile -q -d locales
+	$(VENV)/bin/pybabel compile -d locales
 
 migrate: setup
 	$(FLASK) db upgrade
@@ -72,8 +72,8 @@ bench: setup services
 
 # Refresh the catalogs after changing UI strings or an annex declaration.
 messages: venv
-	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -k N_ -o locales/messages.pot --no-location --sort-output .
-	$(VENV)/bin/pybabel update -q -i locales/messages.pot -d locales --no-fuzzy-matching
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k N_ -o locales/messages.pot --no-location --sort-output .
+	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
