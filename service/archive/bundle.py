@@ -176,11 +176,9 @@ def number_sheet_docx(numbers: int) -> bytes:
     style = doc.styles["Normal"]
     style.font.name = "DejaVu Sans"
     style.font.size = Pt(10)
-    first = True
     for n in range(1, numbers + 1):
         for align in (WD_ALIGN_PARAGRAPH.RIGHT, WD_ALIGN_PARAGRAPH.LEFT):
-            para = doc.paragraphs[0] if first else doc.add_paragraph()
-            first = False
+            para = doc.add_paragraph()
             para.alignment = align
             para.add_run(str(n))
             if not (n == numbers and align == WD_ALIGN_PARAGRAPH.LEFT):
@@ -272,7 +270,7 @@ def _keep_pdfa(pdf: pikepdf.Pdf, sources: list[pikepdf.Pdf], title: str) -> None
     intents = next((s.Root.OutputIntents for s in sources if "/OutputIntents" in s.Root), None)
     if intents is None:
         raise BundleError("the parts carry no PDF/A output intent")
-    pdf.Root.OutputIntents = pdf.copy_foreign(intents)
+    pdf.Root.OutputIntents = pikepdf.Array([_copy(pdf, i) for i in intents])
     part, conformance = _pdfa_id(sources[0])
     with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
         meta["pdfaid:part"] = part
@@ -280,6 +278,15 @@ def _keep_pdfa(pdf: pikepdf.Pdf, sources: list[pikepdf.Pdf], title: str) -> None
         meta["dc:title"] = title
         meta["xmp:CreatorTool"] = "service.archive"
         meta["pdf:Producer"] = f"pikepdf {pikepdf.__version__}"
+
+
+def _copy(pdf: pikepdf.Pdf, obj: Any) -> Any:
+    """A foreign object copied into ``pdf``, direct dictionaries member by member."""
+    if isinstance(obj, pikepdf.Dictionary) and not obj.is_indirect:
+        return pikepdf.Dictionary({k: _copy(pdf, v) for k, v in obj.items()})
+    if isinstance(obj, pikepdf.Object) and obj.is_indirect:
+        return pdf.copy_foreign(obj)
+    return obj
 
 
 def _pdfa_id(source: pikepdf.Pdf) -> tuple[str, str]:
