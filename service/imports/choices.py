@@ -57,6 +57,18 @@ def write_in(option: Option, rest: str) -> str:
     return strip_value(rest[start:])
 
 
+@lru_cache(maxsize=256)
+def _any_option(f: Field) -> re.Pattern[str]:
+    texts = sorted((o.text for o in f.options), key=len, reverse=True)
+    return re.compile(r"\s(?:" + "|".join(spaced_pattern(t) for t in texts) + ")")
+
+
+def _next_option(f: Field, folded: str, start: int, end: int) -> int:
+    """Where the next option printed without a box begins (or ``end``)."""
+    m = _any_option(f).search(folded, start, end)
+    return m.start() if m else end
+
+
 def _marked(f: Field, raw: str) -> tuple[list[tuple[bool, Option, str]], list[str]]:
     """Each box in ``raw`` with its state, the option after it and the text after that."""
     folded = fold(raw)
@@ -71,7 +83,9 @@ def _marked(f: Field, raw: str) -> tuple[list[tuple[bool, Option, str]], list[st
                 stray.append(strip_value(raw[at + 1:end])[:40])
             continue
         option, length = found
-        boxes.append((folded[at] == TICKED, option, raw[at + 1 + length:end]))
+        rest_at = at + 1 + length
+        boxes.append((folded[at] == TICKED, option, raw[rest_at:_next_option(f, folded,
+                                                                              rest_at, end)]))
     return boxes, stray
 
 

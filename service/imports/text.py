@@ -31,7 +31,7 @@ SYMBOL_FONTS: dict[str, dict[int, str]] = {
 
 _SPACE = " \t\u3000\xa0\n\r"
 _VARIANTS = {"其它": "其他"}
-_PUNCT_EDGE = " \t\u3000\xa0\n\r:：_＿.．。,，;；、|"
+_PUNCT_EDGE = " \t\u3000\xa0\n\r:：_＿,，;；、|"
 
 
 def _char(c: str) -> str:
@@ -120,8 +120,9 @@ def parse_year_month(text: str) -> str | None:
 def parse_integer(text: str, *, prefix: str = "", suffix: str = "") -> int | None:
     """A whole number written alone or inside its printed frame (第 3 次, 63岁), or None."""
     folded = strip_value(fold(text))
-    pattern = (re.escape(fold(prefix)) + r"?\s*(\d{1,6})\s*" + re.escape(fold(suffix))
-               + r"?\s*(?:岁|周岁)?")
+    before = f"(?:{re.escape(fold(prefix))})?" if prefix else ""
+    after = f"(?:{re.escape(fold(suffix))})?" if suffix else ""
+    pattern = before + r"\s*(\d{1,6})\s*" + after + r"\s*(?:岁|周岁)?"
     m = re.fullmatch(pattern, folded)
     return int(m[1]) if m else None
 

@@ -1,0 +1,308 @@
+"""From the cells of a form as typed (a Word table, paragraphs) to the data of its annex.
+
+A label is found wherever the declaration's text stands, spaced out or not, with either width of
+punctuation; its value is the text after it in the same cell, else the cell beside it, else the
+cell below it. Several labels may share a cell. Annex D's goal table is found by its column
+titles. What cannot be placed is said, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..annexes import ANNEXES, Annex, Field, Kind
+from .choices import read_choice
+from .labels import FIELD, IGNORE, SIGNATURE_DATE, LabelIndex, build_index, default_index
+from .labels import detect_annex as _detect
+from .reading import ImportFailure, Reading, settle
+from .text import (MARKS, find_date, fold, parse_date, parse_integer, parse_time,
+                   parse_year_month, squeeze, strip_value)
+
+_COLON = re.compile(r"\s*[:]")
+_SHORT_LABEL = 12
+
+
+@dataclass
+class Cell:
+    """One cell as laid out: its table (or paragraph) block, row, grid column and text."""
+
+    block: int
+    row: int
+    col: int
+    span: int
+    text: str
+    folded: str = ""
+    segments: list[tuple[str, Any, str]] = field(default_factory=list)
+    free: str = ""  # text before the first label
+    used: bool = False
+
+    @property
+    def has_labels(self) -> bool:
+        return bool(self.segments)
+
+
+def detect_annex(cells: Sequence[Cell]) -> str | None:
+    """Which annex these cells are, from the title or the labels."""
+    return _detect(c.text for c in cells)
+
+
+def _blank_hints(cell: Cell, index: LabelIndex) -> None:
+    cell.folded = fold(cell.text)
+    if index.hints is None:
+        return
+    for m in index.hints.finditer(cell.folded):
+        s, e = m.span()
+        cell.text = cell.text[:s] + " " * (e - s) + cell.text[e:]
+        cell.folded = cell.folded[:s] + " " * (e - s) + cell.folded[e:]
+
+
+def _accepts(folded: str, start: int, end: int, key: str) -> bool:
+    """Whether a label found at ``start:end`` stands as a label, not inside a sentence."""
+    before = folded[:start]
+    after = folded[end:]
+    if not before.strip(" \t\n:;,|"):
+        nxt = after[:1]
+        return (len(key) >= 4 or not nxt or nxt.isspace() or nxt in ":(" + MARKS
+                or not (nxt.isalnum()))
+    if not (before[-1].isspace() or before[-1] in ",;|" + MARKS):
+        return False
+    return bool(_COLON.match(after)) or not after.strip()
+
+
+def _segment(cell: Cell, index: LabelIndex) -> None:
+    """Split a cell into the text before any label and (target, label, value) segments."""
+    found: list[tuple[int, int, str, Any]] = []
+    for m in index.pattern.finditer(cell.folded):
+        key, target = index.target(m)
+        if _accepts(cell.folded, m.start(), m.end(), key):
+            found.append((m.start(), m.end(), key, target))
+    if not found:
+        cell.free = cell.text
+        return
+    cell.free = cell.text[:found[0][0]]
+    for n, (_, end, key, target) in enumerate(found):
+        stop = found[n + 1][0] if n + 1 < len(found) else len(cell.text)
+        value = cell.text[end:stop]
+        value = value[_COLON.match(fold(value)).end():] if _COLON.match(fold(value)) else value
+        cell.segments.append((key, target, value))
+
+
+class _Rows:
+    """Cells by (block, row), for finding the cell beside or below another."""
+
+    def __init__(self, cells: Sequence[Cell]) -> None:
+        self.rows: dict[tuple[int, int], list[Cell]] = {}
+        for c in cells:
+            self.rows.setdefault((c.block, c.row), []).append(c)
+
+    def beside(self, cell: Cell) -> Cell | None:
+        row = self.rows[(cell.block, cell.row)]
+        later = [c for c in row if c.col > cell.col]
+        return later[0] if later else None
+
+    def below(self, cell: Cell) -> Cell | None:
+        for c in self.rows.get((cell.block, cell.row + 1), []):
+            if c.col <= cell.col < c.col + c.span:
+                return c
+        return None
+
+
+def _value_cell(cell: Cell, rows: _Rows) -> Cell | None:
+    """The cell that holds the value of a label standing alone at the end of ``cell``."""
+    beside = rows.beside(cell)
+    if beside is not None and not beside.has_labels and not beside.used:
+        return beside
+    if beside is not None and not beside.has_labels:
+        return None
+    below = rows.below(cell)
+    if below is not None and not below.has_labels and not below.used:
+        return below
+    return None
+
+
+class _Builder:
+    """Collects the values of one form while the cells are walked."""
+
+    def __init__(self, annex: Annex) -> None:
+        self.annex = annex
+        self.data: dict[str, Any] = {}
+        self.warnings: list[str] = []
+        self.unmapped: dict[str, str] = {}
+        self.last_signature: Field | None = None
+
+    def put(self, f: Field, raw: str) -> None:
+        value, notes, warnings = convert(f, raw)
+        self.warnings.extend(warnings)
+        if f.kind is Kind.SIGNATURE:
+            self.last_signature = f
+        if value in (None, "", [], {}) and not notes:
+            return
+        old = self.data.get(f.name)
+        if old not in (None, "", [], {}) and old != value:
+            self.warnings.append(f"{f.label}: written twice ({_show(old)} / {_show(value)}); "
+                                 f"the first is kept")
+            return
+        self.data[f.name] = value
+        self.data.update(notes)
+
+    def put_signature_date(self, raw: str) -> None:
+        f = self.last_signature
+        if f is None:
+            return
+        found = find_date(raw)
+        if found:
+            self.data.setdefault(f.name, {})["date"] = found[0]
+        elif strip_value(raw):
+            self.warnings.append(f"{f.date_label or f.label}: {strip_value(raw)} is not a date")
+
+
+def _show(value: Any) -> str:
+    return "、".join(value) if isinstance(value, list) else str(value)
+
+
+def convert(f: Field, raw: str) -> tuple[Any, dict[str, str], list[str]]:
+    """The value of ``f`` from the text written for it, with write-ins and warnings."""
+    text = strip_value(raw) if f.kind is not Kind.LONGTEXT else raw.strip(" \t\n\u3000:：")
+    text = re.sub(r"^[_＿]+|[_＿]+$", "", text).strip()
+    if f.is_choice:
+        choice = read_choice(f, raw)
+        return choice.value, choice.notes, choice.warnings
+    if not text:
+        return "", {}, []
+    match f.kind:
+        case Kind.DATE:
+            value: Any = parse_date(text)
+            return (value, {}, []) if value else ("", {}, [f"{f.label}: {text} is not a date"])
+        case Kind.YEAR_MONTH:
+            value = parse_year_month(text)
+            return ((value, {}, []) if value
+                    else ("", {}, [f"{f.label}: {text} is not a year and month"]))
+        case Kind.INTEGER | Kind.ORDINAL:
+            value = parse_integer(text, prefix=f.prefix, suffix=f.suffix)
+            return ((value, {}, []) if value is not None
+                    else (None, {}, [f"{f.label}: {text} is not a whole number"]))
+        case Kind.TIME:
+            return parse_time(text), {}, []
+        case Kind.SIGNATURE:
+            return _signature(f, text), {}, []
+        case Kind.IMAGE | Kind.TABLE:
+            return "", {}, []
+    return text, {}, []
+
+
+def _signature(f: Field, text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    found = find_date(text)
+    if found:
+        out["date"] = found[0]
+        s, e = found[1]
+        text = text[:s] + text[e:]
+    if f.with_remark and strip_value(text):
+        out["remark"] = strip_value(text)
+    return out
+
+
+def _title(text: str) -> str:
+    return squeeze(text).strip(":")
+
+
+def _goal_table(cells: Sequence[Cell], index: LabelIndex, rows: _Rows) -> list[dict[str, Any]]:
+    """Annex D's goal rows, found under the row of its column titles."""
+    if not index.columns:
+        return []
+    goals: list[dict[str, Any]] = []
+    for (block, row), members in rows.rows.items():
+        by_name = {index.columns[_title(c.text)]: c for c in members
+                   if _title(c.text) in index.columns}  # the rightmost title wins
+        if len(by_name) < 3:
+            continue
+        titled = {c.col: name for name, c in by_name.items()}
+        for c in by_name.values():
+            c.used = True
+        below = row + 1
+        while (block, below) in rows.rows:
+            line = rows.rows[(block, below)]
+            values = {titled[c.col]: c for c in line if c.col in titled}
+            wide = any(sum(1 for col in titled if c.col <= col < c.col + c.span) > 1
+                       for c in line)
+            if not values or wide or any(c.has_labels for c in line):
+                break
+            goals.append({name: strip_value(c.text) for name, c in values.items()})
+            for c in values.values():
+                c.used = True
+            below += 1
+        break
+    for g in goals:
+        if "seq" in g:
+            g["seq"] = parse_integer(g["seq"]) if g["seq"] else None
+    return [g for g in goals if any(v for k, v in g.items() if k != "seq")]
+
+
+def _leftovers(cells: Sequence[Cell], rows: _Rows, out: _Builder) -> None:
+    """Say what was not placed: unrecognised labels (kept for a mapping) and stray text."""
+    for cell in cells:
+        if cell.used or cell.has_labels or not strip_value(cell.free):
+            continue
+        text = strip_value(cell.free)
+        head, sep, tail = fold(text).partition(":")
+        if sep and 0 < len(squeeze(head)) <= _SHORT_LABEL and not any(m in head for m in MARKS):
+            label = strip_value(text[:len(head)])
+            out.unmapped[label] = strip_value(text[len(head) + 1:])
+            out.warnings.append(f"label not recognised: {label}")
+            continue
+        beside = rows.beside(cell)
+        if (len(squeeze(text)) <= _SHORT_LABEL and not any(m in text for m in MARKS)
+                and not re.search(r"\d", text) and beside is not None and not beside.used
+                and not beside.has_labels):
+            out.unmapped[text] = strip_value(beside.text)
+            out.warnings.append(f"label not recognised: {text}")
+            beside.used = True
+            continue
+        out.warnings.append(f"text not placed in any field: {text[:40]}")
+
+
+def read_cells(cells: Sequence[Cell], name: str, *, annex: str | None = None,
+               aliases: Mapping[str, str] | None = None) -> Reading:
+    """Read the form laid out in ``cells``.
+
+    ``annex`` forces the annex (else it is recognised); ``aliases`` maps labels a reviewer
+    has identified to field names. Raises :class:`ImportFailure` when the cells are no annex.
+    """
+    code = annex or detect_annex(cells)
+    if code is None:
+        raise ImportFailure("not recognised as Annex B, C or D (no title, too few labels)")
+    index = build_index(ANNEXES[code], aliases) if aliases else default_index(code)
+    for cell in cells:
+        _blank_hints(cell, index)
+        _segment(cell, index)
+    rows = _Rows(cells)
+    out = _Builder(ANNEXES[code])
+    goals = _goal_table(cells, index, rows)
+    for cell in cells:
+        if cell.used:
+            continue
+        cell.used = cell.has_labels
+        for n, (_, target, value) in enumerate(cell.segments):
+            last = n == len(cell.segments) - 1
+            if target.kind == IGNORE:
+                continue
+            if not strip_value(value) and last:
+                holder = _value_cell(cell, rows)
+                if holder is not None:
+                    holder.used = True
+                    value = holder.text
+            if target.kind == SIGNATURE_DATE:
+                out.put_signature_date(value)
+            elif target.kind == FIELD:
+                f = out.annex[target.name]
+                if f.kind is Kind.TABLE:
+                    continue
+                out.put(f, value)
+    if goals:
+        out.data["goals"] = goals
+    _leftovers(cells, rows, out)
+    data, warnings = settle(code, out.data, out.warnings)
+    return Reading(name=name, annex=code, data=data, warnings=warnings, unmapped=out.unmapped)
