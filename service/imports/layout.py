@@ -18,8 +18,17 @@ from .choices import read_choice
 from .labels import FIELD, IGNORE, SIGNATURE_DATE, LabelIndex, build_index, default_index
 from .labels import detect_annex as _detect
 from .reading import ImportFailure, Reading, settle
-from .text import (MARKS, find_date, fold, parse_date, parse_integer, parse_time,
-                   parse_year_month, squeeze, strip_value)
+from .text import (
+    MARKS,
+    find_date,
+    fold,
+    parse_date,
+    parse_integer,
+    parse_time,
+    parse_year_month,
+    squeeze,
+    strip_value,
+)
 
 _COLON = re.compile(r"\s*[:]")
 _SHORT_LABEL = 12
