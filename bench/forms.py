@@ -1,0 +1,516 @@
+"""Saving filled Annex B forms through gunicorn, measured beside a bare endpoint of the same app.
+
+One command: ``.venv/bin/python bench/forms.py`` (``--help`` for the options).
+
+It makes a scratch instance folder and database (a SQLite file, or with ``--database-url`` a
+scratch PostgreSQL database it creates and drops), a worker and their cases with an Annex B each,
+starts gunicorn on a free port of 127.0.0.1 (documents are queued, not made in the request:
+HUEY_IMMEDIATE is unset), signs every client in through the real sign-in page, then runs the
+same clients twice, each phase bounded in time and in count:
+
+- *bare*: ``GET /sw.js``, the app's lightest route (no sign-in, no database, no template, but
+  the same WSGI stack, session and after-request hooks as every page);
+- *save*: ``POST /cases/<id>/forms/<form_id>`` with a complete valid Annex B (the declaration's
+  example), a fresh submission token and the CSRF token; only a 302 counts as a save.
+
+It prints requests, errors, throughput and latency percentiles side by side with the ratios, and
+checks afterwards that the database holds exactly one new version per save.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+HOST = "127.0.0.1"
+PASSWORD = "bench-password-not-secret"
+USERNAME = "bench-worker"
+GOAL_P95_MS = 100.0
+GOAL_THROUGHPUT_RATIO = 1 / 3
+BARE_PATHS = ("/sw.js", "/login")
+START_TIMEOUT_S = 60.0
+REQUEST_TIMEOUT_S = 30.0
+MAX_DURATION_S = 120.0
+MAX_REQUESTS = 20_000
+MAX_CLIENTS = 200
+MAX_CASES = 5_000
+CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot run as asked (a clear message for the person running it)."""
+
+
+# --- what is posted --------------------------------------------------------------------------
+
+
+def annex_b_fields() -> list[tuple[str, str]]:
+    """The complete valid Annex B example as the form page's (name, value) pairs.
+
+    Derived from the declaration: one-of = one value, any-of = one pair per ticked option,
+    signatures ``<name>.image`` / ``<name>.date`` (/ ``.remark``), table cells
+    ``<name>.<row>.<column>``, write-ins under ``Option.note``. Reviewer-only cells are left out,
+    as the worker's page shows them disabled and a browser does not post them.
+    """
+    from service.annexes import ANNEXES
+    from service.annexes.examples import example
+    from service.annexes.model import Kind
+
+    annex = ANNEXES["B"]
+    data = example("B")
+    pairs: list[tuple[str, str]] = []
+    for f in annex:
+        if f.reviewer_only:
+            continue
+        value = data.get(f.name)
+        if f.kind is Kind.ANY_OF:
+            pairs.extend((f.name, str(v)) for v in value or [])
+        elif f.kind is Kind.SIGNATURE:
+            pairs.extend((f"{f.name}.{k}", str(v)) for k, v in (value or {}).items())
+        elif f.kind is Kind.TABLE:
+            for i, row in enumerate(value or []):
+                pairs.extend((f"{f.name}.{i}.{c.name}", str(row.get(c.name, "")))
+                             for c in f.columns)
+        elif value is not None:
+            pairs.append((f.name, str(value)))
+        for option in f.notes:
+            assert option.note
+            pairs.append((option.note, str(data.get(option.note, ""))))
+    return pairs
+
+
+# --- scratch instance, database and server ---------------------------------------------------
+
+
+@contextmanager
+def scratch_database(url: str | None, instance: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file in ``instance``, or a scratch PostgreSQL database
+    created beside the one ``url`` names (and dropped afterwards)."""
+    if not url:
+        yield f"sqlite:///{instance / 'bench.sqlite3'}"
+        return
+    import sqlalchemy as sa
+
+    if url.startswith(("postgres://", "postgresql://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if not url.startswith("postgresql"):
+        raise BenchError(f"--database-url must be a PostgreSQL URL, not {url.split(':')[0]}")
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as error:
+        admin.dispose()
+        raise BenchError(f"PostgreSQL is not reachable at {url}: {error.orig}") from error
+    parts = urlsplit(url)
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def server_environment(instance: Path, database_url: str) -> dict[str, str]:
+    """The environment shared by this process (for seeding) and gunicorn."""
+    env = dict(os.environ)
+    for name in ("HUEY_IMMEDIATE", "REDIS_URL", "ARCHIVE_ROOT", "WORK_ROOT"):
+        env.pop(name, None)  # documents go on the (SQLite) queue; folders inside the instance
+    env.update({
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+    })
+    return env
+
+
+@dataclass(frozen=True)
+class Target:
+    """A case's Annex B, as the clients address it."""
+
+    case_id: int
+    form_id: int
+
+    @property
+    def path(self) -> str:
+        return f"/cases/{self.case_id}/forms/{self.form_id}"
+
+
+def seed(cases: int) -> list[Target]:
+    """Tables, one worker and ``cases`` cases, each with its (empty) Annex B."""
+    from service import create_app
+    from service.auth.models import Role
+    from service.auth.users import create_user
+    from service.cases.lifecycle import new_form, open_case
+    from service.db import db
+
+    app = create_app()
+    with app.app_context():
+        db.create_all()
+        worker = create_user(USERNAME, {Role.WORKER}, PASSWORD, display_name="Bench Worker")
+        targets = []
+        for _ in range(cases):
+            case = open_case(worker=worker)
+            form = new_form(case, "B", by=worker)
+            targets.append(Target(case.id, form.id))
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return targets
+
+
+def count_versions() -> int:
+    """How many Annex B versions the database holds."""
+    from sqlalchemy import func, select
+
+    from service import create_app
+    from service.cases.models import FormRecord, FormVersion
+    from service.db import db
+
+    app = create_app()
+    with app.app_context():
+        n = db.session.scalar(select(func.count(FormVersion.id)).join(FormRecord)
+                              .where(FormRecord.annex == "B"))
+        db.session.remove()
+        db.engine.dispose()
+    return int(n or 0)
+
+
+def queued_tasks() -> int | None:
+    """Tasks waiting on the queue (the documents the saves asked for), if it can tell."""
+    try:
+        from service.jobs.queue import huey
+
+        return int(huey.pending_count())
+    except Exception:  # noqa: BLE001 - an informative figure only
+        return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def gunicorn_command(port: int, workers: int, threads: int) -> list[str]:
+    exe = ROOT / ".venv" / "bin" / "gunicorn"
+    found = str(exe) if exe.exists() else shutil.which("gunicorn")
+    if not found:
+        raise BenchError("gunicorn is not installed (.venv/bin/gunicorn)")
+    return [found, "-w", str(workers), "--threads", str(threads), "-b", f"{HOST}:{port}",
+            "--log-level", "warning", "--backlog", "256", "service:create_app()"]
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int, threads: int, log: Path) -> Iterator[str]:
+    """gunicorn serving the app on a free port; yields its base URL, stops it afterwards."""
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(gunicorn_command(port, workers, threads), cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            wait_until_up(base, proc, log)
+            yield base
+        finally:
+            stop(proc)
+
+
+def wait_until_up(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"gunicorn exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(base + "/sw.js", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise BenchError(f"gunicorn did not answer within {START_TIMEOUT_S:.0f} s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop gunicorn (its own process group: master and workers) and wait for it."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+# --- clients ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Client:
+    """One tablet: its own HTTP session, signed in, with its CSRF token and its cases."""
+
+    base: str
+    targets: list[Target]
+    session: requests.Session = field(default_factory=requests.Session)
+    csrf: str = ""
+    turn: Iterator[Target] | None = None
+
+    def sign_in(self) -> None:
+        """Sign in through /login as a person would: the page, its CSRF token, the post."""
+        page = self.session.get(self.base + "/login", timeout=REQUEST_TIMEOUT_S)
+        token = CSRF_INPUT.search(page.text)
+        if page.status_code != 200 or not token:
+            raise BenchError(f"/login answered {page.status_code} without a CSRF token")
+        answer = self.session.post(
+            self.base + "/login", allow_redirects=False, timeout=REQUEST_TIMEOUT_S,
+            data={"username": USERNAME, "password": PASSWORD, "csrf_token": token.group(1)})
+        if answer.status_code != 302:
+            raise BenchError(f"signing in answered {answer.status_code}, not 302")
+        form = self.session.get(self.base + self.targets[0].path, timeout=REQUEST_TIMEOUT_S)
+        found = CSRF_INPUT.search(form.text) or CSRF_META.search(form.text)
+        if form.status_code != 200 or not found:
+            raise BenchError(f"{self.targets[0].path} answered {form.status_code} "
+                             "without a CSRF token")
+        self.csrf = found.group(1)
+        self.turn = itertools.cycle(self.targets)
+
+    def save(self, fields: list[tuple[str, str]]) -> int:
+        """Submit the next case's Annex B; the status code."""
+        assert self.turn is not None
+        target = next(self.turn)
+        body = [*fields, ("csrf_token", self.csrf), ("submission_token", uuid.uuid4().hex)]
+        answer = self.session.post(self.base + target.path, data=body, allow_redirects=False,
+                                   timeout=REQUEST_TIMEOUT_S)
+        if answer.status_code == 302 and "submitted=" not in answer.headers.get("Location", ""):
+            return 0  # redirected elsewhere (the sign-in page, say): not a save
+        return answer.status_code
+
+    def bare(self, path: str) -> int:
+        """GET the bare endpoint; the status code."""
+        answer = self.session.get(self.base + path, allow_redirects=False,
+                                  timeout=REQUEST_TIMEOUT_S)
+        return answer.status_code
+
+
+@dataclass
+class Phase:
+    """The latencies (s) and outcomes of one phase."""
+
+    name: str
+    expected: int
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    elapsed: float = 0.0
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def errors(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status != str(self.expected))
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.elapsed if self.elapsed else 0.0
+
+    def percentile(self, p: float) -> float:
+        """The p-th percentile latency in milliseconds (nearest rank)."""
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
+        return ordered[rank - 1] * 1000
+
+
+def run_phase(name: str, expected: int, clients: list[Client],
+              request: Callable[[Client], int], duration: float, limit: int) -> Phase:
+    """All clients at once, each repeating ``request`` until ``duration`` s or ``limit``
+    requests in all have gone; bounded either way."""
+    phase = Phase(name, expected)
+    tickets = itertools.count()
+    lock = threading.Lock()
+    start = threading.Barrier(len(clients) + 1)
+    deadline = [0.0]
+
+    def work(client: Client) -> None:
+        start.wait()
+        while time.perf_counter() < deadline[0] and next(tickets) < limit:
+            began = time.perf_counter()
+            try:
+                status = str(request(client))
+            except requests.RequestException as error:
+                status = type(error).__name__
+            took = time.perf_counter() - began
+            with lock:
+                phase.latencies.append(took)
+                phase.statuses[status] += 1
+
+    threads = [threading.Thread(target=work, args=(c,), daemon=True) for c in clients]
+    for t in threads:
+        t.start()
+    began = time.perf_counter()
+    deadline[0] = began + duration
+    start.wait()
+    for t in threads:
+        t.join(timeout=duration + REQUEST_TIMEOUT_S + 5)
+    phase.elapsed = time.perf_counter() - began
+    return phase
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+def report(bare: Phase, save: Phase, *, bare_path: str, database: str, clients: int,
+           workers: int, threads: int, stored: int) -> str:
+    """The figures side by side, with the ratios and the goals."""
+    rows = [("requests", "{:d}", lambda p: p.requests),
+            ("errors", "{:d}", lambda p: p.errors),
+            ("throughput (req/s)", "{:.1f}", lambda p: p.throughput),
+            ("p50 latency (ms)", "{:.1f}", lambda p: p.percentile(50)),
+            ("p95 latency (ms)", "{:.1f}", lambda p: p.percentile(95)),
+            ("p99 latency (ms)", "{:.1f}", lambda p: p.percentile(99)),
+            ("mean latency (ms)", "{:.1f}",
+             lambda p: statistics.fmean(p.latencies) * 1000 if p.latencies else float("nan"))]
+    lines = [f"Annex B saves vs bare GET {bare_path} | {database} | {clients} clients | "
+             f"gunicorn -w {workers} --threads {threads} | {os.cpu_count()} CPUs",
+             f"{'':22}{'bare':>12}{'save':>12}{'save/bare':>12}"]
+    for label, fmt, value in rows:
+        b, s = value(bare), value(save)
+        ratio = f"{s / b:.2f}" if b else "-"
+        lines.append(f"{label:22}{fmt.format(b):>12}{fmt.format(s):>12}{ratio:>12}")
+    ratio = save.throughput / bare.throughput if bare.throughput else 0.0
+    p95 = save.percentile(95)
+    lines += [
+        f"save throughput / bare throughput: {ratio:.2f} "
+        f"(goal >= {GOAL_THROUGHPUT_RATIO:.2f}: {'met' if ratio >= GOAL_THROUGHPUT_RATIO else 'NOT met'})",
+        f"save p95 / {GOAL_P95_MS:.0f} ms goal: {p95 / GOAL_P95_MS:.2f} "
+        f"(p95 {p95:.1f} ms: {'met' if p95 < GOAL_P95_MS else 'NOT met'})",
+        f"versions stored: {stored} for {save.statuses.get('302', 0)} saves answered 302",
+    ]
+    for phase in (bare, save):
+        odd = {k: v for k, v in phase.statuses.items() if k != str(phase.expected)}
+        if odd:
+            lines.append(f"{phase.name} errors by status: {dict(sorted(odd.items()))} "
+                         "(0 = a redirect that is not to the saved case)")
+    return "\n".join(lines)
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""),
+                        help="PostgreSQL server to make a scratch database on "
+                             "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test); "
+                             "default: a SQLite file")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--cases", type=int, default=200,
+                        help="cases (each with its Annex B), shared out among the clients")
+    parser.add_argument("--duration", type=float, default=15.0, help="seconds per phase")
+    parser.add_argument("--requests", type=int, default=2000, help="at most, per phase")
+    parser.add_argument("--warmup", type=int, default=3, help="requests per client, unmeasured")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+    parser.add_argument("--bare-path", choices=BARE_PATHS, default=BARE_PATHS[0],
+                        help="the baseline endpoint")
+    args = parser.parse_args(argv)
+    if not 1 <= args.clients <= MAX_CLIENTS:
+        parser.error(f"--clients must lie between 1 and {MAX_CLIENTS}")
+    if not args.clients <= args.cases <= MAX_CASES:
+        parser.error(f"--cases must lie between --clients and {MAX_CASES}")
+    if not 0 < args.duration <= MAX_DURATION_S:
+        parser.error(f"--duration must lie between 0 and {MAX_DURATION_S:.0f} s")
+    if not 1 <= args.requests <= MAX_REQUESTS:
+        parser.error(f"--requests must lie between 1 and {MAX_REQUESTS}")
+    if not 0 <= args.warmup <= 20 or not 1 <= args.workers <= 16 or not 1 <= args.threads <= 32:
+        parser.error("--warmup 0..20, --workers 1..16, --threads 1..32")
+    return args
+
+
+def run(args: argparse.Namespace, scratch: Path) -> str:
+    """Set up, load, measure, check; the report."""
+    instance = scratch / "instance"
+    instance.mkdir()
+    with scratch_database(args.database_url or None, instance) as database_url:
+        env = server_environment(instance, database_url)
+        os.environ.clear()
+        os.environ.update(env)  # the app reads its settings (and the queue its file) from here
+        targets = seed(args.cases)
+        fields = annex_b_fields()
+        with gunicorn(env, args.workers, args.threads, scratch / "gunicorn.log") as base:
+            clients = [Client(base, targets[i::args.clients]) for i in range(args.clients)]
+            for client in clients:
+                client.sign_in()
+            expected_bare = 200
+            for client in clients:  # warm both paths in every worker; not measured
+                for _ in range(args.warmup):
+                    client.bare(args.bare_path)
+                    if client.save(fields) != 302:
+                        raise BenchError("a warm-up save was refused; see the server log "
+                                         f"{scratch / 'gunicorn.log'}")
+            before = count_versions()
+            bare = run_phase("bare", expected_bare, clients,
+                             lambda c: c.bare(args.bare_path), args.duration, args.requests)
+            save = run_phase("save", 302, clients, lambda c: c.save(fields),
+                             args.duration, args.requests)
+            for client in clients:
+                client.session.close()
+        stored = count_versions() - before
+        queued = queued_tasks()
+        kind = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
+        text = report(bare, save, bare_path=args.bare_path, database=kind,
+                      clients=args.clients, workers=args.workers, threads=args.threads,
+                      stored=stored)
+        if queued is not None:
+            text += f"\ntasks waiting on the queue afterwards: {queued}"
+        return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    saved_env = dict(os.environ)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-forms-"))
+    try:
+        print(run(args, scratch))
+        return 0
+    except BenchError as error:
+        print(f"bench/forms.py: {error}", file=sys.stderr)
+        return 2
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
