@@ -97,8 +97,7 @@ class Pages:
 
 
 def render_pages(info: dict[str, Any], rows: Sequence[ContentsRow], *,
-                 convert: Converter = default_converter,
-                 render: Renderer = default_renderer,
+                 convert: Converter | None = None, render: Renderer | None = None,
                  templates: Path = TEMPLATES) -> Pages:
     """Cover, contents and note of a case, numbered as they will be bound.
 
@@ -106,6 +105,8 @@ def render_pages(info: dict[str, Any], rows: Sequence[ContentsRow], *,
     retention, dang_hao, compiled_by, checked_by, date, remarks (a list of lines). Pages are
     numbered from the cover (page 1); the contents give each 件 its first page.
     """
+    convert = convert or default_converter
+    render = render or default_renderer
     note = convert(render(templates / NOTE, {**info, "remarks": info.get("remarks") or [""]}))
     note_pages = pdf_pages(note)
     cover_pages, contents_pages = 1, 1
@@ -139,7 +140,7 @@ class NumberSheet:
     """A cached PDF/A of page numbers: for number n, page 2n-2 prints it at the top right
     (a front side) and page 2n-1 at the top left (a back side)."""
 
-    def __init__(self, cache: Path, convert: Converter = default_converter) -> None:
+    def __init__(self, cache: Path, convert: Converter | None = None) -> None:
         self.cache = cache
         self.convert = convert
         self._pdf: pikepdf.Pdf | None = None
@@ -157,7 +158,8 @@ class NumberSheet:
             numbers *= 2
         path = self.path_for(numbers)
         if not path.exists():
-            atomic_write(path, self.convert(number_sheet_docx(numbers)))
+            convert = self.convert or default_converter
+            atomic_write(path, convert(number_sheet_docx(numbers)))
         self._pdf = pikepdf.open(path)
         self._capacity = numbers
         return self._pdf

@@ -1,5 +1,171 @@
-"""Pages: archive."""
+"""Pages of the archive: archived case files by year, category and grade; one bundle; a
+batch of bundles (one print file or a ZIP) with its progress; the filed files themselves.
+Every page asks `auth.access` which cases the person may see."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    after_this_request,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth.access import case_filter, roles_required
+from ..auth.models import Role
+from ..cases.archival import ArchiveFile, BundleRequest
+from ..cases.models import Case
+from ..db import db
+from ..jobs import archive as jobs
+from ..storage import resolve_under
 
 bp = Blueprint("archive", __name__, url_prefix="/archive")
+READERS = (Role.ARCHIVIST, Role.DIRECTOR, Role.SUPERVISOR)
+
+
+@bp.record_once
+def _check_policy(state: Any) -> None:
+    """A bad archive policy stops the service at start-up with the policy's own message."""
+    jobs.init_policy(state.app)
+
+
+def visible_files() -> Any:
+    """A select of the case files the current person may see."""
+    return (select(ArchiveFile).join(Case, Case.id == ArchiveFile.case_id)
+            .where(case_filter(current_user)))
+
+
+def require_file(file_id: int) -> ArchiveFile:
+    """The case file, if the current person may see its case; 404 otherwise."""
+    record = db.session.scalar(visible_files().where(ArchiveFile.id == file_id))
+    if record is None:
+        abort(404)
+    return record
+
+
+@bp.get("/")
+@roles_required(*READERS)
+def index() -> str:
+    """Archived case files, filtered by year, category and grade."""
+    filters = {k: request.args.get(k, "").strip() for k in ("year", "category", "grade")}
+    query = visible_files().order_by(ArchiveFile.year.desc(), ArchiveFile.dang_hao)
+    if filters["year"].isdigit():
+        query = query.where(ArchiveFile.year == int(filters["year"]))
+    if filters["category"]:
+        query = query.where(ArchiveFile.category == filters["category"])
+    if filters["grade"]:
+        query = query.where(ArchiveFile.grade == filters["grade"])
+    files = list(db.session.scalars(query))
+    everything = list(db.session.scalars(visible_files()))
+    choices = {
+        "year": sorted({f.year for f in everything}, reverse=True),
+        "category": sorted({f.category for f in everything}),
+        "grade": sorted({f.grade for f in everything}),
+    }
+    return render_template("archive/index.html", files=files, filters=filters,
+                           choices=choices)
+
+
+@bp.get("/<int:file_id>")
+@roles_required(*READERS)
+def show(file_id: int) -> str:
+    """One case file: its 件, bundle pages, superseded files and moves."""
+    record = require_file(file_id)
+    return render_template("archive/show.html", record=record)
+
+
+@bp.get("/<int:file_id>/files/<path:name>")
+@roles_required(*READERS)
+def download(file_id: int, name: str) -> Any:
+    """A filed file, as it is in the archive."""
+    record = require_file(file_id)
+    if name not in {i.filename for i in record.items}:
+        abort(404)
+    path = resolve_under(jobs.archive_root(), f"{record.folder}/{name}")
+    if path is None or not path.is_file():
+        abort(404)
+    return send_file(path, as_attachment=True, download_name=name)
+
+
+@bp.get("/<int:file_id>/bundle.pdf")
+@roles_required(*READERS)
+def bundle(file_id: int) -> Any:
+    """One case file's printed bundle (``?duplex=1``: every document on an odd page)."""
+    record = require_file(file_id)
+    scratch = Path(current_app.config["WORK_ROOT"]) / "bundles"
+    scratch.mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkstemp(suffix=".pdf", dir=scratch)[1])
+    try:
+        jobs.bundle_one(record, out, duplex=request.args.get("duplex") == "1")
+    except (jobs.ArchiveError, OSError):
+        out.unlink(missing_ok=True)
+        raise
+
+    @after_this_request
+    def _remove(response: Any) -> Any:
+        out.unlink(missing_ok=True)
+        return response
+
+    return send_file(out, mimetype="application/pdf", as_attachment=False,
+                     download_name=f"{Path(record.folder).name}.pdf")
+
+
+@bp.post("/bundles")
+@roles_required(*READERS)
+def batch() -> Any:
+    """Queue bundles of the selected case files as one print file or a ZIP."""
+    ids = [int(i) for i in request.form.getlist("file") if i.isdigit()]
+    allowed = set(db.session.scalars(
+        visible_files().with_only_columns(ArchiveFile.id).where(ArchiveFile.id.in_(ids))))
+    if not ids or allowed != set(ids):
+        abort(404 if ids else 400)
+    output = "zip" if request.form.get("output") == "zip" else "pdf"
+    req = jobs.request_bundles(sorted(allowed), output=output,
+                               duplex=request.form.get("duplex") == "1", by=current_user)
+    return redirect(url_for("archive.progress", request_id=req.id))
+
+
+def _own_request(request_id: int) -> BundleRequest:
+    req = db.session.get(BundleRequest, request_id)
+    if req is None or req.requested_by_id != current_user.id:
+        abort(404)
+    return req
+
+
+@bp.get("/bundles/<int:request_id>")
+@roles_required(*READERS)
+def progress(request_id: int) -> str:
+    """How far a batch has got; the page refreshes itself until it is done."""
+    req = _own_request(request_id)
+    return render_template("archive/progress.html", req=req)
+
+
+@bp.get("/bundles/<int:request_id>.json")
+@roles_required(*READERS)
+def progress_json(request_id: int) -> Any:
+    req = _own_request(request_id)
+    return {"state": req.state, "done": req.done, "total": req.total, "error": req.error}
+
+
+@bp.get("/bundles/<int:request_id>/file")
+@roles_required(*READERS)
+def batch_file(request_id: int) -> Any:
+    """The finished print file or ZIP."""
+    req = _own_request(request_id)
+    path = resolve_under(current_app.config["WORK_ROOT"], req.path) if req.path else None
+    if req.state != "ready" or path is None or not path.is_file():
+        abort(404)
+    kind = req.options.get("output", "pdf")
+    return send_file(path, as_attachment=True, download_name=_("bundles") + f"-{req.id}.{kind}")
