@@ -1,9 +1,10 @@
 """Who may see which case. Asked at the door (pages, API, downloads), never inside an engine.
 
-- a worker: the cases assigned to them;
-- a supervisor or director: the cases of their team (with no teams, the agency is one team);
-- an archivist: closed or transferred (archived) cases only;
-- anyone else: nothing, and not even whether a case exists (404).
+- a worker: the cases assigned to them, and cases handed to them (服务跟进 or transfer);
+- a supervisor or director: the cases of their team (with no teams, the agency is one team; a
+  director of no team sees every team, a supervisor of no team the cases of no team);
+- an archivist: closed or transferred (archived) cases only, never open case work;
+- an administrator, or anyone else: nothing, and not even whether a case exists (404).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import Select, false, or_, select, true
 from ..annexes.process import END_STAGES
 from ..cases.models import Case
 from ..db import db
-from .models import Role, Team, User
+from .models import Handover, HandoverKind, Role, Team, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,12 +35,17 @@ def case_filter(user: User | None) -> Any:
         return false()
     conditions = []
     if user.has_role(Role.WORKER):
-        conditions.append(Case.worker_id == user.id)
+        handed = select(Handover.case_id).where(Handover.to_user_id == user.id)
+        conditions.append(or_(Case.worker_id == user.id, Case.id.in_(handed)))
     if user.has_role(Role.SUPERVISOR, Role.DIRECTOR):
-        if user.team_id is None or not _teams_exist():
+        if not _teams_exist():
+            conditions.append(true())
+        elif user.team_id is not None:
+            conditions.append(Case.team_id == user.team_id)
+        elif user.has_role(Role.DIRECTOR):
             conditions.append(true())
         else:
-            conditions.append(Case.team_id == user.team_id)
+            conditions.append(Case.team_id.is_(None))
     if user.has_role(Role.ARCHIVIST):
         conditions.append(Case.stage.in_([s.value for s in END_STAGES]))
     return or_(*conditions) if conditions else false()
@@ -67,6 +73,43 @@ def can_review(user: User | None, case: Case) -> bool:
     """Whether ``user`` may sign off the case's forms (8.3)."""
     return (user is not None and user.has_role(Role.SUPERVISOR, Role.DIRECTOR)
             and can_view_case(user, case))
+
+
+def reviewers_of(case: Case) -> list[User]:
+    """The active supervisors and directors who may sign off ``case`` (who a flag notifies)."""
+    people = db.session.scalars(select(User).where(User.active.is_(True))).all()
+    return [u for u in people if u.has_role(Role.SUPERVISOR, Role.DIRECTOR)
+            and can_view_case(u, case)]
+
+
+class HandoverError(ValueError):
+    """A case cannot be handed over as asked (message id)."""
+
+
+def hand_over(case: Case, to_user: User, kind: HandoverKind, *, by: User | None = None,
+              note: str = "") -> Handover:
+    """Hand ``case`` to another worker (the caller commits).
+
+    服务跟进 (follow-up) lets ``to_user`` work on the case beside its worker; a transfer makes
+    ``to_user`` its worker, and the previous worker no longer sees it.
+    """
+    if not to_user.active or not to_user.has_role(Role.WORKER):
+        raise HandoverError("A case can only be handed to an active social worker.")
+    if to_user.id == case.worker_id:
+        raise HandoverError("This worker already holds the case.")
+    handover = Handover(case_id=case.id, from_user_id=case.worker_id, to_user_id=to_user.id,
+                        kind=HandoverKind(kind), note=note.strip()[:2000],
+                        by_id=getattr(by, "id", None))
+    db.session.add(handover)
+    if handover.kind is HandoverKind.TRANSFER:
+        db.session.execute(
+            Handover.__table__.delete().where(Handover.case_id == case.id,
+                                              Handover.to_user_id == case.worker_id))
+        case.worker_id = to_user.id
+        if to_user.team_id is not None:
+            case.team_id = to_user.team_id
+    db.session.flush()
+    return handover
 
 
 def require_case(case_id: int) -> Case:

@@ -1,7 +1,10 @@
-"""Creating users, hashing passwords (Argon2) and signing in with lockout."""
+"""Creating users, hashing passwords (Argon2), signing in with lockout, and API tokens."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+import secrets
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -10,11 +13,14 @@ from sqlalchemy import select
 
 from ..cases.models import utcnow
 from ..db import db
-from .models import Role, User
+from .models import ApiToken, Role, Team, User
 
 MIN_PASSWORD_LENGTH = 10
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
+
+#: A user name is plain ASCII, so that it prints anywhere (the mark on an exported PDF too).
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$")
 
 _hasher = PasswordHasher()
 
@@ -24,6 +30,7 @@ class UserError(ValueError):
 
 
 def hash_password(password: str) -> str:
+    """The Argon2 hash of ``password``; refuses one shorter than MIN_PASSWORD_LENGTH."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
     return _hasher.hash(password)
@@ -33,8 +40,8 @@ def create_user(username: str, roles: set[Role], password: str | None = None,
                 display_name: str = "", team_id: int | None = None) -> User:
     """A new active user (without a password it cannot sign in until one is set)."""
     username = username.strip()
-    if not username or len(username) > 80:
-        raise UserError("A user name is 1 to 80 characters.")
+    if not USERNAME.match(username):
+        raise UserError("A user name is 1 to 80 letters, digits or . _ @ - (no spaces).")
     if db.session.scalar(select(User).where(User.username == username)):
         raise UserError(f"The user {username} exists already.")
     user = User(username=username, display_name=display_name or username, team_id=team_id)
@@ -47,6 +54,7 @@ def create_user(username: str, roles: set[Role], password: str | None = None,
 
 
 def find_user(username: str) -> User | None:
+    """The user of that name, or None."""
     return db.session.scalar(select(User).where(User.username == username.strip()))
 
 
@@ -75,3 +83,59 @@ def authenticate(username: str, password: str) -> tuple[User | None, str]:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user, ""
+
+
+def team_named(name: str) -> Team:
+    """The team of that name, created if new (the caller commits)."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise UserError("A team name is 1 to 100 characters.")
+    team = db.session.scalar(select(Team).where(Team.name == name))
+    if team is None:
+        team = Team(name=name)
+        db.session.add(team)
+        db.session.flush()
+    return team
+
+
+def set_password(user: User, password: str) -> None:
+    """Give ``user`` a new password (and lift any lockout)."""
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+def disable_user(user: User) -> int:
+    """Stop ``user`` signing in or using the API; returns how many tokens were revoked."""
+    user.active = False
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))).all()
+    for token in tokens:
+        token.revoked = True
+    return len(tokens)
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User) -> str:
+    """A new API token for ``user``. Only its hash is kept: show it now or never."""
+    if not user.active:
+        raise UserError(f"The user {user.username} is disabled.")
+    token = "pcw_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=_token_digest(token)))
+    db.session.flush()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user a bearer token belongs to, or None (unknown, revoked or disabled)."""
+    if not token or len(token) > 200:
+        return None
+    row = db.session.scalar(select(ApiToken).where(
+        ApiToken.token_hash == _token_digest(token), ApiToken.revoked.is_(False)))
+    if row is None or not row.user.active:
+        return None
+    row.last_used_at = utcnow()
+    return row.user

@@ -1,7 +1,90 @@
-"""`flask --app service users ...`."""
+"""`flask --app service users ...`: create users, issue API tokens, disable users."""
 
+from __future__ import annotations
+
+import sys
+
+import click
 from flask.cli import AppGroup
 
-users = AppGroup("users", help="users commands.")
+from ..auth import audit
+from ..auth.models import Role
+from ..auth.users import (
+    UserError,
+    create_user,
+    disable_user,
+    find_user,
+    issue_token,
+    team_named,
+)
+from ..db import db
+
+users = AppGroup("users", help="People, their roles and API tokens.")
+
+ROLE_CODES = [r.value for r in Role]
+#: What `make run` prints while no user exists.
+FIRST_ADMIN_HINT = ("No users yet. Create the first administrator with:\n"
+                    "  flask --app service users create admin --role admin --password-stdin")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLE_CODES),
+              help="worker 社工, supervisor 督导, director 主任, archivist 档案员, admin 管理员 "
+                   "(repeat for several).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--team", default="", help="The team (created if new).")
+@click.option("--display-name", default="", help="The name shown on pages (e.g. 陈晓敏).")
+def create(name: str, roles: tuple[str, ...], password_stdin: bool, team: str,
+           display_name: str) -> None:
+    """Create user NAME with one or more roles."""
+    try:
+        password = _read_password(password_stdin)
+        team_id = team_named(team).id if team else None
+        user = create_user(name, {Role(r) for r in roles}, password, display_name=display_name,
+                           team_id=team_id)
+        audit.record("user.create", subject=user.username,
+                     roles=sorted(roles), team=team or None)
+        db.session.commit()
+    except UserError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Created {user.username} ({', '.join(sorted(roles))}).")
+
+
+@users.command("token")
+@click.argument("name")
+def token(name: str) -> None:
+    """Print a new API token for NAME (shown once; only its hash is kept)."""
+    user = find_user(name)
+    if user is None:
+        raise click.ClickException(f"There is no user {name}.")
+    try:
+        value = issue_token(user)
+    except UserError as error:
+        raise click.ClickException(str(error)) from error
+    audit.record("user.token", subject=user.username)
+    db.session.commit()
+    click.echo(value)
+
+
+@users.command("disable")
+@click.argument("name")
+def disable(name: str) -> None:
+    """Stop NAME signing in and revoke their API tokens."""
+    user = find_user(name)
+    if user is None:
+        raise click.ClickException(f"There is no user {name}.")
+    revoked = disable_user(user)
+    audit.record("user.disable", subject=user.username, tokens_revoked=revoked)
+    db.session.commit()
+    click.echo(f"Disabled {user.username}; {revoked} token(s) revoked.")
+
 
 COMMANDS = [users]

@@ -7,8 +7,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register every page blueprint and the page-wide hooks."""
-    from . import archive, auth, cases, imports, security
+    from . import archive, auth, cases, imports, review, security
 
     security.init_app(app)
-    for module in (auth, cases, archive, imports):
+    for module in (auth, cases, archive, imports, review):
         app.register_blueprint(module.bp)

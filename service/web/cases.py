@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from typing import Any
 
@@ -36,8 +37,8 @@ from ..annexes.process import (
 from ..annexes.validate import is_blank
 from ..auth.access import can_edit_case, can_review, require_case, visible_cases
 from ..auth.models import Role
-from ..cases import lifecycle
-from ..cases.models import Case, Document, DocumentState, FormRecord, FormState
+from ..cases import lifecycle, review
+from ..cases.models import Case, Document, DocumentState, FormRecord, FormState, utcnow
 from ..db import db
 from ..forms.builder import form_for
 
@@ -210,9 +211,15 @@ def _reviewer_values(annex: Any, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _editor_mode(case: Case, record: FormRecord) -> tuple[bool, Any]:
-    """(readonly, reviewer) for the current user and this form."""
+    """(readonly, reviewer) for the current user and this form.
+
+    A form waiting for review opens for a reviewer in "only" mode: the reviewer's cells are
+    open, the worker's are shown but locked, and the page approves or returns (8.3).
+    """
     editable = can_edit_case(current_user, case) and record.state != FormState.APPROVED
     reviewer = can_review(current_user, case)
+    if reviewer and record.state == FormState.SUBMITTED:
+        return False, "only"
     return not editable, reviewer
 
 
@@ -227,7 +234,7 @@ def edit_form(case_id: int, form_id: int) -> Any:
         form = form_for(annex, data=record.data)
         form.submission_token.data = uuid.uuid4().hex
         return _render_form(case, record, form, readonly, reviewer)
-    if readonly:
+    if readonly or reviewer == "only":
         abort(403)
     form = form_for(annex, formdata=request.form)
     if not form.validate():  # CSRF
@@ -244,6 +251,7 @@ def edit_form(case_id: int, form_id: int) -> Any:
     fresh = not version.documents
     if fresh:
         _enqueue(version.id)
+        review.submitted(record, version, by=current_user)
     _audit("form.submit", case, form=record.annex, seq=record.seq, version=version.number,
            before=stored, after=data)
     db.session.commit()
@@ -275,7 +283,7 @@ def save_draft(case_id: int, form_id: int) -> Any:
     case = require_case(case_id)
     record = _form_record(case, form_id)
     readonly, reviewer = _editor_mode(case, record)
-    if readonly:
+    if readonly or reviewer == "only":
         return jsonify(error=_("This form cannot be changed.")), 403
     if request.content_length and request.content_length > MAX_DRAFT_BYTES:
         return jsonify(error=_("The draft is too large.")), 413
@@ -321,5 +329,11 @@ def download(case_id: int, doc_id: int) -> Any:
     db.session.commit()
     record = doc.version.form
     name = f"{case.number}-{ANNEXES[record.annex].short_title}-v{doc.version.number}.{doc.format}"
+    if doc.format == "pdf":  # a copy handed out names who took it, and when
+        from ..documents.stamp import mark_text, stamp_pdf
+
+        marked = stamp_pdf(path.read_bytes(), mark_text(current_user.username, utcnow()))
+        return send_file(io.BytesIO(marked), mimetype="application/pdf", as_attachment=True,
+                         download_name=name)
     return send_file(path, as_attachment=True, download_name=name)
 

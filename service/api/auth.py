@@ -1,0 +1,56 @@
+"""Bearer-token access for the API: ``Authorization: Bearer <token>``, 401 without a valid one.
+
+The token is looked up by its SHA-256 (see ``auth.users``); the caller's user is kept in
+``g.api_user`` for the request only: the API sets no session cookie.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, g, request
+from sqlalchemy import select
+
+from ..auth.access import case_filter
+from ..auth.models import User
+from ..auth.users import user_for_token
+from ..cases.models import Case
+from ..db import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _bearer() -> str:
+    scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def token_required(view: F) -> F:
+    """A view decorator: a valid bearer token, else 401 with ``WWW-Authenticate: Bearer``."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        user = user_for_token(_bearer())
+        if user is None:
+            return ({"error": "A valid bearer token is required."}, 401,
+                    {"WWW-Authenticate": 'Bearer realm="api"'})
+        g.api_user = user
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def api_user() -> User:
+    """The user the current API request's token belongs to."""
+    return g.api_user
+
+
+def require_api_case(case_id: int) -> Case:
+    """The case, if the token's user may see it; 404 otherwise (never 403)."""
+    case = db.session.scalar(
+        select(Case).where(Case.id == case_id, case_filter(api_user())))
+    if case is None:
+        abort(404)
+    return case

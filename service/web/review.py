@@ -1,0 +1,261 @@
+"""Supervision pages (8.3, 8.6): the review queue, approve / return / reopen, risk flags and
+handovers. Thin: check access, call ``cases.review`` or ``auth.access``, record, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..annexes import ANNEXES
+from ..auth import audit
+from ..auth.access import (
+    HandoverError,
+    can_edit_case,
+    can_review,
+    case_filter,
+    hand_over,
+    require_case,
+    reviewers_of,
+    roles_required,
+    visible_cases,
+)
+from ..auth.models import Handover, HandoverKind, RiskFlag, Role, User
+from ..auth.users import find_user
+from ..cases import review
+from ..cases.models import Case, FormRecord, utcnow
+from ..db import db
+from ..forms.builder import form_for
+from . import guard
+
+bp = Blueprint("review", __name__)
+bp.record_once(lambda state: guard.init_app(state.app))
+
+MAX_TEXT = 2000
+
+
+def _form_record(case: Case, form_id: int) -> FormRecord:
+    record = db.session.get(FormRecord, form_id)
+    if record is None or record.case_id != case.id:
+        abort(404)
+    return record
+
+
+def _text(name: str) -> str:
+    return (request.form.get(name) or "").strip()[:MAX_TEXT]
+
+
+def _enqueue(version_id: int) -> None:
+    try:
+        from ..jobs.documents import enqueue_documents
+    except ImportError:  # pragma: no cover - the documents job is part of the full service
+        return
+    enqueue_documents(version_id)
+
+
+@bp.get("/review")
+@roles_required(Role.SUPERVISOR, Role.DIRECTOR)
+def index() -> Any:
+    """The queue: open 8.6 risk flags first, then the forms waiting for sign-off."""
+    visible_ids = visible_cases(current_user).with_only_columns(Case.id)
+    flags = db.session.scalars(
+        select(RiskFlag).where(RiskFlag.handled_at.is_(None),
+                               RiskFlag.case_id.in_(visible_ids))
+        .order_by(RiskFlag.raised_at)).all()
+    flagged = {f.case_id for f in flags}
+    forms = sorted(review.waiting(visible_ids), key=lambda f: (f.case_id not in flagged, f.id))
+    return render_template("review/index.html", flags=flags, forms=forms, flagged=flagged,
+                           annexes=ANNEXES)
+
+
+def _rerender(case: Case, record: FormRecord, form: Any, status: int) -> Any:
+    from .cases import STATE_NAMES
+
+    return render_template("cases/form.html", case=case, record=record, form=form,
+                           annex=ANNEXES[record.annex], readonly=False, reviewer="only",
+                           state_names=STATE_NAMES, has_errors=True,
+                           just_submitted=False), status
+
+
+@bp.post("/cases/<int:case_id>/forms/<int:form_id>/approve")
+@login_required
+def approve(case_id: int, form_id: int) -> Any:
+    """Sign off a submitted form with the reviewer's cells (a new, locked version)."""
+    case = require_case(case_id)
+    record = _form_record(case, form_id)
+    if not can_review(current_user, case):
+        abort(403)
+    annex = ANNEXES[record.annex]
+    form = form_for(annex, formdata=request.form)
+    if not form.validate():  # CSRF
+        abort(400)
+    posted = form.to_data()
+    try:
+        version, problems = review.approve(record, posted, by=current_user)
+    except review.ReviewError as error:
+        flash(_(str(error)), "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    if version is None:
+        for problem in problems:
+            form._attach(problem)
+        return _rerender(case, record, form, 422)
+    before = record.versions[-2].data if len(record.versions) > 1 else {}
+    audit.record("form.approve", case, form=record.annex, seq=record.seq,
+                 version=version.number, before=before, after=version.data)
+    _enqueue(version.id)
+    db.session.commit()
+    flash(_("Approved and signed. The form is locked."), "ok")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/forms/<int:form_id>/return")
+@login_required
+def return_form(case_id: int, form_id: int) -> Any:
+    """Send a submitted form back to its worker with comments."""
+    case = require_case(case_id)
+    record = _form_record(case, form_id)
+    if not can_review(current_user, case):
+        abort(403)
+    comment = _text("review_comment")
+    try:
+        review.return_form(record, comment, by=current_user)
+    except review.ReviewError as error:
+        flash(_(str(error)), "error")
+        return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
+    audit.record("form.return", case, form=record.annex, seq=record.seq,
+                 version=record.current.number if record.current else None, comment=comment)
+    db.session.commit()
+    flash(_("Returned to the worker with your comments."), "ok")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/forms/<int:form_id>/reopen")
+@login_required
+def reopen(case_id: int, form_id: int) -> Any:
+    """Unlock an approved form for a correction; its next version needs review again."""
+    case = require_case(case_id)
+    record = _form_record(case, form_id)
+    if not can_edit_case(current_user, case):
+        abort(403)
+    reason = _text("reason")
+    try:
+        review.reopen(record, reason, by=current_user)
+    except review.ReviewError as error:
+        flash(_(str(error)), "error")
+        return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
+    audit.record("form.reopen", case, form=record.annex, seq=record.seq, reason=reason)
+    db.session.commit()
+    return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
+
+
+@bp.post("/cases/<int:case_id>/risk")
+@login_required
+def raise_flag(case_id: int) -> Any:
+    """8.6: a risk to the petitioner's life or to others. The supervisors are notified."""
+    case = require_case(case_id)
+    if not current_user.has_role(Role.WORKER, Role.SUPERVISOR, Role.DIRECTOR):
+        abort(403)
+    concern = _text("concern")
+    if not concern:
+        flash(_("Describe the risk before raising the flag."), "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    flag = RiskFlag(case_id=case.id, raised_by_id=current_user.id, concern=concern)
+    db.session.add(flag)
+    db.session.flush()
+    notified = [u.username for u in reviewers_of(case) if u.id != current_user.id]
+    audit.record("risk.flag", case, flag=flag.id, concern=concern, notified=notified)
+    db.session.commit()
+    flash(_("The risk is flagged; the supervisors see it at the top of their queue."), "ok")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/risk/<int:flag_id>/handle")
+@login_required
+def handle_flag(case_id: int, flag_id: int) -> Any:
+    """A supervisor or director records what was done about a risk flag."""
+    case = require_case(case_id)
+    flag = db.session.get(RiskFlag, flag_id)
+    if flag is None or flag.case_id != case.id:
+        abort(404)
+    if not can_review(current_user, case):
+        abort(403)
+    action = _text("action_taken")
+    if not action or not flag.is_open:
+        flash(_("Say what was done about the risk."), "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    flag.action_taken, flag.handled_by_id, flag.handled_at = action, current_user.id, utcnow()
+    audit.record("risk.handle", case, flag=flag.id, action_taken=action)
+    db.session.commit()
+    flash(_("Recorded."), "ok")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/handover")
+@login_required
+def handover(case_id: int) -> Any:
+    """Hand the case to another worker (服务跟进 or transfer): a supervisor or director's call."""
+    case = require_case(case_id)
+    if not can_review(current_user, case) or not case.is_open:
+        abort(403)
+    to_user = find_user(_text("username"))
+    kind = request.form.get("kind", "")
+    if kind not in {k.value for k in HandoverKind}:
+        abort(400)
+    if to_user is None:
+        flash(_("There is no such worker."), "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    try:
+        done = hand_over(case, to_user, HandoverKind(kind), by=current_user, note=_text("note"))
+    except HandoverError as error:
+        flash(_(str(error)), "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    audit.record("case.handover", case, kind=kind, to=to_user.username,
+                 previous=done.from_user.username if done.from_user else None)
+    db.session.commit()
+    flash(_("Handed over."), "ok")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+# --- what the case page shows (cases/_flags.html, cases/_history.html) ---------------------
+
+def supervision(case: Case) -> dict[str, Any]:
+    """The supervision facts of ``case`` for the signed-in user."""
+    reviewer = can_review(current_user, case)
+    flags = db.session.scalars(
+        select(RiskFlag).where(RiskFlag.case_id == case.id).order_by(RiskFlag.id.desc())).all()
+    handovers = db.session.scalars(
+        select(Handover).where(Handover.case_id == case.id).order_by(Handover.id)).all()
+    workers: list[User] = []
+    if reviewer and case.is_open:
+        people = db.session.scalars(
+            select(User).where(User.active.is_(True)).order_by(User.username)).all()
+        workers = [u for u in people if u.has_role(Role.WORKER) and u.id != case.worker_id]
+    return {
+        "flags": flags,
+        "open_flags": [f for f in flags if f.is_open],
+        "can_flag": current_user.has_role(Role.WORKER, Role.SUPERVISOR, Role.DIRECTOR)
+        and case.is_open,
+        "reviewer": reviewer,
+        "handovers": handovers,
+        "workers": workers,
+        "steps": review.history(case.id),
+        "access": audit.case_history(case.id) if reviewer else [],
+    }
+
+
+def flagged_case_ids() -> set[int]:
+    """Ids of the visible cases with an open 8.6 risk flag (lists mark them)."""
+    if not current_user.is_authenticated:
+        return set()
+    return set(db.session.scalars(
+        select(RiskFlag.case_id).join(Case, Case.id == RiskFlag.case_id)
+        .where(RiskFlag.handled_at.is_(None), case_filter(current_user))))
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, Any]:
+    return {"supervision": supervision, "flagged_case_ids": flagged_case_ids,
+            "may_edit": lambda case: can_edit_case(current_user, case)}
