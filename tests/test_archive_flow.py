@@ -1,0 +1,160 @@
+"""A case from intake to the archive tree, and what archivists do with it (CLI and pages)."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from .archive_helpers import make_copies
+
+pytestmark = pytest.mark.office
+
+
+def _closed_case(app, worker, *, special=None, risk="中风险", sessions=2):
+    from service.annexes.examples import example
+    from service.cases import lifecycle
+    from service.db import db
+    from service.jobs.archive import on_documents_ready
+
+    case = lifecycle.open_case(worker=worker, client_name="王建国", opened_on=date(2024, 5, 8))
+    case.special_process, case.risk_grade = special, risk
+    versions = [lifecycle.submit_form(lifecycle.new_form(case, "B", by=worker), example("B"),
+                                      by=worker)]
+    for n in range(sessions, 0, -1):  # entered out of date order: filed by date
+        data = example("C")
+        data.update(session_no=n, date=f"2024-06-{10 + n:02d}")
+        versions.append(lifecycle.submit_form(lifecycle.new_form(case, "C", by=worker), data,
+                                              by=worker))
+    versions.append(lifecycle.submit_form(lifecycle.new_form(case, "D", by=worker),
+                                          example("D"), by=worker))
+    work = Path(app.config["WORK_ROOT"])
+    for version in versions:
+        make_copies(version, work)
+    db.session.commit()
+    for version in versions:
+        on_documents_ready(version.id)
+    return case
+
+
+def test_closed_case_is_filed_verified_moved_and_bundled(app, make_user, tmp_path):
+    from service.cases.archival import ArchiveFile
+    from service.db import db
+    from service.jobs.archive import archived, file_version, regrade
+
+    worker = make_user("chen", "worker")
+    case = _closed_case(app, worker, special="集体上访", risk="高风险")
+    record = archived(case)
+    assert isinstance(record, ArchiveFile)
+    root = Path(app.config["ARCHIVE_ROOT"])
+    assert record.folder == f"X001/2024/永久/集体上访/高风险/{Path(record.folder).name}"
+    folder = root / record.folder
+    names = sorted(p.name for p in folder.iterdir())
+    stem = Path(record.folder).name
+    for expected in (f"{stem}-001-接案表.pdf", f"{stem}-001-接案表.docx",
+                     f"{stem}-002-会谈表第1次.pdf", f"{stem}-003-会谈表第2次.pdf",
+                     f"{stem}-004-结案表.pdf", f"{stem}-000-卷皮.pdf", "manifest.json"):
+        assert expected in names, (expected, names)
+
+    cli = app.test_cli_runner()
+    ok = cli.invoke(args=["archive", "verify"])
+    assert ok.exit_code == 0, ok.output
+
+    # one byte of one archived PDF changed: verify fails and names the file
+    target = folder / f"{stem}-002-会谈表第1次.pdf"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    target.write_bytes(bytes(data))
+    bad = cli.invoke(args=["archive", "verify"])
+    assert bad.exit_code == 1
+    assert f"changed: {record.folder}/{target.name}" in bad.output
+    data[len(data) // 2] ^= 0x01
+    target.write_bytes(bytes(data))
+
+    # a form edited after archiving: a new version beside the old file
+    from service.annexes.examples import example
+    from service.cases import lifecycle
+
+    intake = case.forms_of("B")[0]
+    changed = example("B")
+    changed["assessment"] += "（补充）"
+    version = lifecycle.submit_form(intake, changed, by=worker)
+    make_copies(version, Path(app.config["WORK_ROOT"]))
+    db.session.commit()
+    file_version(record, version)
+    db.session.commit()
+    assert (folder / f"{stem}-001-接案表.pdf").exists()
+    assert (folder / f"{stem}-001-接案表-v2.pdf").exists()
+    olds = [i for i in record.items if i.filename == f"{stem}-001-接案表.pdf"]
+    assert olds[0].superseded
+
+    # re-graded: the folder moves whole, the move is recorded
+    case.risk_grade = "低风险"
+    db.session.commit()
+    move = regrade(case, by=worker, reason="风险评估下调")
+    assert move is not None and move.from_folder.endswith("/高风险/" + stem)
+    assert record.folder.endswith("/低风险/" + stem) and (root / record.folder).is_dir()
+    assert not folder.exists()
+    assert cli.invoke(args=["archive", "verify"]).exit_code == 0
+
+    # a bundle by folder name: cover, contents, bookmark per document, page numbers
+    out = tmp_path / "bundle.pdf"
+    made = cli.invoke(args=["archive", "bundle", stem, "--out", str(out)])
+    assert made.exit_code == 0, made.output
+    with pikepdf.open(out) as pdf, pdf.open_outline() as outline:
+        titles = [i.title for i in outline.root]
+        pages = len(pdf.pages)
+    assert titles[:2] == ["卷皮", "卷内目录"] and titles[-1] == "备考表"
+    assert len(titles) == 4 + 3
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout.split("\f")
+    assert "案卷封面" in text[0] and record.dang_hao in text[0]
+    assert "卷内目录" in text[1] and "会谈表" in text[1]
+    assert [t.strip().splitlines()[0].strip() for t in text[:pages]] == [
+        str(n) for n in range(1, pages + 1)]
+
+    # export for transfer
+    bag = tmp_path / "bag"
+    exported = cli.invoke(args=["archive", "export", "--bag", str(bag)])
+    assert exported.exit_code == 0, exported.output
+    assert (bag / "manifest-sha256.txt").exists()
+
+
+def test_archivist_pages_and_batch(app, make_user, login_as, client):
+    from service.db import db
+    from service.jobs.archive import archived
+
+    worker = make_user("chen", "worker")
+    archivist = make_user("dang", "archivist")
+    case = _closed_case(app, worker, sessions=1)
+    record = archived(case)
+    assert record.category == "一般信访"
+
+    from tests.conftest import login
+
+    other = app.test_client()
+    login(other, worker)
+    assert other.get("/archive/").status_code == 403
+    assert other.get(f"/archive/{record.id}/bundle.pdf").status_code == 403
+    login_as(archivist)
+    page = client.get("/archive/").get_data(as_text=True)
+    assert record.dang_hao in page
+    one = client.get(f"/archive/{record.id}/bundle.pdf")
+    assert one.status_code == 200 and one.data.startswith(b"%PDF")
+    from tests.conftest import csrf_token
+
+    token = csrf_token(client, "/archive/")
+    sent = client.post("/archive/bundles", data={"file": [str(record.id)], "output": "pdf",
+                                                 "duplex": "1", "csrf_token": token})
+    assert sent.status_code == 302
+    progress = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "<progress" in progress
+    state = client.get(sent.headers["Location"] + ".json").get_json()
+    assert state == {"state": "ready", "done": 1, "total": 1, "error": ""}
+    got = client.get(sent.headers["Location"] + "/file")
+    assert got.status_code == 200 and got.data.startswith(b"%PDF")
+    assert client.get(f"/archive/{record.id + 99}/bundle.pdf").status_code == 404
+    db.session.remove()
