@@ -1,3 +1,88 @@
-"""API: documents."""
+"""API: the service as a document generator.
 
-from . import bp  # noqa: F401
+``POST /api/v1/documents/<B|C|D>?format=docx|pdf`` with a form's JSON answers the official Word
+copy, or its PDF/A-2b copy made by a queue worker (the web process only waits for it). A JSON
+that is not a valid form gets 422 and ``{"errors": {key: [message]}}``.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import current_app, jsonify, request, send_file
+from flask_babel import gettext
+from huey.exceptions import ResultTimeout, TaskException
+
+from ..annexes import ANNEXES
+from ..annexes.validate import Problem, clean
+from ..documents.render import DocumentError, DocumentMeta, render_docx
+from . import bp
+
+MIMETYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+}
+#: How long a request waits for a worker to make the PDF before answering 503.
+PDF_WAIT_SECONDS = 120
+
+
+def _errors(problems: list[Problem]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for p in problems:
+        errors.setdefault(p.key, []).append(gettext(p.message, **p.params))
+    return errors
+
+
+def _unprocessable(errors: dict[str, list[str]]) -> Any:
+    return jsonify(errors=errors), 422
+
+
+@bp.post("/documents/<code>")
+# access: the auth engineer adds the bearer-token check here (e.g. @token_required)
+def make_document(code: str) -> Any:
+    """The Word (default) or PDF/A copy of the posted form; 422 with the field errors."""
+    annex = ANNEXES.get(code.upper())
+    if annex is None:
+        return jsonify(error=f"no annex {code!r}; use one of {', '.join(ANNEXES)}"), 404
+    fmt = request.args.get("format", "docx").lower()
+    if fmt not in MIMETYPES:
+        return jsonify(error="format must be docx or pdf"), 400
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return _unprocessable({"": [gettext("Expected a JSON object of the form's fields.")]})
+    cleaned, problems = clean(annex, data, submit=True)
+    if problems:
+        return _unprocessable(_errors(problems))
+    meta = {"case_number": request.args.get("case_number", "")[:40],
+            "agency": current_app.config.get("AGENCY_NAME", "")}
+    try:
+        if fmt == "docx":
+            content = render_docx(annex, cleaned, DocumentMeta(**meta))
+        else:
+            content = _pdf_from_worker(annex.code, cleaned, meta)
+    except DocumentError as exc:
+        return _unprocessable(_errors(exc.problems) or {"": [str(exc)]})
+    except TimeoutError:
+        response = jsonify(error="the document could not be made in time; try again")
+        response.headers["Retry-After"] = "30"
+        return response, 503
+    except TaskException as exc:
+        current_app.logger.error("a document for the API failed: %s", exc.metadata)
+        return jsonify(error="the document could not be made; try again later"), 502
+    return send_file(io.BytesIO(content), mimetype=MIMETYPES[fmt], as_attachment=True,
+                     download_name=f"{annex.title}.{fmt}")
+
+
+def _pdf_from_worker(code: str, data: dict[str, Any], meta: dict[str, str]) -> bytes:
+    """Queue the PDF and wait for a worker's answer (inline when the queue is immediate)."""
+    from ..jobs.documents import render_form_pdf
+
+    result = render_form_pdf(code, data, meta)
+    try:
+        pdf = result.get(blocking=True, timeout=PDF_WAIT_SECONDS, revoke_on_timeout=True)
+    except ResultTimeout as exc:
+        raise TimeoutError(str(exc)) from exc
+    if not isinstance(pdf, bytes):
+        raise TimeoutError("no document came back from the worker")
+    return pdf

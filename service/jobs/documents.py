@@ -1,1 +1,232 @@
-"""Queue jobs: documents."""
+"""Queue jobs of the documents: the Word and PDF/A copies of every submitted form version.
+
+:func:`enqueue_documents` (called after each submission) records the two copies as queued and
+hands the work to the queue once the submission is committed. :func:`make_documents` renders
+the Word copy, converts it to PDF/A on the process-wide LibreOffice pool, writes both whole
+under ``WORK_ROOT/cases/<case number>/`` and marks them ready; a failure is retried, then
+shown as failed with its reason. :func:`requeue_stale_documents` runs periodically and hands
+any copy left queued too long back to the queue, so no copy is ever silently dropped.
+:func:`render_form_pdf` makes a PDF for the API on a worker, never in the web process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from huey import crontab
+from huey.api import Task
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from ..annexes import ANNEXES
+from ..archive.filing import atomic_write
+from ..cases.models import Document, DocumentState, FormVersion, utcnow
+from ..db import db
+from ..documents.convert import pdf_pages, to_pdf
+from ..documents.render import DocumentError, DocumentMeta, render_docx
+from . import app_context
+from .queue import huey
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("docx", "pdf")
+#: Attempts after the first; a retry waits RETRY_DELAY seconds (at once in immediate mode,
+#: where Huey runs nothing that is scheduled for later).
+RETRIES = 2
+RETRY_DELAY = 0 if huey.immediate else 30
+#: A copy still queued after this long is handed to the queue again.
+STALE_AFTER = timedelta(minutes=15)
+_PENDING_KEY = "documents_to_enqueue"
+_SAFE = re.compile(r"[^\w.\-]+")
+
+
+# --- enqueueing -----------------------------------------------------------------------------
+
+def enqueue_documents(version_id: int) -> None:
+    """Record the Word and PDF copies of a version as queued and queue their making.
+
+    Adds and flushes the Document rows in the caller's transaction; the job is queued when
+    that transaction commits (at once when nothing is pending), so a worker never looks for a
+    version that is not there yet. A copy that had failed is queued again.
+    """
+    version = db.session.get(FormVersion, version_id)
+    if version is None:
+        raise LookupError(f"no form version {version_id}")
+    have = {d.format: d for d in version.documents}
+    for fmt in FORMATS:
+        doc = have.get(fmt)
+        if doc is None:
+            db.session.add(Document(version=version, format=fmt, state=DocumentState.QUEUED))
+        elif doc.state == DocumentState.FAILED:
+            doc.state, doc.error, doc.attempts = DocumentState.QUEUED, "", 0
+    db.session.flush()
+    _enqueue_after_commit(version_id)
+
+
+def _enqueue_after_commit(version_id: int) -> None:
+    session = db.session()
+    if huey.immediate:
+        make_documents(version_id)  # tests: run inline, in the caller's session
+        return
+    if not session.in_transaction():
+        make_documents(version_id)
+        return
+    pending = session.info.setdefault(_PENDING_KEY, [])
+    if version_id not in pending:
+        pending.append(version_id)
+
+
+@event.listens_for(Session, "after_commit")
+def _send_pending(session: Session) -> None:
+    for version_id in session.info.pop(_PENDING_KEY, []):
+        make_documents(version_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+# --- making the copies ----------------------------------------------------------------------
+
+def case_folder(app: Flask, case_number: str) -> tuple[Path, str]:
+    """The folder of a case's copies and its path relative to WORK_ROOT."""
+    relative = f"cases/{_SAFE.sub('_', case_number) or 'unnumbered'}"
+    return Path(app.config["WORK_ROOT"]) / relative, relative
+
+
+def file_stem(version: FormVersion) -> str:
+    """B-01-v1: the annex, the form's number in the case and the version."""
+    return f"{version.form.annex}-{version.form.seq:02d}-v{version.number}"
+
+
+def meta_for(app: Flask, version: FormVersion) -> DocumentMeta:
+    """The facts printed in the copy's header and file properties."""
+    case = version.form.case
+    author = str(version.data.get("worker") or (case.worker.name if case.worker else ""))
+    return DocumentMeta(case_number=case.number, agency=app.config.get("AGENCY_NAME", ""),
+                        author=author, version=version.number, created=version.submitted_at)
+
+
+def _store(doc: Document, folder: Path, relative: str, name: str, content: bytes,
+           pages: int) -> None:
+    atomic_write(folder / name, content)
+    doc.path = f"{relative}/{name}"
+    doc.sha256 = hashlib.sha256(content).hexdigest()
+    doc.size = len(content)
+    doc.pages = pages
+    doc.error = ""
+    doc.state = DocumentState.READY
+
+
+def _documents(version: FormVersion) -> dict[str, Document]:
+    have = {d.format: d for d in version.documents}
+    for fmt in FORMATS:
+        if fmt not in have:
+            have[fmt] = Document(version=version, format=fmt, state=DocumentState.QUEUED)
+            db.session.add(have[fmt])
+    return have
+
+
+def build_documents(app: Flask, version_id: int) -> None:
+    """Render, convert and store both copies of a version; commits as each is ready."""
+    version = db.session.get(FormVersion, version_id)
+    if version is None:
+        raise LookupError(f"no form version {version_id}")
+    docs = _documents(version)
+    for doc in docs.values():
+        if doc.state != DocumentState.READY:
+            doc.attempts += 1
+    db.session.commit()
+    folder, relative = case_folder(app, version.form.case.number)
+    stem = file_stem(version)
+    annex = ANNEXES[version.form.annex]
+    docx = render_docx(annex, version.data, meta_for(app, version))
+    _store(docs["docx"], folder, relative, f"{stem}.docx", docx, 0)
+    db.session.commit()
+    pdf = to_pdf(docx)
+    pages = pdf_pages(pdf)
+    _store(docs["pdf"], folder, relative, f"{stem}.pdf", pdf, pages)
+    docs["docx"].pages = pages  # the PDF is the Word file laid out: same pages
+    db.session.commit()
+
+
+def _record_failure(version_id: int, exc: BaseException, final: bool) -> None:
+    db.session.rollback()
+    docs = db.session.scalars(select(Document).where(Document.version_id == version_id)).all()
+    reason = f"{type(exc).__name__}: {exc}"[:1000]
+    for doc in docs:
+        if doc.state != DocumentState.READY:
+            doc.error = reason
+            doc.state = DocumentState.FAILED if final else DocumentState.QUEUED
+    db.session.commit()
+
+
+def _after_ready(version_id: int) -> None:
+    """Let the archive file the version (its hook commits what it files)."""
+    try:
+        from . import archive
+    except ImportError:  # pragma: no cover - the archive jobs are part of the full service
+        return
+    hook = getattr(archive, "on_documents_ready", None)
+    if hook is None:
+        return
+    try:
+        hook(version_id)
+    except Exception:
+        db.session.rollback()
+        log.exception("filing version %s into the archive failed", version_id)
+
+
+@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY, context=True)
+def make_documents(version_id: int, task: Task | None = None) -> None:
+    """The queue job: both copies of one version, retried, then failed with the reason."""
+    final = task is None or not task.retries
+    with app_context() as app:
+        try:
+            build_documents(app, version_id)
+        except DocumentError as exc:  # the stored form cannot be rendered: retrying won't help
+            _record_failure(version_id, exc, final=True)
+            log.error("documents of version %s failed: %s", version_id, exc)
+            return
+        except Exception as exc:  # conversion, disk, a version not committed yet ...
+            _record_failure(version_id, exc, final)
+            log.warning("documents of version %s failed (%s): %s", version_id,
+                        "final" if final else "will retry", exc)
+            raise
+        _after_ready(version_id)
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def requeue_stale_documents() -> int:
+    """Hand copies left queued longer than STALE_AFTER back to the queue (a lost message, a
+    worker that died mid-job); returns how many versions were queued again."""
+    with app_context():
+        cutoff = utcnow() - STALE_AFTER
+        stale = db.session.scalars(
+            select(Document.version_id).where(Document.state == DocumentState.QUEUED,
+                                              Document.updated_at < cutoff).distinct()).all()
+        for version_id in stale:
+            db.session.execute(Document.__table__.update()
+                               .where(Document.version_id == version_id,
+                                      Document.state == DocumentState.QUEUED)
+                               .values(updated_at=utcnow()))
+        db.session.commit()
+    for version_id in stale:
+        make_documents(version_id)
+    return len(stale)
+
+
+# --- PDFs for the API -----------------------------------------------------------------------
+
+@huey.task(retries=1, retry_delay=0)
+def render_form_pdf(annex_code: str, data: dict[str, Any], meta: dict[str, Any]) -> bytes:
+    """Word and PDF/A of a form that belongs to no case: the document-generator API."""
+    docx = render_docx(ANNEXES[annex_code], data, DocumentMeta(**meta))
+    return to_pdf(docx)
