@@ -245,3 +245,65 @@ def make_docx(code: str, data: dict[str, Any] | None = None, style: Style | None
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def make_fillable_pdf(fields: list[tuple[str, str, str]], tooltips: dict[str, str] | None = None
+                      ) -> bytes:
+    """A one-page PDF with AcroForm fields: (name, "text" | "check" | "radio", value)."""
+    from pypdf import PdfWriter
+    from pypdf.generic import (
+        ArrayObject,
+        DictionaryObject,
+        FloatObject,
+        NameObject,
+        NumberObject,
+        TextStringObject,
+    )
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    annotations = ArrayObject()
+    for n, (name, kind, value) in enumerate(fields):
+        rect = ArrayObject([FloatObject(50), FloatObject(800 - 20 * n), FloatObject(300),
+                            FloatObject(815 - 20 * n)])
+        widget = DictionaryObject({
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/Widget"),
+            NameObject("/T"): TextStringObject(name),
+            NameObject("/Rect"): rect,
+        })
+        if kind == "text":
+            widget[NameObject("/FT")] = NameObject("/Tx")
+            widget[NameObject("/V")] = TextStringObject(value)
+        else:
+            widget[NameObject("/FT")] = NameObject("/Btn")
+            if kind == "radio":
+                widget[NameObject("/Ff")] = NumberObject(1 << 15)
+            widget[NameObject("/V")] = NameObject("/" + value if value else "/Off")
+        if tooltips and name in tooltips:
+            widget[NameObject("/TU")] = TextStringObject(tooltips[name])
+        annotations.append(writer._add_object(widget))
+    page[NameObject("/Annots")] = annotations
+    writer._root_object[NameObject("/AcroForm")] = DictionaryObject(
+        {NameObject("/Fields"): ArrayObject(list(annotations))})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def make_table_docx(title: str, rows: list[list[str]], *, merge_first_two: bool = False
+                    ) -> bytes:
+    """A Word file with ``title`` and one table of these cell texts (glyphs as typed)."""
+    document = Document()
+    document.add_paragraph(title)
+    width = max(len(r) for r in rows)
+    table = document.add_table(rows=len(rows), cols=width)
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    if merge_first_two:
+        merged = table.cell(0, 1).merge(table.cell(0, width - 1))
+        merged.text = rows[0][1]
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()

@@ -1,0 +1,50 @@
+"""Which reader a file goes to, by its content first and its name second."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .docx import read_docx
+from .limits import Limits
+from .office import doc_to_docx
+from .pdf import read_pdf
+from .reading import SCAN, ImportFailure, Reading
+from .register import read_register
+
+Aliases = Mapping[str, Mapping[str, str]]
+
+_PNG = b"\x89PNG\r\n\x1a\n"
+_JPEG = b"\xff\xd8\xff"
+_TIFF = (b"II*\x00", b"MM\x00*")
+_PDF = b"%PDF-"
+_ZIP = b"PK\x03\x04"
+_CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_IMAGES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
+
+
+def read_file(name: str, data: bytes, *, limits: Limits | None = None,
+              aliases: Aliases | None = None) -> list[Reading]:
+    """The forms in one file (one, or one per row of a register); :class:`ImportFailure`
+    with the reason when the file cannot be read."""
+    limits = limits or Limits()
+    if len(data) > limits.file_bytes:
+        raise ImportFailure(f"{len(data)} bytes; at most {limits.file_bytes}")
+    if not data:
+        raise ImportFailure("the file is empty")
+    lower = name.lower()
+    if data.startswith(_PDF):
+        return [read_pdf(name, data, limits=limits, aliases=aliases)]
+    if data.startswith((_PNG, _JPEG, *_TIFF)):
+        return [Reading(name=name, kind=SCAN)]
+    if lower.endswith(_IMAGES):
+        raise ImportFailure("the picture is damaged (not a PNG, JPEG or TIFF)")
+    if lower.endswith(".xlsx"):
+        return read_register(name, data, xlsx=True, limits=limits, aliases=aliases)
+    if lower.endswith(".csv"):
+        return read_register(name, data, xlsx=False, limits=limits, aliases=aliases)
+    if lower.endswith(".doc") and data.startswith(_CFB):
+        return [read_docx(name, doc_to_docx(data), limits=limits, aliases=aliases)]
+    if lower.endswith((".docx", ".docm", ".doc")) or data.startswith(_ZIP):
+        return [read_docx(name, data, limits=limits, aliases=aliases)]
+    raise ImportFailure("not a file type the import reads (Word, PDF, CSV, XLSX, "
+                        "JPEG, PNG, TIFF)")

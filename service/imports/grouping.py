@@ -1,0 +1,65 @@
+"""Which imported forms belong to one case.
+
+Files that came in a folder of their own are one case per folder. Files at the top of an import
+(and register rows) are grouped by the petitioner's name and dates: an Annex B opens a case; the
+Cs and the D of the same name join the latest case opened on or before their date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .text import squeeze
+
+_NAME_KEYS = {"B": "client_name", "C": "interviewee", "D": "client_name"}
+_DATE_KEYS = {"B": "first_contact_date", "C": "date", "D": "opened_on"}
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What grouping needs to know of one reading."""
+
+    folder: str
+    annex: str | None
+    name: str
+    day: str  # YYYY-MM-DD or ""
+
+
+def facts(folder: str, annex: str | None, data: dict[str, Any]) -> Facts:
+    """The grouping facts of a reading of ``annex`` that came in ``folder``."""
+    name = str(data.get(_NAME_KEYS.get(annex or "", ""), "") or "")
+    day = str(data.get(_DATE_KEYS.get(annex or "", ""), "") or "")
+    return Facts(folder, annex, squeeze(name), day)
+
+
+@dataclass(frozen=True)
+class Group:
+    """One future (or existing) case: its key and how it was formed, in words."""
+
+    key: str
+    how: str
+    name: str
+    opened_on: str
+
+
+def group(items: Sequence[Facts]) -> list[Group | None]:
+    """The group of each item (None for an item with neither folder nor name)."""
+    out: list[Group | None] = [None] * len(items)
+    by_name: dict[str, list[int]] = {}
+    for i, item in enumerate(items):
+        if item.folder:
+            out[i] = Group(f"folder:{item.folder}", f"folder {item.folder}", "", "")
+        elif item.name:
+            by_name.setdefault(item.name, []).append(i)
+    for name, members in by_name.items():
+        opens = sorted((items[i].day, i) for i in members if items[i].annex == "B")
+        starts = [day for day, _ in opens] or [min((items[i].day for i in members
+                                                    if items[i].day), default="")]
+        for i in members:
+            day = items[i].day
+            start = next((s for s in reversed(starts) if s <= day or not day), starts[0])
+            out[i] = Group(f"name:{name}:{start}",
+                           f"name {name}, opened {start or 'on an unknown date'}", name, start)
+    return out
