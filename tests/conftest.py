@@ -77,6 +77,14 @@ def app(database_url: str, tmp_path: Path):
         "WORK_ROOT": str(tmp_path / "work"),
         "SERVER_NAME": "localhost",
     })
+    @app.before_request
+    def _fresh_globals() -> None:
+        # Requests share the test's app context (and so `g`); start each one clean, as in
+        # production, so that no CSRF token or signed-in user leaks from one to the next.
+        from flask import g
+
+        g.__dict__.clear()
+
     with app.app_context():
         db.create_all()
         yield app

@@ -2,7 +2,6 @@
 
 from .model import Annex, Field, Kind, Option, Section
 
-
 INTAKE = Annex(
     code="B",
     title="信访社会工作服务接案表",

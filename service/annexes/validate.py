@@ -339,10 +339,10 @@ def _check_rules(check: _Checker, annex: Annex, out: dict[str, Any]) -> None:
                     and later < earlier):
                 check.fail(rule.later, DATE_BACKWARDS, later=annex[rule.later].label,
                            earlier=annex[rule.earlier].label)
-        elif isinstance(rule, RequiredWhen) and out.get(rule.when) == rule.value:
-            if out.get(rule.field) in (None, "", []):
-                check.fail(rule.field, REQUIRED_WHEN, field=annex[rule.when].label,
-                           value=rule.value)
+        elif (isinstance(rule, RequiredWhen) and out.get(rule.when) == rule.value
+              and out.get(rule.field) in (None, "", [])):
+            check.fail(rule.field, REQUIRED_WHEN, field=annex[rule.when].label,
+                       value=rule.value)
 
 
 def is_blank(value: Any) -> bool:

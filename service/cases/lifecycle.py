@@ -7,8 +7,8 @@ imported file is one transaction.
 from __future__ import annotations
 
 import hashlib
-import re
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -61,8 +61,9 @@ def new_form(case: Case, annex_code: str, *, by: Any = None) -> FormRecord:
     if annex_code == CLOSING.code and not case.is_open:
         raise LifecycleError("This case is already closed.")
     seq = max((f.seq for f in existing), default=0) + 1
-    form = FormRecord(case=case, annex=annex_code, seq=seq, created_by_id=getattr(by, "id", None))
-    form.draft = _prefill(case, annex_code, seq)
+    draft = _prefill(case, annex_code, seq)
+    form = FormRecord(case=case, annex=annex_code, seq=seq, draft=draft,
+                      created_by_id=getattr(by, "id", None))
     db.session.add(form)
     db.session.flush()
     return form

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
+from wtforms import Field as WTField
 from wtforms import (
     FieldList,
     Form,
@@ -24,7 +25,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms import Field as WTField
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget, RadioInput
 
 from ..annexes.model import Annex, Field, Kind
@@ -130,6 +131,10 @@ def _label(text: str) -> Any:
     return lazy_gettext(text)
 
 
+def _choices(f: Field) -> list[SelectChoice]:
+    return [SelectChoice(o.text, _label(o.printed)) for o in f.options]
+
+
 def _row_form(f: Field) -> type[Form]:
     attrs: dict[str, Any] = {}
     for c in f.columns:
@@ -156,15 +161,12 @@ def _signature_form(f: Field) -> type[Form]:
 
 def _wtfield(f: Field) -> WTField:
     label = _label(f.label)
-    common: dict[str, Any] = {"render_kw": {}}
-    if f.max_length:
-        common["render_kw"]["maxlength"] = f.max_length
+    limit: dict[str, Any] = {"maxlength": f.max_length} if f.max_length else {}
     match f.kind:
         case Kind.LONGTEXT:
-            return TextAreaField(label, render_kw={**common["render_kw"], "rows": 4,
-                                                   "placeholder": f.hint or None})
+            return TextAreaField(label, render_kw={**limit, "rows": 4})
         case Kind.TEXT | Kind.PHONE | Kind.TIME:
-            kw = dict(common["render_kw"])
+            kw = dict(limit)
             if f.kind is Kind.PHONE:
                 kw.update(type="tel", inputmode="tel", autocomplete="off")
             if f.suggestions:
@@ -178,11 +180,9 @@ def _wtfield(f: Field) -> WTField:
             return StringField(label, render_kw={"inputmode": "numeric", "pattern": "[0-9]*",
                                                  "class": "number"})
         case Kind.ONE_OF:
-            return OneOfField(label, choices=[(o.text, _label(o.printed)) for o in f.options],
-                              validate_choice=False)
+            return OneOfField(label, choices=_choices(f), validate_choice=False)
         case Kind.ANY_OF:
-            return AnyOfField(label, choices=[(o.text, _label(o.printed)) for o in f.options],
-                              validate_choice=False)
+            return AnyOfField(label, choices=_choices(f), validate_choice=False)
         case Kind.IMAGE:
             return HiddenField(label, render_kw={"class": "picture-data"})
         case Kind.SIGNATURE:
@@ -228,3 +228,27 @@ def _to_form_data(annex: Annex, data: dict[str, Any]) -> dict[str, Any]:
             out[f.name] = str(value)
     return out
 
+
+
+def to_formdata(annex: Annex, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (name, value) pairs a browser would post for ``data`` (tests, benchmarks, scripts)."""
+    pairs: list[tuple[str, str]] = []
+    for f in annex:
+        value = data.get(f.name)
+        if f.kind is Kind.ANY_OF:
+            pairs.extend((f.name, v) for v in value or [])
+        elif f.kind is Kind.ONE_OF and isinstance(value, list):
+            pairs.extend((f.name, v) for v in value)
+        elif f.kind is Kind.SIGNATURE:
+            pairs.extend((f"{f.name}.{k}", str(v)) for k, v in (value or {}).items())
+        elif f.kind is Kind.TABLE:
+            for i, row in enumerate(value or []):
+                pairs.extend((f"{f.name}.{i}.{k}", "" if v is None else str(v))
+                             for k, v in row.items())
+        elif value not in (None, ""):
+            pairs.append((f.name, str(value)))
+        for option in f.notes:
+            assert option.note
+            if data.get(option.note):
+                pairs.append((option.note, data[option.note]))
+    return pairs

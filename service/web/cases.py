@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 from ..annexes import ANNEXES, CLOSING, INTAKE, INTERVIEW
 from ..annexes.process import (
@@ -104,24 +105,28 @@ def open_new() -> Any:
     return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
 
 
+def _options(values: Any, empty: Any = None) -> list[SelectChoice]:
+    """Choices of official texts (translated for display), with an optional empty first."""
+    choices = [SelectChoice("", empty)] if empty is not None else []
+    return choices + [SelectChoice(v.value, _l(v.value)) for v in values]
+
+
 class ProfileForm(FlaskForm):
     """A case's process stage, screening (7.1.2), special process (7.2) and risk grade."""
 
-    stage = SelectField(_l("Stage"), choices=[(s.value, _l(s.value)) for s in OPEN_STAGES])
-    special_process = SelectField(
-        _l("Special process (7.2)"),
-        choices=[("", _l("None"))] + [(p.value, _l(p.value)) for p in SpecialProcess])
+    stage = SelectField(_l("Stage"), choices=_options(OPEN_STAGES))
+    special_process = SelectField(_l("Special process (7.2)"),
+                                  choices=_options(SpecialProcess, _l("None")))
     representatives = TextAreaField(_l("Representatives"))
-    risk_grade = SelectField(_l("Risk grade"),
-                             choices=[("", _l("Not graded"))] + [(g.value, _l(g.value))
-                                                                  for g in RiskGrade])
+    risk_grade = SelectField(_l("Risk grade"), choices=_options(RiskGrade, _l("Not graded")))
     confidential = BooleanField(_l("Confidential case"))
 
 
 for _q in SCREENING:
     setattr(ProfileForm, f"screen_{_q.key}", RadioField(
-        _l(_q.text), choices=[("yes", _l("Yes")), ("no", _l("No")), ("", _l("Not yet"))],
-        default=""))
+        _l(_q.text), default="", choices=[SelectChoice("yes", _l("Yes")),
+                                          SelectChoice("no", _l("No")),
+                                          SelectChoice("", _l("Not yet"))]))
 
 
 def _profile_form(case: Case, formdata: Any = None) -> ProfileForm:
