@@ -1,0 +1,60 @@
+"""Records of bulk imports: each run with its report and progress, and each file brought in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import db
+from .models import utcnow
+
+
+class RunState(StrEnum):
+    CHECKED = "checked"  # uploaded and dry-run; waiting for the mapping and confirmation
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ImportRun(db.Model):
+    """One upload of legacy files: the dry-run report, the label mapping, then the import."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    upload_name: Mapped[str] = mapped_column(String(255), default="")
+    upload_path: Mapped[str] = mapped_column(default="")  # relative to WORK_ROOT
+    state: Mapped[RunState] = mapped_column(String(12), default=RunState.CHECKED)
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # annex -> label -> field
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the latest report
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(default="")
+    finished_at: Mapped[datetime | None]
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else 0
+
+
+class ImportedFile(db.Model):
+    """A file (or register row) brought into a case; a scan waits here for its review."""
+
+    __tablename__ = "imported_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    original_id: Mapped[int] = mapped_column(ForeignKey("originals.id"))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("form_versions.id"))
+    annex: Mapped[str] = mapped_column(String(1), default="")
+    needs_review: Mapped[bool] = mapped_column(default=False, index=True)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
