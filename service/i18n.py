@@ -16,15 +16,12 @@ LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
 
 
 def select_locale() -> str:
-    """The session's language, else the browser's best match, else Simplified Chinese."""
-    from flask import current_app
+    """The language the user chose (kept in the session), else Simplified Chinese."""
+    from flask import current_app, has_request_context
 
     languages = current_app.config["LANGUAGES"]
-    chosen = session.get("lang")
-    if chosen in languages:
-        return chosen
-    best = request.accept_languages.best_match(["zh", "en"]) if request else None
-    return "en" if best == "en" else languages[0]
+    chosen = session.get("lang") if has_request_context() else None
+    return chosen if chosen in languages else languages[0]
 
 
 def init_app(app: Flask, babel: Babel) -> None:

@@ -22,6 +22,8 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
+pytest_plugins = ["tests.browser"]
+
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

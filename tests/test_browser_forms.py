@@ -1,0 +1,120 @@
+"""A worker fills Annex B on a tablet in real headless Chromium, loses the connection, reloads,
+finds every word typed, and submits."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.cases.models import FormVersion
+from service.db import db
+from tests.browser import TABLET_LANDSCAPE, TABLET_PORTRAIT, sign_in
+
+pytestmark = pytest.mark.browser
+
+OFFLINE_TEXT = "断网后继续输入的内容：案主2019年起多次到区信访局反映"
+
+
+def _new_intake(page, base_url: str) -> None:
+    page.locator("form[action='/cases/new'] button").click()
+    page.wait_for_url("**/cases/*/forms/*")
+
+
+def _draw(page, selector: str) -> None:
+    canvas = page.locator(selector).first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 30)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(box["x"] + 20 + step * 15, box["y"] + 30 + (step % 3) * 20)
+    page.mouse.up()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_fill_lose_connection_reload_and_submit(app, live_server, tablet, make_user) -> None:
+    make_user("chen", "worker")
+    page = tablet.new_page()
+    sign_in(page, live_server.url, "chen")
+    _new_intake(page, live_server.url)
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()  # now the service worker controls the page and keeps a copy of it
+
+    page.fill("[name=first_contact_date]", "2024-05-08")
+    page.locator("label.box-option", has_text="社工探访/接访").click()
+    page.fill("[name=case_source_visit]", "区信访接待大厅")
+    page.fill("[name=petition_demands]", "要求尽快处理加装电梯引发的邻里纠纷")
+    page.fill("[name=client_name]", "王建国")
+    page.fill("[name=birth_month]", "1961-03")
+    page.locator("[name=petition_demands]").blur()
+    page.wait_for_function("() => document.getElementById('save-status').textContent.includes('草稿已保存')")
+    assert page.input_value("[name=age]") == "63"  # 年龄 follows from 出生年月
+
+    tablet.set_offline(True)
+    page.fill("[name=petition_history]", OFFLINE_TEXT)
+    page.locator("label.box-option", has_text="情绪疏导").click()
+    page.locator("[name=petition_history]").blur()
+    page.wait_for_function("() => document.getElementById('save-status').classList.contains('offline')")
+
+    page.reload()  # offline: the page comes from the service worker's copy
+    assert page.input_value("[name=petition_history]") == OFFLINE_TEXT
+    assert page.input_value("[name=petition_demands]") == "要求尽快处理加装电梯引发的邻里纠纷"
+    assert page.is_checked("input[name=needs][value=情绪疏导]")
+
+    tablet.set_offline(False)
+    page.fill("[name=worker]", "陈晓敏")
+    _draw(page, "td[data-field=worker_signature] canvas")
+    page.fill("[name='worker_signature.date']", "2024-05-08")
+    page.click("button[type=submit][value=submit]")
+    page.wait_for_url("**/cases/*?submitted=*")
+
+    version = db.session.query(FormVersion).one()
+    assert version.data["petition_history"] == OFFLINE_TEXT
+    assert version.data["needs"] == ["情绪疏导"]
+    assert version.data["case_source_visit"] == "区信访接待大厅"
+    assert version.data["worker_signature"]["image"].startswith("data:image/png;base64,")
+    assert version.data["age"] == 63
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("viewport", [TABLET_PORTRAIT, TABLET_LANDSCAPE])
+def test_tablet_layout_has_no_sideways_scroll_and_large_targets(
+        app, live_server, chromium, make_user, viewport) -> None:
+    make_user("chen", "worker")
+    context = chromium.new_context(viewport=viewport, has_touch=True)
+    page = context.new_page()
+    sign_in(page, live_server.url, "chen")
+    _new_intake(page, live_server.url)
+    for code in ("C", "D"):
+        for url in (page.url,):
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport["width"], (url, width)
+        heights = page.eval_on_selector_all(
+            "label.box-option, button, input[type=text], input[type=date], textarea",
+            "els => els.filter(e => e.offsetParent).map(e => e.getBoundingClientRect().height)")
+        assert heights and min(heights) >= 44
+        case_url = page.url.split("/forms/")[0]
+        page.goto(case_url)
+        page.locator(f"form[action$='/forms/{code}'] button").click()
+        page.wait_for_url("**/forms/*")
+    context.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_failed_submit_shows_every_value_again_with_errors(
+        app, live_server, tablet, make_user) -> None:
+    make_user("chen", "worker")
+    page = tablet.new_page()
+    sign_in(page, live_server.url, "chen")
+    _new_intake(page, live_server.url)
+    page.fill("[name=petition_demands]", "诉求文字")
+    page.locator("label.box-option", has_text="普通话").click()
+    page.fill("[name=language_other]", "潮汕话")  # a write-in ticks its own option
+    assert page.is_checked("input[name=language][value=其他]")
+    page.locator("label.box-option", has_text="普通话").click()  # ... and is now contradicted
+    page.click("button[type=submit][value=submit]")
+    page.wait_for_load_state()
+    assert page.input_value("[name=petition_demands]") == "诉求文字"
+    assert page.input_value("[name=language_other]") == "潮汕话"
+    errors = page.locator("td[data-field=language] .error").all_inner_texts()
+    assert errors, "the write-in error stands beside its field"
+    assert db.session.query(FormVersion).count() == 0
