@@ -102,8 +102,12 @@ def _submit(case: Any, annex: str, data: dict[str, Any], worker: Any) -> Any:
     cleaned, problems = clean(ANNEXES[annex], data, submit=True)
     if problems:
         raise click.ClickException(f"demo {annex} form is not valid: {problems}")
+    from ..jobs.documents import enqueue_documents
+
     form = lifecycle.new_form(case, annex, by=worker)
-    return lifecycle.submit_form(form, cleaned, by=worker, source="typed")
+    version = lifecycle.submit_form(form, cleaned, by=worker, source="typed")
+    enqueue_documents(version.id)  # made once the case is committed
+    return version
 
 
 def seed_case(rng: random.Random, n: int, worker: Any) -> Any:
@@ -186,11 +190,16 @@ def wait_until_filed(cases: list[Any], timeout: float) -> None:
 @click.option("--seed", type=int, default=None, help="Random seed, for repeatable data.")
 @click.option("--timeout", type=float, default=600, show_default=True,
               help="Seconds to wait for the copies to be made and filed.")
+@click.option("--use-queue", is_flag=True,
+              help="Leave the copies to running queue consumers instead of making them here.")
 def seed_command(count: int, worker_name: str | None, seed: int | None,
-                 timeout: float) -> None:
+                 timeout: float, use_queue: bool) -> None:
     """Create N realistic cases (B, several C, D as fits) and return once they are filed."""
     from ..jobs.archive import archived
+    from ..jobs.queue import huey
 
+    if not use_queue:
+        huey.immediate = True  # this process makes the copies and files them
     rng = random.Random(seed)
     worker = _worker(worker_name)
     cases = []
