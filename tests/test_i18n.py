@@ -1,0 +1,76 @@
+"""The catalogs: complete in both languages, and the Chinese one carries the official texts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+from service.annexes.catalog import official_texts
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
+            "_l": None, "N_": None}
+
+
+def _catalog(locale: str):
+    with open(ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po", "rb") as f:
+        return read_po(f)
+
+
+@pytest.fixture(scope="module")
+def used_messages() -> set[str]:
+    """Every message the code, the templates and the declarations use, extracted afresh."""
+    with open(ROOT / "babel.cfg", encoding="utf-8") as f:
+        method_map, options_map = parse_mapping_cfg(f)
+    found = set()
+    for _, _, message, _, _ in extract_from_dir(str(ROOT), method_map, options_map,
+                                                keywords=KEYWORDS):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans_CN", "en"])
+def test_catalog_has_every_message(used_messages: set[str], locale: str) -> None:
+    catalog = _catalog(locale)
+    missing = sorted(m for m in used_messages
+                     if not (catalog.get(m) and catalog.get(m).string
+                             and not catalog.get(m).fuzzy))
+    assert missing == [], f"{locale} lacks {len(missing)} messages: {missing[:10]}"
+
+
+def test_official_texts_are_extracted(used_messages: set[str]) -> None:
+    assert set(official_texts()) <= used_messages
+
+
+def test_chinese_catalog_carries_the_official_texts_unchanged() -> None:
+    catalog = _catalog("zh_Hans_CN")
+    for text in official_texts():
+        assert catalog.get(text).string == text
+
+
+def test_english_catalog_translates_every_official_text() -> None:
+    catalog = _catalog("en")
+    for text in official_texts():
+        english = catalog.get(text).string
+        assert english and english != text, text
+        assert not any("\u4e00" <= ch <= "\u9fff" for ch in english), (text, english)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_pages_follow_the_chosen_language(app, client, make_user) -> None:
+    from tests.conftest import login
+
+    login(client, make_user("chen", "worker"))
+    english = _catalog("en").get("初次接触日期").string
+    client.get("/cases?lang=en")
+    token = client.get("/cases").get_data(as_text=True).split('name="csrf-token" content="')[1]
+    page = client.post("/cases/new", data={"csrf_token": token.split('"')[0]},
+                       follow_redirects=True).get_data(as_text=True)
+    assert english in page and "初次接触日期" not in page
+    page = client.get("/cases?lang=zh_Hans_CN", follow_redirects=True).get_data(as_text=True)
+    assert "初次接触日期" not in page  # the list, in Chinese again
+    assert 'lang="zh-Hans"' in page
