@@ -307,3 +307,10 @@ def make_table_docx(title: str, rows: list[list[str]], *, merge_first_two: bool 
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+#: A small Annex B typed as one table, the way the web and browser tests upload it.
+INTAKE_ROWS = [["初次接触日期", "2023年5月8日", "负责社工", "陈晓敏"],
+               ["个案来源", "☑案主主动咨询 ☐社工探访/接访（请注明）： ☐转介人/单位（请注明）："],
+               ["信访诉求及要求", "要求解决拆迁补偿问题"],
+               ["案主姓名", "张三", "性别", "男"]]

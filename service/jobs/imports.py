@@ -389,13 +389,11 @@ def _one(item: _Item, reading: dict[str, Any], loaders: Mapping[str, Callable[[]
         if not options.dry_run and hashlib.sha256(raw).hexdigest() != item.sha:
             raise ImportFailure("the file changed while it was being imported")
         entry = _store(item, reading, raw, cases, options)
-        if options.dry_run:
-            db.session.rollback()
-        else:
+        if not options.dry_run:  # a dry run only asked questions: nothing to commit
             db.session.commit()
         return entry
     except Exception as e:
-        db.session.rollback()
+        db.session.rollback()  # a dry run's caller has committed its own changes before
         message = str(e) if isinstance(e, ImportFailure) else f"{type(e).__name__}: {e}"
         return _entry(item, ERROR, annex=item.annex, data=reading["data"],
                       warnings=reading["warnings"], errors=[message])
@@ -421,7 +419,10 @@ def run_options(run: ImportRun, *, dry_run: bool, by: User | None) -> Options:
 
 
 def check_run(run: ImportRun, by: User | None) -> Report:
-    """Dry-run a run's upload and keep the report on the run (the caller commits)."""
+    """Dry-run a run's upload and keep the report on the run.
+
+    The caller commits the run before (a failing file rolls the session back) and after.
+    """
     report = run_import([Path(current_app.config["WORK_ROOT"]) / run.upload_path],
                         run_options(run, dry_run=True, by=by))
     try:

@@ -1,5 +1,140 @@
-"""Pages: imports."""
+"""Pages of the bulk import: upload a ZIP, read the dry-run report, map unrecognised labels,
+confirm; the import then runs on the queue with its progress, and its report stays
+downloadable. Only an admin, a director or a supervisor may import."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..annexes import ANNEXES
+from ..archive.filing import atomic_write
+from ..auth.access import roles_required
+from ..auth.models import Role
+from ..cases.imported import ImportRun, RunState
+from ..db import db
+from ..jobs import imports as jobs
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
+IMPORTERS = (Role.ADMIN, Role.DIRECTOR, Role.SUPERVISOR)
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _own_run(run_id: int) -> ImportRun:
+    """The run, if the current person started it (or is an admin); 404 otherwise."""
+    run = db.session.get(ImportRun, run_id)
+    if run is None or (run.created_by_id != current_user.id
+                       and not current_user.has_role(Role.ADMIN)):
+        abort(404)
+    return run
+
+
+@bp.get("/")
+@roles_required(*IMPORTERS)
+def index() -> str:
+    """The upload form and the person's earlier imports."""
+    runs = db.session.scalars(select(ImportRun).where(ImportRun.created_by_id == current_user.id)
+                              .order_by(ImportRun.id.desc()).limit(50))
+    return render_template("imports/index.html", runs=list(runs))
+
+
+@bp.post("/")
+@roles_required(*IMPORTERS)
+def upload() -> Any:
+    """Keep the uploaded ZIP and dry-run it."""
+    upload = request.files.get("archive")
+    raw = upload.read() if upload else b""
+    if not upload or not raw.startswith(_ZIP_MAGIC):
+        flash(_("Choose a ZIP file of legacy forms."), "error")
+        return redirect(url_for("imports.index"))
+    name = Path(upload.filename or "upload.zip").name[:255]
+    run = ImportRun(created_by_id=current_user.id, upload_name=name, state=RunState.CHECKED)
+    db.session.add(run)
+    db.session.flush()
+    run.upload_path = f"imports/{run.id}/upload.zip"
+    atomic_write(Path(current_app.config["WORK_ROOT"]) / run.upload_path, raw)
+    db.session.commit()
+    jobs.check_run(run, current_user)
+    db.session.commit()
+    return redirect(url_for("imports.show", run_id=run.id))
+
+
+@bp.get("/<int:run_id>")
+@roles_required(*IMPORTERS)
+def show(run_id: int) -> str:
+    """The dry-run report to confirm, the progress of a running import, or its report."""
+    run = _own_run(run_id)
+    fields = {code: [(f.name, f.label) for f in annex] for code, annex in ANNEXES.items()}
+    return render_template("imports/show.html", run=run, report=run.report or {},
+                           fields=fields, titles={c: a.short_title for c, a in ANNEXES.items()})
+
+
+@bp.post("/<int:run_id>/mapping")
+@roles_required(*IMPORTERS)
+def mapping(run_id: int) -> Any:
+    """Map unrecognised labels to fields, and dry-run again with the mapping."""
+    run = _own_run(run_id)
+    if run.state != RunState.CHECKED:
+        abort(409)
+    chosen: dict[str, dict[str, str]] = {}
+    for key, value in request.form.items():
+        if not key.startswith("map:") or not value:
+            continue
+        _prefix, code, label = key.split(":", 2)
+        if code in ANNEXES and value in ANNEXES[code]:
+            chosen.setdefault(code, {})[label] = value
+    run.mapping = chosen
+    db.session.commit()
+    jobs.check_run(run, current_user)
+    db.session.commit()
+    flash(_("The mapping is applied; check the report again."), "info")
+    return redirect(url_for("imports.show", run_id=run.id))
+
+
+@bp.post("/<int:run_id>/confirm")
+@roles_required(*IMPORTERS)
+def confirm(run_id: int) -> Any:
+    """Start the import on the queue."""
+    run = _own_run(run_id)
+    if run.state != RunState.CHECKED:
+        abort(409)
+    run.state, run.done = RunState.QUEUED, 0
+    db.session.commit()
+    jobs.import_run_task(run.id)
+    return redirect(url_for("imports.show", run_id=run.id))
+
+
+@bp.get("/<int:run_id>.json")
+@roles_required(*IMPORTERS)
+def progress(run_id: int) -> Any:
+    """How far the import has got."""
+    run = _own_run(run_id)
+    return {"state": run.state, "done": run.done, "total": run.total, "error": run.error,
+            "summary": (run.report or {}).get("summary", {})}
+
+
+@bp.get("/<int:run_id>/report.json")
+@roles_required(*IMPORTERS)
+def report(run_id: int) -> Response:
+    """The report (dry run or final) as the JSON file the command writes."""
+    run = _own_run(run_id)
+    body = {k: v for k, v in (run.report or {}).items() if k != "unmapped"}
+    return Response(json.dumps(body, ensure_ascii=False, indent=1),
+                    mimetype="application/json", headers={
+                        "Content-Disposition": f'attachment; filename="import-{run.id}.json"'})
