@@ -18,6 +18,7 @@ from ..annexes import ANNEXES
 from ..annexes.validate import Problem, clean
 from ..documents.render import DocumentError, DocumentMeta, render_docx
 from . import bp
+from .auth import token_required
 
 MIMETYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -39,7 +40,7 @@ def _unprocessable(errors: dict[str, list[str]]) -> Any:
 
 
 @bp.post("/documents/<code>")
-# access: the auth engineer adds the bearer-token check here (e.g. @token_required)
+@token_required
 def make_document(code: str) -> Any:
     """The Word (default) or PDF/A copy of the posted form; 422 with the field errors."""
     annex = ANNEXES.get(code.upper())
