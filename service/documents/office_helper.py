@@ -21,9 +21,12 @@ import os
 import sys
 import time
 
-import uno  # type: ignore[import-not-found]
-from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
-from com.sun.star.connection import NoConnectException  # type: ignore[import-not-found]
+try:  # only Debian's python3 has uno; elsewhere the module imports but cannot run
+    import uno  # type: ignore[import-not-found]
+    from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
+    from com.sun.star.connection import NoConnectException  # type: ignore[import-not-found]
+except ImportError:
+    uno = None
 
 PDF_A_2B = 2  # writer_pdf_Export's SelectPdfVersion for PDF/A-2b
 NEVER_EXECUTE = 0  # com.sun.star.document.MacroExecMode.NEVER_EXECUTE
@@ -78,6 +81,9 @@ def convert(desktop, src, dst):
 
 
 def main(argv):
+    if uno is None:
+        sys.stderr.write("office_helper needs the python3 that has LibreOffice's uno module\n")
+        return 2
     pipe, timeout = argv[1], float(argv[2])
     out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # anything else that prints goes to stderr, never into the replies
