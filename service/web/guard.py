@@ -13,7 +13,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 #: Attempts allowed, per address and user name, and per address overall.
-SIGN_IN_PER_NAME = "5 per minute"
+SIGN_IN_PER_NAME = "10 per minute"
 SIGN_IN_PER_ADDRESS = "30 per minute"
 
 
