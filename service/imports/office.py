@@ -36,9 +36,9 @@ def doc_to_docx(data: bytes, *, timeout: int = 180) -> bytes:
     with tempfile.TemporaryDirectory(prefix="import-doc-") as work:
         source = Path(work) / "legacy.doc"
         source.write_bytes(data)
-        if shared is not None:
+        if shared is not None:  # to_docx(bytes) -> bytes, like its to_pdf
             try:
-                return Path(shared(source, Path(work))).read_bytes()
+                return shared(data)
             except Exception as e:  # the shared converter's own errors
                 raise ImportFailure(f"LibreOffice could not open the .doc ({e})") from None
         command = ["soffice", f"-env:UserInstallation={_profile_dir().as_uri()}",
