@@ -245,7 +245,9 @@ def edit_form(case_id: int, form_id: int) -> Any:
     if not form.validate():  # CSRF
         return _render_form(case, record, form, readonly, reviewer, status=400)
     stored = record.current.data if record.current else {}
-    keep = {} if reviewer else _reviewer_values(annex, stored)
+    # an earlier sign-off never carries over to a corrected version: it is signed afresh
+    signed_off = record.current is not None and record.current.approved_by_id is not None
+    keep = {} if reviewer else _reviewer_values(annex, {} if signed_off else stored)
     data, problems = form.check(submit=True, keep=keep)
     if problems:
         lifecycle.save_draft(record, form.to_data(), by=current_user)
