@@ -3,6 +3,8 @@ signature, the lock, a correction needing review again; risk flags; handovers.""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -222,3 +224,20 @@ def test_a_handover_opens_the_case_to_the_receiving_worker(app, desk) -> None:
     refused = oc.post(f"{case_url}/handover", data={"csrf_token": wtoken, "username": "chen",
                                                     "kind": "transfer"})
     assert refused.status_code == 403
+
+
+def test_a_late_autosave_from_the_submitting_page_leaves_the_form_in_review(app, desk) -> None:
+    from service.db import db
+
+    wc = desk["wc"]
+    token = csrf_token(wc, "/cases")
+    page = wc.get(_url(desk)).get_data(as_text=True)
+    fresh = re.search(r'name="submission_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = dict(desk["data"], background="改过的背景")
+    wc.post(_url(desk), data={**_as_form(data), "csrf_token": token, "submission_token": fresh})
+    assert _record(desk).state == "submitted"
+    late = wc.post(_url(desk, "/draft"), data={**_as_form(data), "csrf_token": token,
+                                               "submission_token": fresh})
+    assert late.status_code == 409
+    db.session.expire_all()
+    assert _record(desk).state == "submitted"

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import BooleanField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
@@ -39,7 +40,15 @@ from ..annexes.validate import is_blank
 from ..auth.access import can_edit_case, can_review, require_case, visible_cases
 from ..auth.models import Role
 from ..cases import lifecycle, review
-from ..cases.models import Case, Document, DocumentState, FormRecord, FormState, utcnow
+from ..cases.models import (
+    Case,
+    Document,
+    DocumentState,
+    FormRecord,
+    FormState,
+    FormVersion,
+    utcnow,
+)
 from ..db import db
 from ..forms.builder import form_for
 
@@ -292,6 +301,10 @@ def save_draft(case_id: int, form_id: int) -> Any:
     readonly, reviewer = _editor_mode(case, record)
     if readonly or reviewer == "only":
         return jsonify(error=_("This form cannot be changed.")), 403
+    if _already_submitted(request.form.get("submission_token")):
+        # a late autosave from the page that has just submitted: it must not pull the
+        # submitted form back out of review
+        return jsonify(error=_("This form has been submitted."), saved=False), 409
     if request.content_length and request.content_length > MAX_DRAFT_BYTES:
         return jsonify(error=_("The draft is too large.")), 413
     annex = ANNEXES[record.annex]
@@ -304,6 +317,12 @@ def save_draft(case_id: int, form_id: int) -> Any:
     lifecycle.save_draft(record, data, by=current_user)
     db.session.commit()
     return jsonify(saved=True, saved_at=record.draft_saved_at.isoformat() + "Z")
+
+
+def _already_submitted(token: str | None) -> bool:
+    """Whether a version was stored from the page that holds this submission token."""
+    return bool(token) and db.session.scalar(
+        select(FormVersion.id).where(FormVersion.submission_token == token)) is not None
 
 
 @bp.get("/cases/<int:case_id>/forms/<int:form_id>/v<int:number>")
