@@ -43,7 +43,7 @@ migrate: setup
 	$(FLASK) db upgrade
 
 run: setup migrate
-	@$(FLASK) users check-admin || true
+	@$(FLASK) users hint-first-admin
 	@echo "Serving on http://$(HOST):$(PORT)/  (queue workers: $(QUEUE_WORKERS); stop with Ctrl-C)"
 	@trap 'kill 0' EXIT INT TERM; \
 	$(VENV)/bin/huey_consumer service.jobs.tasks.huey -w $(QUEUE_WORKERS) -k process -q & \

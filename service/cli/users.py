@@ -87,4 +87,15 @@ def disable(name: str) -> None:
     click.echo(f"Disabled {user.username}; {revoked} token(s) revoked.")
 
 
+@users.command("hint-first-admin")
+def hint_first_admin() -> None:
+    """Say how to create the first administrator while no user exists (`make run` asks)."""
+    from sqlalchemy import select
+
+    from ..auth.models import User
+
+    if db.session.scalar(select(User.id).limit(1)) is None:
+        click.echo(FIRST_ADMIN_HINT)
+
+
 COMMANDS = [users]

@@ -11,15 +11,12 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    after_this_request,
     current_app,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -30,6 +27,7 @@ from ..cases.models import Case
 from ..db import db
 from ..jobs import archive as jobs
 from ..storage import resolve_under
+from .exports import send_export
 
 bp = Blueprint("archive", __name__, url_prefix="/archive")
 READERS = (Role.ARCHIVIST, Role.DIRECTOR, Role.SUPERVISOR)
@@ -96,7 +94,8 @@ def download(file_id: int, name: str) -> Any:
     path = resolve_under(jobs.archive_root(), f"{record.folder}/{name}")
     if path is None or not path.is_file():
         abort(404)
-    return send_file(path, as_attachment=True, download_name=name)
+    return send_export(path, name, action="archive.download", case=record.case_id,
+                       file=record.id)
 
 
 @bp.get("/<int:file_id>/bundle.pdf")
@@ -113,13 +112,12 @@ def bundle(file_id: int) -> Any:
         out.unlink(missing_ok=True)
         raise
 
-    @after_this_request
-    def _remove(response: Any) -> Any:
+    try:
+        data = out.read_bytes()
+    finally:
         out.unlink(missing_ok=True)
-        return response
-
-    return send_file(out, mimetype="application/pdf", as_attachment=False,
-                     download_name=f"{Path(record.folder).name}.pdf")
+    return send_export(data, f"{Path(record.folder).name}.pdf", action="archive.bundle",
+                       case=record.case_id, inline=True, file=record.id)
 
 
 @bp.post("/bundles")
@@ -168,4 +166,5 @@ def batch_file(request_id: int) -> Any:
     if req.state != "ready" or path is None or not path.is_file():
         abort(404)
     kind = req.options.get("output", "pdf")
-    return send_file(path, as_attachment=True, download_name=_("bundles") + f"-{req.id}.{kind}")
+    return send_export(path, f"bundles-{req.id}.{kind}", action="archive.export",
+                       request=req.id, files=list(req.file_ids or []))

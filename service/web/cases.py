@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import uuid
 from typing import Any
 
@@ -15,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -47,10 +45,10 @@ from ..cases.models import (
     FormRecord,
     FormState,
     FormVersion,
-    utcnow,
 )
 from ..db import db
 from ..forms.builder import form_for
+from .exports import send_export
 
 bp = Blueprint("cases", __name__)
 
@@ -351,15 +349,8 @@ def download(case_id: int, doc_id: int) -> Any:
     path = resolve_under(current_app.config["WORK_ROOT"], doc.path)
     if path is None or not path.is_file():
         abort(404)
-    _audit("document.download", case, document=doc.id, format=doc.format)
-    db.session.commit()
     record = doc.version.form
     name = f"{case.number}-{ANNEXES[record.annex].short_title}-v{doc.version.number}.{doc.format}"
-    if doc.format == "pdf":  # a copy handed out names who took it, and when
-        from ..documents.stamp import mark_text, stamp_pdf
-
-        marked = stamp_pdf(path.read_bytes(), mark_text(current_user.username, utcnow()))
-        return send_file(io.BytesIO(marked), mimetype="application/pdf", as_attachment=True,
-                         download_name=name)
-    return send_file(path, as_attachment=True, download_name=name)
+    return send_export(path, name, action="document.download", case=case, document=doc.id,
+                       format=doc.format)
 

@@ -84,7 +84,7 @@
   }
 
   function save() {
-    if (!dirty || saving) { return; }
+    if (!draftUrl || !dirty || saving) { return; }
     saving = true;
     dirty = false;
     setStatus(text.saving);
