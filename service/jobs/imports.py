@@ -54,25 +54,31 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class Report:
-    """The report of one import: an entry per file (or register row), spooled to disk."""
+    """The report of one import: an entry per file (or register row), spooled to disk.
+
+    Only the position of each entry is kept in memory, so a report of any size is written
+    entry by entry, in the order the files were given.
+    """
 
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     unmapped: dict[str, dict[str, str]] = field(default_factory=dict)  # annex -> label -> value
-    _spool: IO[str] = field(default_factory=lambda: tempfile.TemporaryFile(  # noqa: SIM115
-        "w+", encoding="utf-8"))  # closed by close()
+    _spool: IO[bytes] = field(default_factory=lambda: tempfile.TemporaryFile(  # noqa: SIM115
+        "w+b"))  # closed by close()
+    _where: list[tuple[int, int]] = field(default_factory=list)  # (order, offset)
 
     def add(self, entry: dict[str, Any]) -> None:
         self.counts[entry["status"]] += 1
-        self._spool.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        order = entry.pop("_order", 0)
+        offset = self._spool.seek(0, os.SEEK_END)
+        self._spool.write(json.dumps(entry, ensure_ascii=False).encode() + b"\n")
+        self._where.append((order, offset))
 
     def entries(self) -> Iterator[dict[str, Any]]:
         """Every entry, in the order the files were given."""
-        self._spool.flush()
-        self._spool.seek(0)
-        lines = [json.loads(line) for line in self._spool]
-        self._spool.seek(0, os.SEEK_END)
-        return iter(sorted(lines, key=lambda e: e.pop("_order", 0)))
+        for _, offset in sorted(self._where):
+            self._spool.seek(offset)
+            yield json.loads(self._spool.readline())
 
     @property
     def ok(self) -> bool:
