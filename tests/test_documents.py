@@ -438,3 +438,23 @@ def test_a_long_lived_libreoffice_is_recycled(tmp_path):
 def test_converter_needs_the_debian_python_with_uno():
     assert shutil.which("soffice")
     subprocess.run(["/usr/bin/python3", "-c", "import uno"], check=True)
+
+
+@pytest.mark.office
+def test_a_legacy_word_file_becomes_docx_on_the_same_pool(pool, tmp_path):
+    """The importer's .doc -> .docx goes through the same long-lived LibreOffice."""
+    doc_file = tmp_path / "legacy.doc"
+    docx = pool.convert(_docx(), target="docx")  # a .docx written back by LibreOffice
+    assert Document(io.BytesIO(docx)).paragraphs is not None
+    word97 = subprocess.run(  # make a real Word 97 file to read back
+        ["soffice", "--headless", f"-env:UserInstallation={(tmp_path / 'p').as_uri()}",
+         "--convert-to", "doc:MS Word 97", "--outdir", str(tmp_path),
+         str(_write(tmp_path / "legacy.docx", _docx()))], capture_output=True, timeout=120)
+    assert word97.returncode == 0 and doc_file.exists()
+    back = pool.convert(doc_file.read_bytes(), target="docx")
+    assert squeeze(example("C")["record"]) in squeeze(docx_text(back))
+
+
+def _write(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path

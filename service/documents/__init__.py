@@ -11,10 +11,11 @@ from .convert import (
     OfficePool,
     pdf_pages,
     shutdown_pool,
+    to_docx,
     to_pdf,
 )
 from .render import DocumentError, DocumentMeta, render_docx, render_template
 
 __all__ = ["ConversionError", "ConversionTimeout", "DocumentError", "DocumentMeta",
            "OfficePool", "pdf_pages", "render_docx", "render_template", "shutdown_pool",
-           "to_pdf"]
+           "to_docx", "to_pdf"]

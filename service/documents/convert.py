@@ -43,6 +43,7 @@ START_TIMEOUT = float(os.environ.get("OFFICE_START_TIMEOUT", 60))
 RECYCLE_AFTER = int(os.environ.get("OFFICE_RECYCLE_AFTER", 200))
 MAX_RSS_MB = int(os.environ.get("OFFICE_MAX_RSS_MB", 1024))
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+_MAGIC = {"pdf": b"%PDF-", "docx": b"PK"}
 
 
 class ConversionError(RuntimeError):
@@ -248,15 +249,17 @@ class OfficeProcess:
         line, self._buffer = self._buffer.split(b"\n", 1)
         return json.loads(line)
 
-    def convert(self, docx: bytes, timeout: float) -> bytes:
-        """Convert Word bytes to PDF/A-2b bytes on this LibreOffice."""
+    def convert(self, docx: bytes, timeout: float, target: str = "pdf") -> bytes:
+        """Convert Word bytes to PDF/A-2b bytes (or any Word file to .docx with
+        ``target="docx"``) on this LibreOffice."""
         self.ensure()
-        src, dst = self.work / "in.docx", self.work / "out.pdf"
+        src = self.work / ("in.docx" if target == "pdf" else "in.doc")
+        dst = self.work / f"out.{target}"
         src.write_bytes(docx)
         dst.unlink(missing_ok=True)
         try:
             try:
-                self._send({"in": str(src), "out": str(dst)})
+                self._send({"in": str(src), "out": str(dst), "to": target})
             except (BrokenPipeError, OSError) as exc:
                 self.kill()
                 raise OfficeDied("the LibreOffice helper is gone") from exc
@@ -266,15 +269,17 @@ class OfficeProcess:
                     self.kill()
                     raise OfficeDied(reply.get("error", "LibreOffice went away"))
                 raise ConversionError(reply.get("error", "conversion failed"))
-            pdf = dst.read_bytes()
+            if not dst.exists():
+                raise ConversionError(f"LibreOffice wrote no {target} file")
+            out = dst.read_bytes()
         finally:
             src.unlink(missing_ok=True)
             dst.unlink(missing_ok=True)
         self.conversions += 1
         self.total_conversions += 1
-        if not pdf.startswith(b"%PDF-"):
-            raise ConversionError("LibreOffice wrote no PDF")
-        return pdf
+        if not out.startswith(_MAGIC[target]):
+            raise ConversionError(f"LibreOffice wrote no {target} file")
+        return out
 
     def stats(self) -> OfficeStats:
         return OfficeStats(self.index, self.office.pid if self.office else None, self.rss(),
@@ -319,18 +324,22 @@ class OfficePool:
         for t in threads:
             t.join()
 
-    def convert(self, docx: bytes, timeout: float = DEFAULT_TIMEOUT) -> bytes:
-        """Word bytes -> PDF/A-2b bytes. Raises ConversionTimeout, ConversionError."""
+    def convert(self, docx: bytes, timeout: float = DEFAULT_TIMEOUT, target: str = "pdf"
+                ) -> bytes:
+        """Word bytes -> PDF/A-2b bytes (``target="docx"``: a .doc -> .docx).
+        Raises ConversionTimeout, ConversionError."""
+        if target not in _MAGIC:
+            raise ValueError(f"cannot convert to {target!r}")
         if self._closed:
             raise ConversionError("the converter pool is closed")
         process = self._idle.get()
         try:
             try:
-                return process.convert(docx, timeout)
+                return process.convert(docx, timeout, target)
             except OfficeDied as exc:
                 log.warning("office %s died during a conversion (%s); retrying",
                             process.index, exc)
-                return process.convert(docx, timeout)
+                return process.convert(docx, timeout, target)
         finally:
             self._idle.put(process)
 
@@ -371,6 +380,11 @@ def default_pool() -> OfficePool:
 def to_pdf(docx: bytes, timeout: float = DEFAULT_TIMEOUT) -> bytes:
     """Convert a Word document to a PDF/A-2b archive copy on the process-wide pool."""
     return default_pool().convert(docx, timeout)
+
+
+def to_docx(document: bytes, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+    """Convert a legacy Word file (.doc, .rtf ...) to .docx on the process-wide pool."""
+    return default_pool().convert(document, timeout, target="docx")
 
 
 def shutdown_pool() -> None:

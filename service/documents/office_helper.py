@@ -9,6 +9,7 @@ It connects to the LibreOffice listening on the named pipe, says ``{"ready": tru
 then answers one JSON request per stdin line, one JSON reply per stdout line:
 
     {"in": "/abs/form.docx", "out": "/abs/form.pdf"}  ->  {"ok": true}
+    {"in": "/abs/old.doc", "out": "/abs/old.docx", "to": "docx"}
                                                        or {"ok": false, "error": "..."}
     {"quit": true}                                     ->  LibreOffice is asked to terminate
 """
@@ -55,8 +56,9 @@ def connect(pipe, timeout):
     return ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
 
 
-def convert(desktop, src, dst):
-    """Open ``src`` hidden and read-only, store it as PDF/A-2b at ``dst``, close it."""
+def convert(desktop, src, dst, target="pdf"):
+    """Open ``src`` hidden and read-only, store it at ``dst`` as PDF/A-2b (or, with
+    ``target="docx"``, as a Word 2007+ file), close it."""
     doc = desktop.loadComponentFromURL(
         uno.systemPathToFileUrl(src), "_blank", 0,
         (prop("Hidden", True), prop("ReadOnly", True), prop("MacroExecutionMode", NEVER_EXECUTE),
@@ -64,6 +66,10 @@ def convert(desktop, src, dst):
     if doc is None:
         raise RuntimeError("LibreOffice could not open the Word file")
     try:
+        if target == "docx":
+            doc.storeToURL(uno.systemPathToFileUrl(dst), (
+                prop("FilterName", "MS Word 2007 XML"), prop("Overwrite", True)))
+            return
         filter_data = uno.Any("[]com.sun.star.beans.PropertyValue", (
             prop("SelectPdfVersion", PDF_A_2B),
             prop("UseTaggedPDF", True),
@@ -101,7 +107,7 @@ def main(argv):
                 desktop.terminate()
             return 0
         try:
-            convert(desktop, request["in"], request["out"])
+            convert(desktop, request["in"], request["out"], request.get("to", "pdf"))
             reply({"ok": True})
         except Exception as exc:  # every failure is reported, never raised
             reply({"ok": False, "error": f"{type(exc).__name__}: {exc}"[:2000]})
