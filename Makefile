@@ -14,7 +14,8 @@ SYSTEM_PACKAGES := libreoffice-writer-nogui python3-uno fonts-noto-cjk fonts-dej
 	poppler-utils qpdf chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system-packages venv catalogs services migrate lint bench clean
+.PHONY: run test setup system-packages venv catalogs services migrate lint messages clean \
+	bench bench-forms bench-documents bench-archive bench-imports
 
 setup: system-packages venv catalogs
 
@@ -46,7 +47,7 @@ run: setup migrate
 	@$(FLASK) users hint-first-admin
 	@echo "Serving on http://$(HOST):$(PORT)/  (queue workers: $(QUEUE_WORKERS); stop with Ctrl-C)"
 	@trap 'kill 0' EXIT INT TERM; \
-	$(VENV)/bin/huey_consumer service.jobs.tasks.huey -w $(QUEUE_WORKERS) -k process -q & \
+	$(VENV)/bin/huey_consumer service.jobs.tasks.huey --workers $(QUEUE_WORKERS) --worker-type thread -q & \
 	$(VENV)/bin/gunicorn -w $(WEB_WORKERS) -b $(HOST):$(PORT) 'service:create_app()' --access-logfile -
 
 # PostgreSQL and Redis run on the developers' and CI machines; start them when they are down.
@@ -64,10 +65,19 @@ lint: venv
 test: setup services lint
 	REQUIRE_POSTGRES=1 $(VENV)/bin/pytest -q -p no:cacheprovider
 
-bench: setup services
+bench: bench-forms bench-documents bench-archive bench-imports
+
+bench-forms: setup services
 	$(PY) bench/forms.py
-	$(PY) bench/documents.py
+	$(PY) bench/forms.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+bench-documents: setup
+	$(PY) bench/documents.py --long 2000
+
+bench-archive: setup
 	$(PY) bench/archive.py
+
+bench-imports: setup
 	$(PY) bench/imports.py
 
 # Refresh the catalogs after changing UI strings or an annex declaration.

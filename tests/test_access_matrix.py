@@ -41,6 +41,7 @@ ROUTES: dict[str, Any] = {
     "review.index": ("page", {"supervisor", "director"}),
     "cases.show": ("object", None),
     "cases.download": ("object", None),
+    "cases.retry_document": ("object", None),
     "cases.add_form": ("object", None),
     "cases.edit_form": ("object", None),
     "cases.save_draft": ("object", None),

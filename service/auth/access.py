@@ -62,17 +62,20 @@ def can_view_case(user: User | None, case: Case) -> bool:
         select(Case.id).where(Case.id == case.id, case_filter(user))) is not None
 
 
-def can_edit_case(user: User | None, case: Case) -> bool:
-    """Whether ``user`` may write the worker's part of the case's forms."""
-    if user is None or not can_view_case(user, case) or not case.is_open:
+def can_edit_case(user: User | None, case: Case, *, seen: bool = False) -> bool:
+    """Whether ``user`` may write the worker's part of the case's forms.
+
+    ``seen``: the caller has just found the case among those the user may see.
+    """
+    if user is None or not case.is_open or not (seen or can_view_case(user, case)):
         return False
     return user.has_role(Role.WORKER, Role.SUPERVISOR, Role.DIRECTOR)
 
 
-def can_review(user: User | None, case: Case) -> bool:
-    """Whether ``user`` may sign off the case's forms (8.3)."""
+def can_review(user: User | None, case: Case, *, seen: bool = False) -> bool:
+    """Whether ``user`` may sign off the case's forms (8.3); ``seen`` as above."""
     return (user is not None and user.has_role(Role.SUPERVISOR, Role.DIRECTOR)
-            and can_view_case(user, case))
+            and (seen or can_view_case(user, case)))
 
 
 def reviewers_of(case: Case) -> list[User]:

@@ -102,18 +102,25 @@ def save_draft(form: FormRecord, data: dict[str, Any], *, by: Any = None) -> Non
     form.draft_saved_at = utcnow()
 
 
+def find_submission(token: str | None) -> FormVersion | None:
+    """The version an earlier submission with ``token`` stored, if any (double submits)."""
+    if not token:
+        return None
+    return db.session.scalar(select(FormVersion).where(FormVersion.submission_token == token))
+
+
 def submit_form(form: FormRecord, data: dict[str, Any], *, by: Any = None,
                 token: str | None = None, source: str = "typed") -> FormVersion:
     """Store a clean form as a new immutable version and move the case along.
 
     Idempotent: a second submission with the same ``token`` returns the first version.
     """
-    if token:
-        earlier = db.session.scalar(
-            select(FormVersion).where(FormVersion.submission_token == token))
-        if earlier is not None:
-            return earlier
-    number = (form.current.number + 1) if form.current else 1
+    earlier = find_submission(token)
+    if earlier is not None:
+        return earlier
+    last = db.session.scalar(
+        select(func.max(FormVersion.number)).where(FormVersion.form_id == form.id))
+    number = (last or 0) + 1
     version = FormVersion(form=form, number=number, data=data, content_hash=content_hash(data),
                           submission_token=token, source=source,
                           submitted_by_id=getattr(by, "id", None))

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..annexes.process import RiskGrade, SpecialProcess, Stage
@@ -87,7 +87,12 @@ class FormRecord(db.Model):
 
     @property
     def current(self) -> FormVersion | None:
-        return self.versions[-1] if self.versions else None
+        """The latest version, read alone (not the whole history) unless that is loaded."""
+        if "versions" in self.__dict__ or self.id is None:
+            return self.versions[-1] if self.versions else None
+        return db.session.scalar(
+            select(FormVersion).where(FormVersion.form_id == self.id)
+            .order_by(FormVersion.number.desc()).limit(1))
 
     @property
     def data(self) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget, RadioInput
 
 from ..annexes.model import Annex, Field, Kind
-from ..annexes.validate import Problem, clean
+from ..annexes.validate import Problem
 
 
 class BoxGroup(ListWidget):
@@ -76,37 +76,10 @@ class AnnexForm(FlaskForm):
     annex: Annex
     submission_token = HiddenField()
 
-    def to_data(self) -> dict[str, Any]:
-        """The values as a plain dict in the declaration's shape (not yet checked)."""
-        data: dict[str, Any] = {}
-        for f in self.annex:
-            wt = self[f.name]
-            if f.kind is Kind.ONE_OF:
-                posted = getattr(wt, "posted", None)
-                data[f.name] = posted if posted and len(posted) > 1 else (wt.data or "")
-            elif f.kind is Kind.TABLE:
-                data[f.name] = [dict(entry.data) for entry in wt.entries]
-            elif f.kind is Kind.SIGNATURE:
-                data[f.name] = {k: v for k, v in wt.data.items() if k != "csrf_token" and v}
-            else:
-                data[f.name] = wt.data if wt.data is not None else ""
-            for option in f.notes:
-                assert option.note
-                data[option.note] = self[option.note].data or ""
-        return data
-
-    def check(self, *, submit: bool, keep: dict[str, Any] | None = None
-              ) -> tuple[dict[str, Any], list[Problem]]:
-        """Check with the declaration; errors are put beside their fields.
-
-        ``keep`` gives values the user may not change (a reviewer's fields for a worker).
-        """
-        data = self.to_data()
-        data.update(keep or {})
-        cleaned, problems = clean(self.annex, data, submit=submit)
+    def attach(self, problems: list[Problem]) -> None:
+        """Put each problem's message beside the field it concerns."""
         for problem in problems:
             self._attach(problem)
-        return cleaned, problems
 
     def _attach(self, problem: Problem) -> None:
         from ..i18n import problem_message
@@ -125,6 +98,47 @@ class AnnexForm(FlaskForm):
         errors = list(target.errors) if isinstance(target.errors, list) else []
         errors.append(problem_message(problem))
         target.errors = errors
+
+
+def parse_formdata(annex: Annex, formdata: MultiDict) -> dict[str, Any]:
+    """What a browser posted, in the declaration's shape (not yet checked).
+
+    Reads the posted fields directly, so that a save needs no form object; a one-of set keeps
+    every value posted, so that two ticks are caught by the check, not silently dropped.
+    """
+    data: dict[str, Any] = {}
+    for f in annex:
+        if f.kind is Kind.ONE_OF:
+            posted = formdata.getlist(f.name)
+            data[f.name] = posted if len(posted) > 1 else (posted[0] if posted else "")
+        elif f.kind is Kind.ANY_OF:
+            data[f.name] = formdata.getlist(f.name)
+        elif f.kind is Kind.SIGNATURE:
+            parts = ("image", "date", "remark") if f.with_remark else ("image", "date")
+            data[f.name] = {p: formdata.get(f"{f.name}.{p}", "") for p in parts
+                            if formdata.get(f"{f.name}.{p}")}
+        elif f.kind is Kind.TABLE:
+            data[f.name] = _table_rows(f, formdata)
+        else:
+            data[f.name] = formdata.get(f.name, "")
+        for option in f.notes:
+            assert option.note
+            data[option.note] = formdata.get(option.note, "")
+    return data
+
+
+def _table_rows(f: Field, formdata: MultiDict) -> list[dict[str, Any]]:
+    """Rows posted as ``goals.<i>.<column>``, in the order of their index."""
+    rows: dict[int, dict[str, Any]] = {}
+    prefix = f"{f.name}."
+    columns = {c.name for c in f.columns}
+    for key in formdata:
+        if not key.startswith(prefix):
+            continue
+        index, _, column = key[len(prefix):].partition(".")
+        if index.isdigit() and column in columns:
+            rows.setdefault(int(index), {})[column] = formdata.get(key, "")
+    return [rows[i] for i in sorted(rows)]
 
 
 def _label(text: str) -> Any:

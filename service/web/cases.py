@@ -34,7 +34,7 @@ from ..annexes.process import (
     SpecialProcess,
     Stage,
 )
-from ..annexes.validate import is_blank
+from ..annexes.validate import clean, is_blank
 from ..auth.access import can_edit_case, can_review, require_case, visible_cases
 from ..auth.models import Role
 from ..cases import lifecycle, review
@@ -47,7 +47,7 @@ from ..cases.models import (
     FormVersion,
 )
 from ..db import db
-from ..forms.builder import form_for
+from ..forms.builder import form_for, parse_formdata
 from .exports import send_export
 
 bp = Blueprint("cases", __name__)
@@ -154,8 +154,9 @@ def show(case_id: int) -> Any:
     db.session.commit()
     return render_template(
         "cases/show.html", case=case, annexes=ANNEXES, stages=list(STAGE_ORDER),
-        state_names=STATE_NAMES, doc_states=DOC_STATES, can_edit=can_edit_case(current_user, case),
-        addable=_addable(case), profile=_profile_form(case), screening=SCREENING,
+        state_names=STATE_NAMES, doc_states=DOC_STATES,
+        can_edit=can_edit_case(current_user, case, seen=True),
+        can_sign=can_review(current_user, case, seen=True), addable=_addable(case), profile=_profile_form(case), screening=SCREENING,
         max_representatives=MAX_REPRESENTATIVES)
 
 
@@ -228,8 +229,9 @@ def _editor_mode(case: Case, record: FormRecord) -> tuple[bool, Any]:
     A form waiting for review opens for a reviewer in "only" mode: the reviewer's cells are
     open, the worker's are shown but locked, and the page approves or returns (8.3).
     """
-    editable = can_edit_case(current_user, case) and record.state != FormState.APPROVED
-    reviewer = can_review(current_user, case)
+    editable = (can_edit_case(current_user, case, seen=True)
+                and record.state != FormState.APPROVED)
+    reviewer = can_review(current_user, case, seen=True)
     if reviewer and record.state == FormState.SUBMITTED:
         return False, "only"
     return not editable, reviewer
@@ -248,29 +250,29 @@ def edit_form(case_id: int, form_id: int) -> Any:
         return _render_form(case, record, form, readonly, reviewer)
     if readonly or reviewer == "only":
         abort(403)
-    form = form_for(annex, formdata=request.form)
-    if not form.validate():  # CSRF
-        return _render_form(case, record, form, readonly, reviewer, status=400)
-    stored = record.current.data if record.current else {}
+    posted = parse_formdata(annex, request.form)  # CSRF is checked before any view runs
+    latest = record.current
+    stored = latest.data if latest else {}
     # an earlier sign-off never carries over to a corrected version: it is signed afresh
-    signed_off = record.current is not None and record.current.approved_by_id is not None
+    signed_off = latest is not None and latest.approved_by_id is not None
     keep = {} if reviewer else _reviewer_values(annex, {} if signed_off else stored)
-    data, problems = form.check(submit=True, keep=keep)
+    data, problems = clean(annex, {**posted, **keep}, submit=True)
     if problems:
-        lifecycle.save_draft(record, form.to_data(), by=current_user)
+        lifecycle.save_draft(record, posted, by=current_user)
         db.session.commit()
+        form = form_for(annex, formdata=request.form)
+        form.attach(problems)
         return _render_form(case, record, form, readonly, reviewer, status=422)
-    token = form.submission_token.data or None
-    version = lifecycle.submit_form(record, data, by=current_user, token=token)
-    fresh = not version.documents
-    if fresh:
+    token = request.form.get("submission_token") or None
+    if lifecycle.find_submission(token) is None:  # a double submit stores nothing more
+        version = lifecycle.submit_form(record, data, by=current_user, token=token)
         _enqueue(version.id)
         review.submitted(record, version, by=current_user)
-    _audit("form.submit", case, form=record.annex, seq=record.seq, version=version.number,
-           before=stored, after=data)
+        _audit("form.submit", case, form=record.annex, seq=record.seq, version=version.number,
+               before=stored, after=data)
     db.session.commit()
     flash(_("Submitted. The Word and PDF copies are being made."), "ok")
-    return redirect(url_for("cases.show", case_id=case.id, submitted=record.id))
+    return redirect(url_for("cases.show", case_id=case_id, submitted=form_id))
 
 
 def _enqueue(version_id: int) -> None:
@@ -306,8 +308,7 @@ def save_draft(case_id: int, form_id: int) -> Any:
     if request.content_length and request.content_length > MAX_DRAFT_BYTES:
         return jsonify(error=_("The draft is too large.")), 413
     annex = ANNEXES[record.annex]
-    form = form_for(annex, formdata=request.form)
-    data = form.to_data()
+    data = parse_formdata(annex, request.form)
     if not reviewer:
         data.update(_reviewer_values(annex, record.data))
     if all(is_blank(v) for v in data.values()) and not record.draft:
@@ -335,6 +336,25 @@ def show_version(case_id: int, form_id: int, number: int) -> Any:
     return render_template("cases/form.html", case=case, record=record, form=form,
                            annex=ANNEXES[record.annex], readonly=True, reviewer=False,
                            state_names=STATE_NAMES, has_errors=False, just_submitted=False)
+
+
+@bp.post("/cases/<int:case_id>/documents/<int:doc_id>/retry")
+@login_required
+def retry_document(case_id: int, doc_id: int) -> Any:
+    """Queue a failed copy again (the reason it failed stays in the audit trail)."""
+    case = require_case(case_id)
+    doc = db.session.get(Document, doc_id)
+    if doc is None or doc.version.form.case_id != case.id:
+        abort(404)
+    if not (can_edit_case(current_user, case, seen=True)
+            or can_review(current_user, case, seen=True)):
+        abort(403)
+    if doc.state == DocumentState.FAILED:
+        _audit("document.retry", case, document=doc.id, format=doc.format, error=doc.error)
+        _enqueue(doc.version_id)
+        db.session.commit()
+        flash(_("The copy is queued again."), "ok")
+    return redirect(url_for("cases.show", case_id=case_id))
 
 
 @bp.get("/cases/<int:case_id>/documents/<int:doc_id>")

@@ -28,7 +28,7 @@ from ..auth.users import find_user
 from ..cases import review
 from ..cases.models import Case, FormRecord, utcnow
 from ..db import db
-from ..forms.builder import form_for
+from ..forms.builder import form_for, parse_formdata
 from . import guard
 
 bp = Blueprint("review", __name__)
@@ -89,18 +89,15 @@ def approve(case_id: int, form_id: int) -> Any:
     if not can_review(current_user, case):
         abort(403)
     annex = ANNEXES[record.annex]
-    form = form_for(annex, formdata=request.form)
-    if not form.validate():  # CSRF
-        abort(400)
-    posted = form.to_data()
+    posted = parse_formdata(annex, request.form)  # CSRF is checked before any view runs
     try:
         version, problems = review.approve(record, posted, by=current_user)
     except review.ReviewError as error:
         flash(_(str(error)), "error")
         return redirect(url_for("cases.show", case_id=case.id))
     if version is None:
-        for problem in problems:
-            form._attach(problem)
+        form = form_for(annex, formdata=request.form)
+        form.attach(problems)
         return _rerender(case, record, form, 422)
     before = record.versions[-2].data if len(record.versions) > 1 else {}
     audit.record("form.approve", case, form=record.annex, seq=record.seq,
