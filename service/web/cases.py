@@ -251,28 +251,51 @@ def edit_form(case_id: int, form_id: int) -> Any:
     if readonly or reviewer == "only":
         abort(403)
     posted = parse_formdata(annex, request.form)  # CSRF is checked before any view runs
-    latest = record.current
-    stored = latest.data if latest else {}
-    # an earlier sign-off never carries over to a corrected version: it is signed afresh
-    signed_off = latest is not None and latest.approved_by_id is not None
-    keep = {} if reviewer else _reviewer_values(annex, {} if signed_off else stored)
-    data, problems = clean(annex, {**posted, **keep}, submit=True)
+    data, problems, stored = checked_submission(record, posted, reviewer=bool(reviewer))
     if problems:
         lifecycle.save_draft(record, posted, by=current_user)
         db.session.commit()
         form = form_for(annex, formdata=request.form)
         form.attach(problems)
         return _render_form(case, record, form, readonly, reviewer, status=422)
-    token = request.form.get("submission_token") or None
-    if lifecycle.find_submission(token) is None:  # a double submit stores nothing more
-        version = lifecycle.submit_form(record, data, by=current_user, token=token)
-        _enqueue(version.id)
-        review.submitted(record, version, by=current_user)
-        _audit("form.submit", case, form=record.annex, seq=record.seq, version=version.number,
-               before=stored, after=data)
+    store_submission(case, record, data, stored, request.form.get("submission_token") or None)
     db.session.commit()
     flash(_("Submitted. The Word and PDF copies are being made."), "ok")
     return redirect(url_for("cases.show", case_id=case_id, submitted=form_id))
+
+
+def checked_submission(record: FormRecord, posted: dict[str, Any], *, reviewer: bool
+                       ) -> tuple[dict[str, Any], list[Any], dict[str, Any]]:
+    """A posted form as it would be stored: (clean data, problems, the latest stored data).
+
+    Someone who is not a reviewer cannot change the reviewer's cells: they keep the latest
+    version's values, and an earlier sign-off never carries over to a corrected version.
+    """
+    annex = ANNEXES[record.annex]
+    latest = record.current
+    stored = latest.data if latest else {}
+    signed_off = latest is not None and latest.approved_by_id is not None
+    keep = {} if reviewer else _reviewer_values(annex, {} if signed_off else stored)
+    data, problems = clean(annex, {**posted, **keep}, submit=True)
+    return data, problems, stored
+
+
+def store_submission(case: Case, record: FormRecord, data: dict[str, Any],
+                     stored: dict[str, Any], token: str | None) -> FormVersion:
+    """Store a checked form as a new version, queue its copies, note it for review, audit it.
+
+    A double submit (the same ``token``) stores nothing more and returns the first version.
+    The caller commits.
+    """
+    earlier = lifecycle.find_submission(token)
+    if earlier is not None:
+        return earlier
+    version = lifecycle.submit_form(record, data, by=current_user, token=token)
+    _enqueue(version.id)
+    review.submitted(record, version, by=current_user)
+    _audit("form.submit", case, form=record.annex, seq=record.seq, version=version.number,
+           before=stored, after=data)
+    return version
 
 
 def _enqueue(version_id: int) -> None:
