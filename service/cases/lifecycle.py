@@ -123,7 +123,8 @@ def submit_form(form: FormRecord, data: dict[str, Any], *, by: Any = None,
     number = (last or 0) + 1
     version = FormVersion(form=form, number=number, data=data, content_hash=content_hash(data),
                           submission_token=token, source=source,
-                          submitted_by_id=getattr(by, "id", None))
+                          submitted_by_id=getattr(by, "id", None),
+                          documents=[])  # known empty: no query for them
     db.session.add(version)
     form.state = FormState.SUBMITTED
     form.draft = {}

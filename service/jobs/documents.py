@@ -51,8 +51,8 @@ _SAFE = re.compile(r"[^\w.\-]+")
 def enqueue_documents(version_id: int) -> None:
     """Record the Word and PDF copies of a version as queued and queue their making.
 
-    Adds and flushes the Document rows in the caller's transaction; the job is queued when
-    that transaction commits (at once when nothing is pending), so a worker never looks for a
+    Adds the Document rows to the caller's transaction; the job is queued when that
+    transaction commits (at once when nothing is pending), so a worker never looks for a
     version that is not there yet. A copy that had failed is queued again.
     """
     version = db.session.get(FormVersion, version_id)
@@ -65,17 +65,14 @@ def enqueue_documents(version_id: int) -> None:
             db.session.add(Document(version=version, format=fmt, state=DocumentState.QUEUED))
         elif doc.state == DocumentState.FAILED:
             doc.state, doc.error, doc.attempts = DocumentState.QUEUED, "", 0
-    db.session.flush()
     _enqueue_after_commit(version_id)
 
 
 def _enqueue_after_commit(version_id: int) -> None:
     session = db.session()
-    if huey.immediate:
-        make_documents(version_id)  # tests: run inline, in the caller's session
-        return
-    if not session.in_transaction():
-        make_documents(version_id)
+    if huey.immediate or not session.in_transaction():
+        session.flush()
+        make_documents(version_id)  # tests run it inline, in the caller's session
         return
     pending = session.info.setdefault(_PENDING_KEY, [])
     if version_id not in pending:
