@@ -58,3 +58,7 @@ class ImportedFile(db.Model):
     needs_review: Mapped[bool] = mapped_column(default=False, index=True)
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # a scan's review: the form typed beside it (kept while it is a draft), who, and when
+    form_id: Mapped[int | None] = mapped_column(ForeignKey("form_records.id"))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None]

@@ -27,7 +27,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..archive.filing import atomic_write
-from ..auth.models import User
+from ..auth.models import Team, User
 from ..cases.imported import ImportedFile, ImportRun, RunState
 from ..cases.lifecycle import content_hash, new_form, open_case, submit_form
 from ..cases.models import Case, FormRecord, FormVersion, Original, utcnow
@@ -235,7 +235,10 @@ class _Cases:
         name = str(data.get("client_name") or data.get("interviewee") or "")
         day = data.get("first_contact_date") or data.get("opened_on") or data.get("date")
         worker = _worker(str(data.get("worker") or ""))
-        case = open_case(worker=worker, client_name=name,
+        # a case of no known worker (a scan, say) goes to the importer's team, whose
+        # supervisors can then see and review it
+        team = None if worker is not None else _team_of(self.options.by)
+        case = open_case(worker=worker, client_name=name, team=team,
                          opened_on=date.fromisoformat(day) if day else None)
         return case
 
@@ -249,6 +252,10 @@ def _worker(name: str) -> User | None:
         return None
     return db.session.scalars(select(User).where(
         (User.display_name == name) | (User.username == name))).first()
+
+
+def _team_of(user: User | None) -> Team | None:
+    return db.session.get(Team, user.team_id) if user is not None and user.team_id else None
 
 
 def _known(sha: str, label: str) -> Original | None:
