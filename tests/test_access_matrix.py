@@ -9,6 +9,7 @@ and someone who may see it reaches it.
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 import subprocess
@@ -68,6 +69,10 @@ ROUTES: dict[str, Any] = {
     "imports.report": ("object", IMPORTERS),
     "imports.mapping": ("object", IMPORTERS),
     "imports.confirm": ("object", IMPORTERS),
+    "imports.review": ("object", IMPORTERS),
+    "imports.submit_review": ("object", IMPORTERS),
+    "imports.scan_page": ("object", IMPORTERS),
+    "imports.original": ("object", None),
     "api.list_cases": "token",
     "api.get_case": "token",
     "api.make_document": "token",
@@ -91,6 +96,7 @@ SEES = {
     "closed": {"w1", "s1", "d1", "a1"},  # w1's archived case
     "request": {"a1"},  # a1's bundle request
     "run": {"s1", "ad"},  # s1's import run (an administrator sees every run)
+    "scan": {"w1", "w3", "s1", "d1"},  # a scan imported into the open case
 }
 
 
@@ -130,6 +136,7 @@ def _case_with_documents(app, worker, team, name: str, phone: str, tag: str) -> 
 
     case = lifecycle.open_case(worker=worker, client_name=name, team=team)
     case.client_phone = phone
+    original = _original(app, case, tag)
     record = lifecycle.new_form(case, "B", by=worker)
     data = example("B")
     data.update(client_name=name, phone=phone, director_approval={})
@@ -144,17 +151,39 @@ def _case_with_documents(app, worker, team, name: str, phone: str, tag: str) -> 
     db.session.add(flag)
     db.session.flush()
     return {"case": case, "case_id": case.id, "form_id": record.id, "doc_id": doc.id,
-            "number": 1, "annex_code": "C", "flag_id": flag.id}
+            "number": 1, "annex_code": "C", "flag_id": flag.id, "original_id": original.id}
+
+
+def _original(app, case, tag: str) -> Any:
+    """A scan kept as an imported original of ``case``, waiting for review."""
+    from service.annexes.schema import tiny_png
+    from service.cases.imported import ImportedFile
+    from service.cases.models import Original
+    from service.db import db
+
+    relative = f"cases/{tag}/originals/scan.png"
+    path = Path(app.config["WORK_ROOT"]) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(base64.b64decode(tiny_png().split(",", 1)[1]))
+    original = Original(case_id=case.id, filename="scan.png", sha256="a" * 64,
+                        size=path.stat().st_size, path=relative)
+    db.session.add(original)
+    db.session.flush()
+    db.session.add(ImportedFile(case_id=case.id, original_id=original.id, needs_review=True))
+    db.session.flush()
+    return original
 
 
 @pytest.fixture
 def world(app, make_user) -> World:
+    from sqlalchemy import select
+
     from service.annexes.process import Stage
     from service.auth.access import hand_over
     from service.auth.models import HandoverKind, Role
     from service.auth.users import team_named
     from service.cases.archival import ArchiveFile, ArchiveItem, BundleRequest
-    from service.cases.imported import ImportRun, RunState
+    from service.cases.imported import ImportedFile, ImportRun, RunState
     from service.db import db
 
     teams = {name: team_named(name) for name in ("T1", "T2")}
@@ -191,6 +220,9 @@ def world(app, make_user) -> World:
     db.session.add(run)
     db.session.flush()
     w.ids["run"] = {"run_id": run.id}
+    scan = db.session.scalars(select(ImportedFile).where(
+        ImportedFile.case_id == w.ids["open"]["case_id"])).one()
+    w.ids["scan"] = {"imported_id": scan.id, "page": 1}
     w.numbers = {k: w.ids[k]["case"].number for k in ("open", "closed")}
     assert Role.ADMIN.value == "admin"
     db.session.commit()
@@ -203,6 +235,8 @@ def _kind(rule) -> str | None:
         return "request"
     if "run_id" in rule.arguments:
         return "run"
+    if "imported_id" in rule.arguments:
+        return "scan"
     if "file_id" in rule.arguments:
         return "closed"
     if "case_id" in rule.arguments:
@@ -217,7 +251,7 @@ def _url(app, rule, values: dict[str, Any], missing: bool = False) -> str:
             raise AssertionError(f"{rule.endpoint}: no test value for <{name}>")
         args[name] = values[name]
     if missing:
-        for name in ("request_id", "run_id", "file_id", "case_id"):
+        for name in ("request_id", "run_id", "imported_id", "file_id", "case_id"):
             if name in args:
                 args[name] = MISSING
                 break
