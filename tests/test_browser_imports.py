@@ -59,3 +59,52 @@ def test_upload_review_map_and_confirm(app, live_server, tablet, make_user,
     db.session.expire_all()
     case = db.session.scalar(select(Case).where(Case.number == case_number))
     assert case.client_name == "张三"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_scan_is_typed_beside_its_picture_and_submitted(app, live_server, tablet, make_user,
+                                                          tmp_path: Path) -> None:
+    from service.cases.imported import ImportedFile
+    from service.jobs.imports import Options, run_import
+    from tests.test_browser_forms import _draw
+    from tests.test_imports_review import PAGE_COLOURS, _image_pdf
+
+    director = make_user("director2", "director")
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "纸质接案表.pdf").write_bytes(_image_pdf(PAGE_COLOURS))
+    run_import([tmp_path / "old"], Options(by=director)).close()
+    scan = db.session.scalar(select(ImportedFile))
+    assert scan.needs_review
+
+    page = tablet.new_page()
+    sign_in(page, live_server.url, "director2")
+    page.goto(f"{live_server.url}/imports/")
+    page.locator("#waiting a.button").click()
+    page.wait_for_url(f"**/imports/review/{scan.id}")
+    page.wait_for_function("() => { const s = [...document.querySelectorAll('#scan img')];"
+                           " return s.length === 2 && s.every(i => i.complete"
+                           " && i.naturalWidth > 200); }")
+    assert page.locator("#choose-B").get_attribute("aria-current") == "page"
+
+    page.fill("[name=first_contact_date]", "2019-04-02")
+    page.locator("label.box-option", has_text="社工探访/接访").click()
+    page.fill("[name=case_source_visit]", "街道综治中心")
+    page.fill("[name=petition_demands]", "要求补发拆迁补偿款")
+    page.fill("[name=client_name]", "赵桂兰")
+    page.fill("[name=birth_month]", "1958-11")
+    page.fill("[name=worker]", "陈晓敏")
+    _draw(page, "td[data-field=worker_signature] canvas")
+    page.fill("[name='worker_signature.date']", "2019-04-02")
+    page.click("#submit-review")
+    page.wait_for_url(f"**/cases/{scan.case_id}")
+    assert page.locator("#needs-review").count() == 0
+    assert page.locator("#originals a", has_text="纸质接案表.pdf").is_visible()
+    assert "赵桂兰" in page.locator("h1").inner_text()
+
+    db.session.expire_all()
+    scan = db.session.get(ImportedFile, scan.id)
+    assert not scan.needs_review and scan.reviewed_by_id == director.id
+    case = db.session.get(Case, scan.case_id)
+    version = case.forms_of("B")[0].current
+    assert version.id == scan.version_id and version.data["client_name"] == "赵桂兰"
+    assert version.data["petition_demands"] == "要求补发拆迁补偿款"
