@@ -8,4 +8,5 @@ from flask_wtf.csrf import CSRFProtect
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-migrate = Migrate()
+# Batch mode lets later migrations alter SQLite tables; compare_type catches column changes.
+migrate = Migrate(render_as_batch=True, compare_type=True)
