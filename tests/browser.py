@@ -72,3 +72,15 @@ def sign_in(page: Any, base_url: str, username: str,
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/cases")
+
+
+def draw_signature(page: Any, selector: str) -> None:
+    """Draw a stroke with the pointer across the canvas at ``selector`` (a signature pad)."""
+    canvas = page.locator(selector).first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 30)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(box["x"] + 20 + step * 15, box["y"] + 30 + (step % 3) * 20)
+    page.mouse.up()

@@ -143,3 +143,19 @@ def csrf_token(client, path: str) -> str:
 @pytest.fixture
 def login_as(client):
     return lambda user, password="correct horse battery": login(client, user, password)
+
+
+def posted_form(data: dict) -> dict:
+    """A filled form as a browser posts it: signature parts and table cells as dotted names."""
+    out: dict = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            for part, v in value.items():
+                out[f"{key}.{part}"] = v
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for n, row in enumerate(value):
+                for col, v in row.items():
+                    out[f"{key}.{n}.{col}"] = v
+        else:
+            out[key] = value
+    return out

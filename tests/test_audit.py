@@ -7,7 +7,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, posted_form
 
 
 @pytest.fixture(autouse=True)
@@ -45,27 +45,13 @@ def busy_trail(app, client, make_user):
     record = db.session.scalar(sa.select(FormRecord).where(FormRecord.case_id == case_id))
     data = example("B")
     data.pop("director_approval")
-    form = _as_form(data)
+    form = posted_form(data)
     form["csrf_token"] = token
     submitted = client.post(f"/cases/{case_id}/forms/{record.id}", data=form)
     assert submitted.status_code == 302, submitted.get_data(as_text=True)[:800]
     return {"case_id": case_id, "worker": worker}
 
 
-def _as_form(data: dict) -> dict:
-    """A filled form as the browser posts it."""
-    out: dict = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            for part, v in value.items():
-                out[f"{key}.{part}"] = v
-        elif isinstance(value, list) and value and isinstance(value[0], dict):
-            for n, row in enumerate(value):
-                for col, v in row.items():
-                    out[f"{key}.{n}.{col}"] = v
-        else:
-            out[key] = value
-    return out
 
 
 def _entries():

@@ -8,7 +8,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, posted_form
 
 
 @pytest.fixture(autouse=True)
@@ -20,19 +20,6 @@ def quick_hashing(monkeypatch):
     monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
-def _as_form(data: dict) -> dict:
-    out: dict = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            for part, v in value.items():
-                out[f"{key}.{part}"] = v
-        elif isinstance(value, list) and value and isinstance(value[0], dict):
-            for n, row in enumerate(value):
-                for col, v in row.items():
-                    out[f"{key}.{n}.{col}"] = v
-        else:
-            out[key] = value
-    return out
 
 
 @pytest.fixture
@@ -52,7 +39,7 @@ def desk(app, make_user):
     data = example("B")
     signed = data.pop("director_approval")
     posted = wc.post(f"/cases/{case_id}/forms/{form_id}",
-                     data={**_as_form(data), "csrf_token": token})
+                     data={**posted_form(data), "csrf_token": token})
     assert posted.status_code == 302, posted.get_data(as_text=True)[:500]
     return {"worker": worker, "supervisor": supervisor, "other": other, "wc": wc, "sc": sc,
             "case_id": case_id, "form_id": form_id, "signature": signed, "data": data}
@@ -74,7 +61,7 @@ def test_a_worker_cannot_approve_and_cannot_write_the_reviewers_cells(app, desk)
     wc = desk["wc"]
     token = csrf_token(wc, "/cases")
     approve = wc.post(_url(desk, "/approve"),
-                      data={"csrf_token": token, **_as_form(
+                      data={"csrf_token": token, **posted_form(
                           {"director_approval": desk["signature"]})})
     assert approve.status_code == 403
     assert _record(desk).state == "submitted"
@@ -106,14 +93,14 @@ def test_return_with_comments_then_approve_with_a_signature_locks_the_form(app, 
     # the worker corrects and submits again: a second version, waiting for review
     wtoken = csrf_token(wc, "/cases")
     data = dict(desk["data"], background=desk["data"]["background"] + "另有一女。")
-    wc.post(_url(desk), data={**_as_form(data), "csrf_token": wtoken})
+    wc.post(_url(desk), data={**posted_form(data), "csrf_token": wtoken})
     record = _record(desk)
     assert record.state == "submitted" and len(record.versions) == 2
     # approving needs the reviewer's signature
     unsigned = sc.post(_url(desk, "/approve"), data={"csrf_token": token})
     assert unsigned.status_code == 422 and _record(desk).state == "submitted"
     signed = sc.post(_url(desk, "/approve"), data={
-        "csrf_token": token, **_as_form({"director_approval": desk["signature"]})})
+        "csrf_token": token, **posted_form({"director_approval": desk["signature"]})})
     assert signed.status_code == 302
     record = _record(desk)
     assert record.state == "approved" and len(record.versions) == 3
@@ -122,7 +109,7 @@ def test_return_with_comments_then_approve_with_a_signature_locks_the_form(app, 
     assert approved.data["director_approval"]["remark"] == desk["signature"]["remark"]
     assert approved.data["background"].endswith("另有一女。")
     # locked: the worker can neither submit nor autosave
-    assert wc.post(_url(desk), data={**_as_form(data), "csrf_token": wtoken}).status_code == 403
+    assert wc.post(_url(desk), data={**posted_form(data), "csrf_token": wtoken}).status_code == 403
     assert wc.post(_url(desk, "/draft"), data={"csrf_token": wtoken,
                                                "background": "x"}).status_code == 403
     history = wc.get(f"/cases/{desk['case_id']}").get_data(as_text=True)
@@ -138,7 +125,7 @@ def test_a_correction_after_approval_is_a_new_version_needing_review(app, desk) 
     sc, wc = desk["sc"], desk["wc"]
     token = csrf_token(sc, "/cases")
     sc.post(_url(desk, "/approve"), data={
-        "csrf_token": token, **_as_form({"director_approval": desk["signature"]})})
+        "csrf_token": token, **posted_form({"director_approval": desk["signature"]})})
     assert _record(desk).state == "approved"
     wtoken = csrf_token(wc, "/cases")
     no_reason = wc.post(_url(desk, "/reopen"), data={"csrf_token": wtoken, "reason": ""})
@@ -147,7 +134,7 @@ def test_a_correction_after_approval_is_a_new_version_needing_review(app, desk) 
     record = _record(desk)
     assert record.state == "draft" and "director_approval" not in record.draft
     data = dict(desk["data"], phone="13900001111")
-    wc.post(_url(desk), data={**_as_form(data), "csrf_token": wtoken})
+    wc.post(_url(desk), data={**posted_form(data), "csrf_token": wtoken})
     record = _record(desk)
     assert record.state == "submitted"
     assert record.current.approved_by_id is None and record.versions[-2].approved_by_id
@@ -169,7 +156,7 @@ def test_a_supervisor_of_another_team_cannot_review(app, desk, make_user) -> Non
     login(oc, outsider)
     token = csrf_token(oc, "/cases")
     response = oc.post(_url(desk, "/approve"), data={
-        "csrf_token": token, **_as_form({"director_approval": desk["signature"]})})
+        "csrf_token": token, **posted_form({"director_approval": desk["signature"]})})
     assert response.status_code == 404
     assert _url(desk) not in oc.get("/review").get_data(as_text=True)
     assert _url(desk) in desk["sc"].get("/review").get_data(as_text=True)
@@ -234,9 +221,9 @@ def test_a_late_autosave_from_the_submitting_page_leaves_the_form_in_review(app,
     page = wc.get(_url(desk)).get_data(as_text=True)
     fresh = re.search(r'name="submission_token" type="hidden" value="([^"]+)"', page).group(1)
     data = dict(desk["data"], background="改过的背景")
-    wc.post(_url(desk), data={**_as_form(data), "csrf_token": token, "submission_token": fresh})
+    wc.post(_url(desk), data={**posted_form(data), "csrf_token": token, "submission_token": fresh})
     assert _record(desk).state == "submitted"
-    late = wc.post(_url(desk, "/draft"), data={**_as_form(data), "csrf_token": token,
+    late = wc.post(_url(desk, "/draft"), data={**posted_form(data), "csrf_token": token,
                                                "submission_token": fresh})
     assert late.status_code == 409
     db.session.expire_all()

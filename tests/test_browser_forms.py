@@ -7,7 +7,7 @@ import pytest
 
 from service.cases.models import FormVersion
 from service.db import db
-from tests.browser import TABLET_LANDSCAPE, TABLET_PORTRAIT, sign_in
+from tests.browser import TABLET_LANDSCAPE, TABLET_PORTRAIT, draw_signature, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -18,16 +18,6 @@ def _new_intake(page, base_url: str) -> None:
     page.locator("form[action='/cases/new'] button").click()
     page.wait_for_url("**/cases/*/forms/*")
 
-
-def _draw(page, selector: str) -> None:
-    canvas = page.locator(selector).first
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + 30)
-    page.mouse.down()
-    for step in range(1, 12):
-        page.mouse.move(box["x"] + 20 + step * 15, box["y"] + 30 + (step % 3) * 20)
-    page.mouse.up()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -62,7 +52,7 @@ def test_fill_lose_connection_reload_and_submit(app, live_server, tablet, make_u
 
     tablet.set_offline(False)
     page.fill("[name=worker]", "陈晓敏")
-    _draw(page, "td[data-field=worker_signature] canvas")
+    draw_signature(page, "td[data-field=worker_signature] canvas")
     page.fill("[name='worker_signature.date']", "2024-05-08")
     page.click("button[type=submit][value=submit]")
     page.wait_for_url("**/cases/*?submitted=*")

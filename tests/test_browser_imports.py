@@ -66,7 +66,7 @@ def test_a_scan_is_typed_beside_its_picture_and_submitted(app, live_server, tabl
                                                           tmp_path: Path) -> None:
     from service.cases.imported import ImportedFile
     from service.jobs.imports import Options, run_import
-    from tests.test_browser_forms import _draw
+    from tests.browser import draw_signature
     from tests.test_imports_review import PAGE_COLOURS, _image_pdf
 
     director = make_user("director2", "director")
@@ -93,7 +93,7 @@ def test_a_scan_is_typed_beside_its_picture_and_submitted(app, live_server, tabl
     page.fill("[name=client_name]", "赵桂兰")
     page.fill("[name=birth_month]", "1958-11")
     page.fill("[name=worker]", "陈晓敏")
-    _draw(page, "td[data-field=worker_signature] canvas")
+    draw_signature(page, "td[data-field=worker_signature] canvas")
     page.fill("[name='worker_signature.date']", "2019-04-02")
     page.click("#submit-review")
     page.wait_for_url(f"**/cases/{scan.case_id}")

@@ -8,20 +8,10 @@ from __future__ import annotations
 import pytest
 
 from service.db import db
-from tests.browser import sign_in
+from tests.browser import draw_signature, sign_in
 
 pytestmark = pytest.mark.browser
 
-
-def _draw(page, selector: str) -> None:
-    canvas = page.locator(selector).first
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + 30)
-    page.mouse.down()
-    for step in range(1, 12):
-        page.mouse.move(box["x"] + 20 + step * 15, box["y"] + 30 + (step % 3) * 20)
-    page.mouse.up()
 
 
 @pytest.fixture
@@ -96,7 +86,7 @@ def test_submit_return_correct_approve_and_lock(app, live_server, chromium, tabl
 
         boss.goto(form_url)
         boss.fill("[name='director_approval.remark']", "同意开案，请注意案主情绪变化。")
-        _draw(boss, "td[data-field=director_approval] canvas")
+        draw_signature(boss, "td[data-field=director_approval] canvas")
         boss.fill("[name='director_approval.date']", "2024-05-10")
         boss.click("#approve")
         boss.wait_for_url(f"{base}/cases/{written_intake['case_id']}*")

@@ -7,8 +7,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register every page blueprint and the page-wide hooks."""
-    from . import archive, auth, cases, imports, review, security
+    from . import archive, auth, cases, guard, imports, review, security
 
     security.init_app(app)
+    guard.init_app(app)
     for module in (auth, cases, archive, imports, review):
         app.register_blueprint(module.bp)

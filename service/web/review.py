@@ -29,10 +29,8 @@ from ..cases import review
 from ..cases.models import Case, FormRecord, utcnow
 from ..db import db
 from ..forms.builder import form_for, parse_formdata
-from . import guard
 
 bp = Blueprint("review", __name__)
-bp.record_once(lambda state: guard.init_app(state.app))
 
 MAX_TEXT = 2000
 
