@@ -12,6 +12,8 @@ from typing import Any
 import click
 from flask.cli import AppGroup
 
+from ..annexes.process import RiskGrade, SpecialProcess
+
 demo = AppGroup("demo", help="Demonstration data for newcomers and tests.")
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗梁"
@@ -27,13 +29,13 @@ _DEMANDS = (
     "反映企业拖欠工资，要求协调追讨。",
 )
 #: (special process, law-related, risk grade, confidential) of each kind of demo case.
-_PROFILES: tuple[tuple[str | None, bool, str, bool], ...] = (
-    ("集体上访", False, "高风险", False),
-    (None, False, "低风险", False),
-    ("生活困难上访", False, "中风险", False),
-    (None, True, "中风险", False),
-    ("非理性上访", False, "高风险", True),
-    (None, False, "中风险", False),
+_PROFILES: tuple[tuple[SpecialProcess | None, bool, RiskGrade, bool], ...] = (
+    (SpecialProcess.COLLECTIVE, False, RiskGrade.HIGH, False),
+    (None, False, RiskGrade.LOW, False),
+    (SpecialProcess.HARDSHIP, False, RiskGrade.MEDIUM, False),
+    (None, True, RiskGrade.MEDIUM, False),
+    (SpecialProcess.IRRATIONAL, False, RiskGrade.HIGH, True),
+    (None, False, RiskGrade.MEDIUM, False),
 )
 
 
@@ -121,7 +123,7 @@ def seed_case(rng: random.Random, n: int, worker: Any) -> Any:
     case = lifecycle.open_case(worker=worker, client_name=client, opened_on=opened)
     case.special_process, case.risk_grade, case.confidential = special, risk, confidential
     case.screening = {"law_related": law_related, "within_scope": True}
-    if special == "集体上访":
+    if special is SpecialProcess.COLLECTIVE:
         case.representatives = [_person(rng) for _ in range(3)]
     _submit(case, "B", intake_data(rng, client, worker.name, opened), worker)
     day = opened
