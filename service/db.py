@@ -1,9 +1,10 @@
 """The SQLAlchemy handle shared by every model."""
 
+import zlib
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, Table, delete, event, false, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -35,3 +36,19 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+def take_turns(key: str, table: Table) -> None:
+    """Make writers that read-then-write ``key`` (a counter, a chain head) take turns until
+    the transaction ends, across processes and machines.
+
+    PostgreSQL: a transaction-scoped advisory lock named by ``key``. SQLite: a write statement
+    on ``table`` that changes nothing, which still opens the write transaction (others wait on
+    busy_timeout); a plain SELECT would read outside any transaction.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                           {"k": zlib.crc32(key.encode())})
+    elif dialect == "sqlite":
+        db.session.execute(delete(table).where(false()))

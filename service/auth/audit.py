@@ -17,17 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from ..cases.models import utcnow
-from ..db import db
+from ..db import db, take_turns
 from .models import AuditEntry, User
 
 GENESIS = "0" * 64
 #: A long string value (a signature or drawing as a data: URL) is logged by its digest.
 LONG_VALUE = 200
-_LOCK_KEY = 0x41554454  # PostgreSQL advisory lock serialising writers of the chain
 
 
 class AuditError(RuntimeError):
@@ -76,9 +75,8 @@ def entry_hash(entry: AuditEntry) -> str:
 
 
 def _lock_chain() -> None:
-    """Serialise writers on PostgreSQL until commit (SQLite serialises writers itself)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    """Hold the chain's head until commit, so that two writers never read the same one."""
+    take_turns("audit-chain", AuditEntry.__table__)
 
 
 def _who(user: Any) -> tuple[int | None, str]:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from ..annexes import CLOSING, INTAKE, INTERVIEW
 from ..annexes.closing import TRANSFER
 from ..annexes.process import STAGE_ORDER, Stage
-from ..db import db
+from ..db import db, take_turns
 from .models import Case, FormRecord, FormState, FormVersion, utcnow
 
 
@@ -33,6 +33,7 @@ def content_hash(data: dict[str, Any]) -> str:
 def next_case_number(year: int) -> str:
     """XF-<year>-<serial>, the serial never reused within the year."""
     prefix = f"XF-{year}-"
+    take_turns("case-number", Case.__table__)
     last = db.session.scalar(
         select(func.max(Case.number)).where(Case.number.like(f"{prefix}%")))
     serial = int(last.rsplit("-", 1)[1]) + 1 if last else 1

@@ -35,7 +35,7 @@ from ..archive.fixity import Report, verify
 from ..archive.policy import CaseFacts, Placement, Policy, load_policy, parse_dang_hao
 from ..cases.archival import ArchiveCounter, ArchiveFile, ArchiveItem, ArchiveMove, BundleRequest
 from ..cases.models import Case, Document, DocumentState, FormRecord, FormVersion, Original, utcnow
-from ..db import db
+from ..db import db, take_turns
 from . import app_context
 from .queue import huey
 
@@ -161,6 +161,7 @@ def archived(case: Case) -> ArchiveFile | None:
 
 def next_serial(series: str) -> int:
     """The next 案卷号 of a series; counts only up, so no 档号 is ever given twice."""
+    take_turns(f"archive-counter:{series}", ArchiveCounter.__table__)
     counter = db.session.get(ArchiveCounter, series, with_for_update=True)
     if counter is None:
         counter = ArchiveCounter(series=series, last=0)
