@@ -27,7 +27,7 @@ from service.documents import (
     OfficePool,
     render_docx,
 )
-from service.documents.render import TICKED, UNTICKED
+from service.documents.render import TICKED, UNTICKED, printed_value
 
 HOSTILE = "<b>&amp; {{ meta.agency }} {% if x %}{_{ ]]> ' \" 骨</b>\n第二行 & <w:t>"
 META = DocumentMeta(case_number="GZ-2024-0042", agency="广州市测试社会工作服务中心")
@@ -81,15 +81,23 @@ def filled_values(code: str, data: dict) -> list[str]:
         value = data.get(f.name)
         if f.kind in (Kind.TEXT, Kind.LONGTEXT, Kind.PHONE, Kind.DATE, Kind.YEAR_MONTH,
                       Kind.TIME, Kind.INTEGER, Kind.ORDINAL) and value not in (None, ""):
-            values.append(str(value))
+            values.append(str(printed_value(f.kind, value)))
         elif f.kind is Kind.SIGNATURE and value:
-            values.extend(str(v) for k, v in value.items() if k != "image")
+            values.extend(str(printed_value(Kind.DATE if k == "date" else Kind.TEXT, v))
+                          for k, v in value.items() if k != "image")
         elif f.kind is Kind.TABLE:
             values.extend(str(v) for row in value or [] for v in row.values() if v != "")
         for o in f.notes:
             if data.get(o.note):
                 values.append(data[o.note])
     return values
+
+
+def test_dates_print_as_the_paper_form_writes_them():
+    assert printed_value(Kind.DATE, "2024-05-08") == "2024年5月8日"
+    assert printed_value(Kind.YEAR_MONTH, "1961-03") == "1961年3月"
+    assert printed_value(Kind.TEXT, "2024-05-08") == "2024-05-08"
+    assert printed_value(Kind.DATE, "") == ""
 
 
 # --- Word -----------------------------------------------------------------------------------

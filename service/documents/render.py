@@ -42,6 +42,8 @@ SIGNATURE_HEIGHT_MM, SIGNATURE_MAX_WIDTH_MM = 12.0, 45.0
 PICTURE_MAX_WIDTH_MM, PICTURE_MAX_HEIGHT_MM = 110.0, 110.0
 _PNG_URL = "data:image/png;base64,"
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_ISO_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _TEXT_KINDS = frozenset({Kind.TEXT, Kind.LONGTEXT, Kind.PHONE, Kind.DATE, Kind.YEAR_MONTH,
                          Kind.TIME, Kind.INTEGER, Kind.ORDINAL})
 
@@ -203,6 +205,17 @@ def _table_rows(f: Field, value: Any) -> list[dict[str, Markup]]:
     return rows
 
 
+def printed_value(kind: Kind, value: Any) -> Any:
+    """A value as the paper form writes it: dates as 2024年5月8日, months as 1961年3月."""
+    if not isinstance(value, str):
+        return value
+    if kind is Kind.DATE and (m := _ISO_DATE.match(value)):
+        return f"{int(m[1])}年{int(m[2])}月{int(m[3])}日"
+    if kind is Kind.YEAR_MONTH and (m := _ISO_MONTH.match(value)):
+        return f"{int(m[1])}年{int(m[2])}月"
+    return value
+
+
 def build_context(annex: Annex, data: Mapping[str, Any], meta: DocumentMeta,
                   tpl: DocxTemplate) -> dict[str, Any]:
     """The docxtpl context of a normalised form (see form_templates/README.md)."""
@@ -214,7 +227,7 @@ def build_context(annex: Annex, data: Mapping[str, Any], meta: DocumentMeta,
     for f in annex:
         value = data.get(f.name)
         if f.kind in _TEXT_KINDS:
-            values[f.name] = text(value)
+            values[f.name] = text(printed_value(f.kind, value))
         elif f.is_choice:
             options[f.name] = option_rows(f, data)
             for o in f.notes:
@@ -223,7 +236,7 @@ def build_context(annex: Annex, data: Mapping[str, Any], meta: DocumentMeta,
         elif f.kind is Kind.SIGNATURE:
             sig = value or {}
             signatures[f.name] = {"image": _signature_image(tpl, sig.get("image", "")),
-                                  "date": text(sig.get("date")),
+                                  "date": text(printed_value(Kind.DATE, sig.get("date"))),
                                   "remark": text(sig.get("remark"))}
         elif f.kind is Kind.IMAGE:
             images[f.name] = _image(tpl, value or "", PICTURE_MAX_WIDTH_MM,
