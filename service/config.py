@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
 from typing import Any
+
+from .storage import atomic_write
 
 
 def _secret_key(instance: Path) -> str:
@@ -14,11 +17,9 @@ def _secret_key(instance: Path) -> str:
         return key
     path = instance / "secret_key"
     if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(secrets.token_hex(32))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        # private (0600); when another process makes it first, everyone uses that one
+        with contextlib.suppress(FileExistsError):
+            atomic_write(path, secrets.token_hex(32).encode(), replace=False)
     return path.read_text().strip()
 
 

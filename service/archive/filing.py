@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .. import storage
+from ..storage import TEMP_PREFIX, fsync_dir
+
 MANIFEST = "manifest.json"
-TEMP_PREFIX = ".tmp-"
 _CHUNK = 1 << 20
 
 
@@ -87,41 +88,17 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def fsync_dir(folder: Path) -> None:
-    """Make a rename or a new entry in ``folder`` durable."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def atomic_write(path: Path, data: bytes, *, overwrite: bool = True) -> None:
     """Write ``data`` to ``path`` whole or not at all (temp file, fsync, rename).
 
     With ``overwrite=False`` an existing different file is an error (an identical one is left
     as it is, so a retried job is harmless).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     if not overwrite and path.exists():
         if path.stat().st_size == len(data) and sha256_file(path) == _sha(data):
             return
         raise FilingError(f"{path} exists and differs; filed files are never overwritten")
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)  # fails if a file appeared meanwhile
-            os.unlink(tmp)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
+    storage.atomic_write(path, data, replace=overwrite)
 
 
 def _sha(data: bytes) -> str:

@@ -91,7 +91,7 @@ def render_command(annex: str, data_file: Path | None, fmt: str, out: Path) -> N
             from ..documents.convert import to_pdf
 
             content = to_pdf(content)
-    from ..archive.filing import atomic_write
+    from ..storage import atomic_write
 
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(out, content)

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
 from ..jobs.imports import STATUSES, Options, run_import
+from ..storage import atomic_open
 
 
 def _write_report(report, target: Path) -> None:  # noqa: ANN001 - a jobs.imports.Report
-    """Write the report whole or not at all."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".report-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            report.write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write the report whole or not at all, entry by entry."""
+    with atomic_open(target, "w", encoding="utf-8") as stream:
+        report.write(stream)
 
 
 @click.command("import")

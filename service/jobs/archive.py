@@ -7,7 +7,6 @@ copy is ready; later versions of an archived case are filed beside the old files
 
 from __future__ import annotations
 
-import io
 import shutil
 import uuid
 import zipfile
@@ -36,6 +35,7 @@ from ..archive.policy import CaseFacts, Placement, Policy, load_policy, parse_da
 from ..cases.archival import ArchiveCounter, ArchiveFile, ArchiveItem, ArchiveMove, BundleRequest
 from ..cases.models import Case, Document, DocumentState, FormRecord, FormVersion, Original, utcnow
 from ..db import db, take_turns
+from ..storage import atomic_open
 from . import app_context
 from .queue import huey
 
@@ -417,17 +417,15 @@ def bundle_many(records: list[ArchiveFile], out: Path, *, output: str = "pdf",
     scratch = out.parent / f".{out.name}.{uuid.uuid4().hex}"
     scratch.mkdir(parents=True)
     try:
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        with (atomic_open(out) as stream,
+              zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive):
             for n, record in enumerate(records, start=1):
                 path = scratch / f"{Path(record.folder).name}.pdf"
                 bundle_one(record, path, duplex=duplex)
                 archive.write(path, path.name)
+                path.unlink()
                 if progress:
                     progress(n, len(records))
-        from ..archive.filing import atomic_write
-
-        atomic_write(out, buffer.getvalue())
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -25,11 +25,11 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ..annexes import ANNEXES
-from ..archive.filing import atomic_write
 from ..cases.models import Document, DocumentState, FormVersion, utcnow
 from ..db import db
 from ..documents.convert import pdf_pages, to_pdf
 from ..documents.render import DocumentError, DocumentMeta, render_docx
+from ..storage import atomic_write
 from . import app_context
 from .queue import huey
 

@@ -26,7 +26,6 @@ from typing import IO, Any
 from flask import current_app
 from sqlalchemy import select
 
-from ..archive.filing import atomic_write
 from ..auth.models import Team, User
 from ..cases.imported import ImportedFile, ImportRun, RunState
 from ..cases.lifecycle import content_hash, new_form, open_case, submit_form
@@ -37,6 +36,7 @@ from ..imports.dispatch import read_file
 from ..imports.grouping import Group, facts, group
 from ..imports.limits import Limits
 from ..imports.sources import collect
+from ..storage import atomic_write
 from . import app_context
 from .queue import huey
 

@@ -32,7 +32,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..annexes import ANNEXES, INTAKE
-from ..archive.filing import atomic_write
 from ..auth import audit
 from ..auth.access import can_edit_case, can_review, case_filter, require_case, roles_required
 from ..auth.models import Role
@@ -44,7 +43,7 @@ from ..forms.builder import AnnexForm, form_for, parse_formdata
 from ..imports import ImportFailure
 from ..imports.scans import needs_pages, picture_type, scan_pages
 from ..jobs import imports as jobs
-from ..storage import resolve_under
+from ..storage import atomic_write, resolve_under
 from .cases import STATE_NAMES, checked_submission, store_submission
 from .exports import send_export
 
