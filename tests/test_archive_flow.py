@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -115,6 +116,15 @@ def test_closed_case_is_filed_verified_moved_and_bundled(app, make_user, tmp_pat
     assert "卷内目录" in text[1] and "会谈表" in text[1]
     assert [t.strip().splitlines()[0].strip() for t in text[:pages]] == [
         str(n) for n in range(1, pages + 1)]
+
+    # the same as a ZIP of bundles: one PDF per case file, no temporary file left behind
+    zipped = tmp_path / "bundles.zip"
+    made = cli.invoke(args=["archive", "bundle", stem, "--out", str(zipped)])
+    assert made.exit_code == 0, made.output
+    with zipfile.ZipFile(zipped) as bundles:
+        assert bundles.namelist() == [f"{Path(record.folder).name}.pdf"]
+        assert bundles.read(bundles.namelist()[0]).startswith(b"%PDF")
+    assert not list(tmp_path.glob(".tmp-*"))
 
     # export for transfer
     bag = tmp_path / "bag"
