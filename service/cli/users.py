@@ -6,9 +6,10 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from ..auth import audit
-from ..auth.models import Role
+from ..auth.models import Role, User
 from ..auth.users import (
     UserError,
     create_user,
@@ -58,13 +59,19 @@ def create(name: str, roles: tuple[str, ...], password_stdin: bool, team: str,
     click.echo(f"Created {user.username} ({', '.join(sorted(roles))}).")
 
 
+def _existing_user(name: str) -> User:
+    """The user called ``name``; a clear error when there is none."""
+    user = find_user(name)
+    if user is None:
+        raise click.ClickException(f"There is no user {name}.")
+    return user
+
+
 @users.command("token")
 @click.argument("name")
 def token(name: str) -> None:
     """Print a new API token for NAME (shown once; only its hash is kept)."""
-    user = find_user(name)
-    if user is None:
-        raise click.ClickException(f"There is no user {name}.")
+    user = _existing_user(name)
     try:
         value = issue_token(user)
     except UserError as error:
@@ -78,9 +85,7 @@ def token(name: str) -> None:
 @click.argument("name")
 def disable(name: str) -> None:
     """Stop NAME signing in and revoke their API tokens."""
-    user = find_user(name)
-    if user is None:
-        raise click.ClickException(f"There is no user {name}.")
+    user = _existing_user(name)
     revoked = disable_user(user)
     audit.record("user.disable", subject=user.username, tokens_revoked=revoked)
     db.session.commit()
@@ -90,10 +95,6 @@ def disable(name: str) -> None:
 @users.command("hint-first-admin")
 def hint_first_admin() -> None:
     """Say how to create the first administrator while no user exists (`make run` asks)."""
-    from sqlalchemy import select
-
-    from ..auth.models import User
-
     if db.session.scalar(select(User.id).limit(1)) is None:
         click.echo(FIRST_ADMIN_HINT)
 
