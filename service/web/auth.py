@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from ..auth import audit
 from ..auth.models import User
 from ..auth.users import authenticate
 from ..db import db
@@ -69,10 +70,6 @@ def login() -> Any:
 
 
 def _audit_sign_in(username: str, user: User | None, reason: str) -> None:
-    try:
-        from ..auth import audit
-    except ImportError:  # pragma: no cover
-        return
     audit.record("sign_in" if not reason else "sign_in.failed", user=user,
                  username=username, reason=reason)
 

@@ -35,6 +35,7 @@ from ..annexes.process import (
     Stage,
 )
 from ..annexes.validate import clean, is_blank
+from ..auth import audit
 from ..auth.access import can_edit_case, can_review, require_case, visible_cases
 from ..auth.models import Role
 from ..cases import lifecycle, review
@@ -48,6 +49,7 @@ from ..cases.models import (
 )
 from ..db import db
 from ..forms.builder import form_for, parse_formdata
+from ..jobs.documents import enqueue_documents
 from .exports import send_export
 
 bp = Blueprint("cases", __name__)
@@ -66,20 +68,12 @@ DOC_STATES = {
 MAX_DRAFT_BYTES = 4 * 1024 * 1024
 
 
-def _form_record(case: Case, form_id: int) -> FormRecord:
+def require_form(case: Case, form_id: int) -> FormRecord:
+    """The form of ``case`` with this id; 404 for any other (the case is already checked)."""
     record = db.session.get(FormRecord, form_id)
     if record is None or record.case_id != case.id:
         abort(404)
     return record
-
-
-def _audit(action: str, case: Case | None = None, **details: Any) -> None:
-    """Record an action in the audit trail, when the trail is installed."""
-    try:
-        from ..auth import audit
-    except ImportError:  # pragma: no cover - the trail is part of the full service
-        return
-    audit.record(action, case=case, **details)
 
 
 @bp.get("/")
@@ -107,7 +101,7 @@ def open_new() -> Any:
         abort(403)
     case = lifecycle.open_case(worker=current_user)
     record = lifecycle.new_form(case, INTAKE.code, by=current_user)
-    _audit("case.open", case)
+    audit.record("case.open", case)
     db.session.commit()
     return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
 
@@ -150,7 +144,7 @@ def _profile_form(case: Case, formdata: Any = None) -> ProfileForm:
 @login_required
 def show(case_id: int) -> Any:
     case = require_case(case_id)
-    _audit("case.view", case)
+    audit.record("case.view", case)
     db.session.commit()
     return render_template(
         "cases/show.html", case=case, annexes=ANNEXES, stages=list(STAGE_ORDER),
@@ -194,7 +188,7 @@ def update_profile(case_id: int) -> Any:
     case.confidential = bool(form.confidential.data)
     case.screening = {q.key: {"yes": True, "no": False}.get(form[f"screen_{q.key}"].data)
                       for q in SCREENING if form[f"screen_{q.key}"].data}
-    _audit("case.update", case, before=before, after=_profile_snapshot(case))
+    audit.record("case.update", case, before=before, after=_profile_snapshot(case))
     db.session.commit()
     flash(_("Saved."), "ok")
     return redirect(url_for("cases.show", case_id=case.id))
@@ -241,7 +235,7 @@ def _editor_mode(case: Case, record: FormRecord) -> tuple[bool, Any]:
 @login_required
 def edit_form(case_id: int, form_id: int) -> Any:
     case = require_case(case_id)
-    record = _form_record(case, form_id)
+    record = require_form(case, form_id)
     annex = ANNEXES[record.annex]
     readonly, reviewer = _editor_mode(case, record)
     if request.method == "GET":
@@ -291,19 +285,11 @@ def store_submission(case: Case, record: FormRecord, data: dict[str, Any],
     if earlier is not None:
         return earlier
     version = lifecycle.submit_form(record, data, by=current_user, token=token)
-    _enqueue(version.id)
+    enqueue_documents(version.id)
     review.submitted(record, version, by=current_user)
-    _audit("form.submit", case, form=record.annex, seq=record.seq, version=version.number,
+    audit.record("form.submit", case, form=record.annex, seq=record.seq, version=version.number,
            before=stored, after=data)
     return version
-
-
-def _enqueue(version_id: int) -> None:
-    try:
-        from ..jobs.documents import enqueue_documents
-    except ImportError:  # pragma: no cover - the documents job is part of the full service
-        return
-    enqueue_documents(version_id)
 
 
 def _render_form(case: Case, record: FormRecord, form: Any, readonly: bool, reviewer: Any,
@@ -320,7 +306,7 @@ def _render_form(case: Case, record: FormRecord, form: Any, readonly: bool, revi
 def save_draft(case_id: int, form_id: int) -> Any:
     """Autosave: keep the raw values typed so far (checked only on submission)."""
     case = require_case(case_id)
-    record = _form_record(case, form_id)
+    record = require_form(case, form_id)
     readonly, reviewer = _editor_mode(case, record)
     if readonly or reviewer == "only":
         return jsonify(error=_("This form cannot be changed.")), 403
@@ -351,7 +337,7 @@ def _already_submitted(token: str | None) -> bool:
 @login_required
 def show_version(case_id: int, form_id: int, number: int) -> Any:
     case = require_case(case_id)
-    record = _form_record(case, form_id)
+    record = require_form(case, form_id)
     version = next((v for v in record.versions if v.number == number), None)
     if version is None:
         abort(404)
@@ -373,8 +359,8 @@ def retry_document(case_id: int, doc_id: int) -> Any:
             or can_review(current_user, case, seen=True)):
         abort(403)
     if doc.state == DocumentState.FAILED:
-        _audit("document.retry", case, document=doc.id, format=doc.format, error=doc.error)
-        _enqueue(doc.version_id)
+        audit.record("document.retry", case, document=doc.id, format=doc.format, error=doc.error)
+        enqueue_documents(doc.version_id)
         db.session.commit()
         flash(_("The copy is queued again."), "ok")
     return redirect(url_for("cases.show", case_id=case_id))

@@ -29,29 +29,16 @@ from ..cases import review
 from ..cases.models import Case, FormRecord, utcnow
 from ..db import db
 from ..forms.builder import form_for, parse_formdata
+from ..jobs.documents import enqueue_documents
+from .cases import STATE_NAMES, require_form
 
 bp = Blueprint("review", __name__)
 
 MAX_TEXT = 2000
 
 
-def _form_record(case: Case, form_id: int) -> FormRecord:
-    record = db.session.get(FormRecord, form_id)
-    if record is None or record.case_id != case.id:
-        abort(404)
-    return record
-
-
 def _text(name: str) -> str:
     return (request.form.get(name) or "").strip()[:MAX_TEXT]
-
-
-def _enqueue(version_id: int) -> None:
-    try:
-        from ..jobs.documents import enqueue_documents
-    except ImportError:  # pragma: no cover - the documents job is part of the full service
-        return
-    enqueue_documents(version_id)
 
 
 @bp.get("/review")
@@ -70,8 +57,6 @@ def index() -> Any:
 
 
 def _rerender(case: Case, record: FormRecord, form: Any, status: int) -> Any:
-    from .cases import STATE_NAMES
-
     return render_template("cases/form.html", case=case, record=record, form=form,
                            annex=ANNEXES[record.annex], readonly=False, reviewer="only",
                            state_names=STATE_NAMES, has_errors=True,
@@ -83,7 +68,7 @@ def _rerender(case: Case, record: FormRecord, form: Any, status: int) -> Any:
 def approve(case_id: int, form_id: int) -> Any:
     """Sign off a submitted form with the reviewer's cells (a new, locked version)."""
     case = require_case(case_id)
-    record = _form_record(case, form_id)
+    record = require_form(case, form_id)
     if not can_review(current_user, case):
         abort(403)
     annex = ANNEXES[record.annex]
@@ -100,7 +85,7 @@ def approve(case_id: int, form_id: int) -> Any:
     before = record.versions[-2].data if len(record.versions) > 1 else {}
     audit.record("form.approve", case, form=record.annex, seq=record.seq,
                  version=version.number, before=before, after=version.data)
-    _enqueue(version.id)
+    enqueue_documents(version.id)
     db.session.commit()
     flash(_("Approved and signed. The form is locked."), "ok")
     return redirect(url_for("cases.show", case_id=case.id))
@@ -111,7 +96,7 @@ def approve(case_id: int, form_id: int) -> Any:
 def return_form(case_id: int, form_id: int) -> Any:
     """Send a submitted form back to its worker with comments."""
     case = require_case(case_id)
-    record = _form_record(case, form_id)
+    record = require_form(case, form_id)
     if not can_review(current_user, case):
         abort(403)
     comment = _text("review_comment")
@@ -132,7 +117,7 @@ def return_form(case_id: int, form_id: int) -> Any:
 def reopen(case_id: int, form_id: int) -> Any:
     """Unlock an approved form for a correction; its next version needs review again."""
     case = require_case(case_id)
-    record = _form_record(case, form_id)
+    record = require_form(case, form_id)
     if not can_edit_case(current_user, case):
         abort(403)
     reason = _text("reason")
