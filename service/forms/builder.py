@@ -12,7 +12,6 @@ from typing import Any
 
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
-from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from wtforms import Field as WTField
 from wtforms import (
@@ -32,38 +31,23 @@ from ..annexes.model import Annex, Field, Kind
 from ..annexes.validate import Problem
 
 
-class BoxGroup(ListWidget):
-    """A row of paper-like boxes: each option a large touch target, write-in beside it."""
-
-    def __call__(self, field: WTField, **kwargs: Any) -> Markup:
-        kind = "any" if isinstance(field, SelectMultipleField) else "one"
-        items = []
-        for sub in field:
-            items.append(
-                Markup('<label class="box-option" for="{id}">{input}<span>{label}</span></label>')
-                .format(id=sub.id, input=sub(), label=sub.label.text))
-        return Markup('<div class="box-group box-{kind}" id="{id}" role="group">{items}</div>'
-                      ).format(kind=kind, id=field.id, items=Markup("").join(items))
-
-
 class OneOfField(RadioField):
-    """A one-of set. Keeps every value posted, so that two ticks are caught, not dropped."""
+    """A one-of set, drawn as boxes by the page (``annex_form.html``); the declaration, not
+    WTForms, checks what was posted (:func:`parse_formdata` keeps every value)."""
 
-    widget = BoxGroup()
     option_widget = RadioInput()
 
     def process_formdata(self, valuelist: list[str]) -> None:
         self.data = valuelist[0] if len(valuelist) == 1 else (valuelist or "")
-        self.posted = list(valuelist)
 
     def pre_validate(self, form: Form) -> None:  # the declaration checks the options
         pass
 
 
 class AnyOfField(SelectMultipleField):
-    """An any-of set (可多选)."""
+    """An any-of set (可多选), drawn as boxes by the page like :class:`OneOfField`."""
 
-    widget = BoxGroup()
+    widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
     def pre_validate(self, form: Form) -> None:
