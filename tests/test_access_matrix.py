@@ -36,6 +36,7 @@ ROUTES: dict[str, Any] = {
     "auth.login": "public",
     "api.openapi": "public",
     "auth.logout": "session",
+    "auth.change_password": "signed_in",
     "cases.home": "signed_in",
     "cases.index": "signed_in",
     "cases.open_new": "signed_in",

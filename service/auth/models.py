@@ -44,8 +44,17 @@ class User(UserMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Every session cookie names this number; raising it ends all the user's sessions at once.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     team = relationship(Team)
+
+    def get_id(self) -> str:  # Flask-Login keeps this in the session cookie
+        return f"{self.id}.{self.session_generation}"
+
+    def end_sessions(self) -> None:
+        """End every session of this user, in every browser (the caller commits)."""
+        self.session_generation = (self.session_generation or 0) + 1
 
     @property
     def roles(self) -> frozenset[Role]:

@@ -85,6 +85,14 @@ def authenticate(username: str, password: str) -> tuple[User | None, str]:
     return user, ""
 
 
+def check_password(user: User, password: str) -> bool:
+    """Whether ``password`` is ``user``'s password (no counting: the caller is signed in)."""
+    try:
+        return bool(user.password_hash) and _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def team_named(name: str) -> Team:
     """The team of that name, created if new (the caller commits)."""
     name = name.strip()
@@ -99,10 +107,11 @@ def team_named(name: str) -> Team:
 
 
 def set_password(user: User, password: str) -> None:
-    """Give ``user`` a new password (and lift any lockout)."""
+    """Give ``user`` a new password (and lift any lockout); every session of theirs ends."""
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
+    user.end_sessions()
 
 
 def disable_user(user: User) -> int:

@@ -16,6 +16,7 @@ from ..auth.users import (
     disable_user,
     find_user,
     issue_token,
+    set_password,
     team_named,
 )
 from ..db import db
@@ -79,6 +80,22 @@ def token(name: str) -> None:
     audit.record("user.token", subject=user.username)
     db.session.commit()
     click.echo(value)
+
+
+@users.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def password(name: str, password_stdin: bool) -> None:
+    """Give NAME a new password; every session of theirs ends at once."""
+    user = _existing_user(name)
+    try:
+        set_password(user, _read_password(password_stdin))
+    except UserError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    audit.record("user.password", subject=user.username)
+    db.session.commit()
+    click.echo(f"New password for {user.username}; their sessions have ended.")
 
 
 @users.command("disable")
