@@ -151,7 +151,15 @@ def test_the_import_command_writes_the_report_and_fails_on_an_error(app, legacy:
     report = json.loads(target.read_text(encoding="utf-8"))
     assert set(report) >= {"files"}
     for entry in report["files"]:
-        assert set(entry) == {"file", "status", "annex", "case", "data", "warnings", "errors"}
+        assert set(entry) == {"file", "status", "annex", "case", "data", "warnings", "errors",
+                              "fields"}
+        for value in entry["fields"]:
+            assert set(value) >= {"field", "value", "confidence", "flagged", "source"}
+            assert 0 <= value["confidence"] <= 1 and value["source"], (entry["file"], value)
+        if entry["status"] == "would_import" and entry["file"].endswith(".docx"):
+            read = {v["field"]: v["value"] for v in entry["fields"]}
+            assert read and all(read[k] == v for k, v in entry["data"].items()
+                                if isinstance(v, str) and v)
     assert set(_counts().values()) == {0}
     (legacy / "坏文件.docx").unlink()
     result = runner.invoke(args=["import", str(legacy)])

@@ -15,9 +15,10 @@ from typing import Any
 
 from ..annexes import ANNEXES, Annex, Field, Kind
 from .choices import read_choice
+from .evidence import Evidence
 from .labels import FIELD, IGNORE, SIGNATURE_DATE, LabelIndex, build_index, default_index
 from .labels import detect_annex as _detect
-from .reading import ImportFailure, Reading, settle
+from .reading import ImportFailure, Reading, conclude
 from .text import (
     MARKS,
     find_date,
@@ -47,6 +48,19 @@ class Cell:
     segments: list[tuple[str, Any, str]] = field(default_factory=list)
     free: str = ""  # text before the first label
     used: bool = False
+    where: str = ""  # how the report names the cell ("table 1, row 3, cell 2", "paragraph 4")
+    original: str = ""  # the text as it stood in the file, before hints were blanked
+
+    def __post_init__(self) -> None:
+        if not self.original:
+            self.original = self.text
+        if not self.where:
+            if self.block % 2:
+                self.where = (f"table {(self.block + 1) // 2}, row {self.row + 1}, "
+                              f"cell {self.col + 1}")
+            else:
+                self.where = f"paragraph {self.row + 1} after table {self.block // 2}" \
+                    if self.block else f"paragraph {self.row + 1}"
 
     @property
     def has_labels(self) -> bool:
@@ -141,31 +155,48 @@ class _Builder:
         self.warnings: list[str] = []
         self.unmapped: dict[str, str] = {}
         self.last_signature: Field | None = None
+        self.evidence: list[Evidence] = []
 
-    def put(self, f: Field, raw: str) -> None:
+    def note(self, key: str, value: Any, cell: Cell | None, *, reason: str = "",
+             confidence: float = 1.0) -> None:
+        """Record where ``key``'s value came from (flagged when there is a reason)."""
+        self.evidence.append(Evidence(
+            key, value, confidence if not reason else min(confidence, 0.5), bool(reason),
+            cell.where if cell else "", reason, (cell.original if cell else "")[:500]))
+
+    def put(self, f: Field, raw: str, cell: Cell | None = None) -> None:
         value, notes, warnings = convert(f, raw)
         self.warnings.extend(warnings)
         if f.kind is Kind.SIGNATURE:
             self.last_signature = f
         if value in (None, "", [], {}) and not notes:
+            if warnings:
+                self.note(f.name, strip_value(raw), cell, reason="; ".join(warnings))
             return
         old = self.data.get(f.name)
         if old not in (None, "", [], {}) and old != value:
-            self.warnings.append(f"{f.label}: written twice ({_show(old)} / {_show(value)}); "
-                                 f"the first is kept")
+            message = f"{f.label}: written twice ({_show(old)} / {_show(value)}); the first is kept"
+            self.warnings.append(message)
+            self.note(f.name, old, cell, reason=message)
             return
         self.data[f.name] = value
         self.data.update(notes)
+        self.note(f.name, value, cell, reason="; ".join(warnings))
+        for key, text in notes.items():
+            self.note(key, text, cell)
 
-    def put_signature_date(self, raw: str) -> None:
+    def put_signature_date(self, raw: str, cell: Cell | None = None) -> None:
         f = self.last_signature
         if f is None:
             return
         found = find_date(raw)
         if found:
             self.data.setdefault(f.name, {})["date"] = found[0]
+            self.note(f"{f.name}.date", found[0], cell)
         elif strip_value(raw):
-            self.warnings.append(f"{f.date_label or f.label}: {strip_value(raw)} is not a date")
+            message = f"{f.date_label or f.label}: {strip_value(raw)} is not a date"
+            self.warnings.append(message)
+            self.note(f"{f.name}.date", strip_value(raw), cell, reason=message)
 
 
 def _show(value: Any) -> str:
@@ -218,11 +249,13 @@ def _title(text: str) -> str:
     return squeeze(text).strip(":")
 
 
-def _goal_table(cells: Sequence[Cell], index: LabelIndex, rows: _Rows) -> list[dict[str, Any]]:
-    """Annex D's goal rows, found under the row of its column titles."""
+def _goal_table(cells: Sequence[Cell], index: LabelIndex, rows: _Rows
+                ) -> list[tuple[dict[str, Any], dict[str, Cell]]]:
+    """Annex D's goal rows (each with the cells it was read from), found under the row of its
+    column titles."""
     if not index.columns:
         return []
-    goals: list[dict[str, Any]] = []
+    goals: list[tuple[dict[str, Any], dict[str, Cell]]] = []
     for (block, row), members in rows.rows.items():
         by_name = {index.columns[_title(c.text)]: c for c in members
                    if _title(c.text) in index.columns}  # the rightmost title wins
@@ -239,15 +272,15 @@ def _goal_table(cells: Sequence[Cell], index: LabelIndex, rows: _Rows) -> list[d
                        for c in line)
             if not values or wide or any(c.has_labels for c in line):
                 break
-            goals.append({name: strip_value(c.text) for name, c in values.items()})
+            goals.append(({name: strip_value(c.text) for name, c in values.items()}, values))
             for c in values.values():
                 c.used = True
             below += 1
         break
-    for g in goals:
+    for g, _ in goals:
         if "seq" in g:
             g["seq"] = parse_integer(g["seq"]) if g["seq"] else None
-    return [g for g in goals if any(v for k, v in g.items() if k != "seq")]
+    return [(g, c) for g, c in goals if any(v for k, v in g.items() if k != "seq")]
 
 
 def _leftovers(cells: Sequence[Cell], rows: _Rows, out: _Builder) -> None:
@@ -298,20 +331,26 @@ def read_cells(cells: Sequence[Cell], name: str, *, annex: str | None = None,
             last = n == len(cell.segments) - 1
             if target.kind == IGNORE:
                 continue
+            source = cell
             if not strip_value(value) and last:
                 holder = _value_cell(cell, rows)
                 if holder is not None:
                     holder.used = True
                     value = holder.text
+                    source = holder
             if target.kind == SIGNATURE_DATE:
-                out.put_signature_date(value)
+                out.put_signature_date(value, source)
             elif target.kind == FIELD:
                 f = out.annex[target.name]
                 if f.kind is Kind.TABLE:
                     continue
-                out.put(f, value)
+                out.put(f, value, source)
     if goals:
-        out.data["goals"] = goals
+        out.data["goals"] = [g for g, _ in goals]
+        for n, (goal, members) in enumerate(goals):
+            for column, value in goal.items():
+                out.note(f"goals.{n}.{column}", value, members.get(column))
     _leftovers(cells, rows, out)
-    data, warnings = settle(code, out.data, out.warnings)
-    return Reading(name=name, annex=code, data=data, warnings=warnings, unmapped=out.unmapped)
+    data, warnings, evidence = conclude(code, out.data, out.warnings, out.evidence)
+    return Reading(name=name, annex=code, data=data, warnings=warnings, unmapped=out.unmapped,
+                   evidence=evidence)

@@ -17,10 +17,11 @@ from pypdf.errors import FileNotDecryptedError, PdfReadError
 
 from ..annexes import ANNEXES, Field
 from .choices import read_choice
+from .evidence import Evidence
 from .labels import FIELD, build_index, default_index, detect_annex
 from .layout import convert
 from .limits import Limits
-from .reading import SCAN, ImportFailure, Reading, settle
+from .reading import SCAN, ImportFailure, Reading, conclude
 from .text import EMPTY, TICKED, squeeze
 
 _OFF = {"", "/Off", "Off", "/0", "0", "/No", "No", "/false"}
@@ -127,21 +128,32 @@ def read_pdf(name: str, data: bytes, *, limits: Limits | None = None,
         else:
             raw[f.name] = text
     out: dict[str, Any] = {}
+    read: list[Evidence] = []
+
+    def note(key: str, value: Any, more: list[str], snippet: str) -> None:
+        reason = "; ".join(more)
+        read.append(Evidence(key, value, 0.5 if reason else 1.0, bool(reason),
+                             f"PDF field {key}", reason, snippet))
+
     for fname, text in raw.items():
         value, found, more = convert(resolve.annex[fname], text)
         out[fname] = value
         out.update(found)
         warnings.extend(more)
+        note(fname, value, more, text)
     for fname, parts in boxes.items():
         choice = read_choice(resolve.annex[fname], " ".join(parts))
         out[fname] = choice.value
         out.update(choice.notes)
         warnings.extend(choice.warnings)
+        note(fname, choice.value, choice.warnings, " ".join(parts))
     for key, text in notes.items():
         if text and not out.get(key):
             out[key] = text
-    data_out, warnings = settle(code, out, warnings)
-    return Reading(name=name, annex=code, data=data_out, warnings=warnings, unmapped=unmapped)
+        note(key, out.get(key), [], text)
+    data_out, warnings, evidence = conclude(code, out, warnings, read)
+    return Reading(name=name, annex=code, data=data_out, warnings=warnings, unmapped=unmapped,
+                   evidence=evidence)
 
 
 def _box(resolve: _Resolver, full: str, tooltip: str, value: Any,

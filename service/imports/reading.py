@@ -7,6 +7,7 @@ from typing import Any
 
 from ..annexes import ANNEXES, Annex
 from ..annexes.validate import REQUIRED, UNKNOWN, clean
+from .evidence import Evidence, flag, paths
 
 FORM = "form"
 SCAN = "scan"
@@ -22,6 +23,8 @@ class Reading:
 
     ``kind`` is :data:`FORM` (``annex`` and ``data`` filled) or :data:`SCAN` (kept for a
     reviewer, nothing read). ``unmapped`` holds labels that matched no field, with their value.
+    ``evidence`` says, for every value in ``data`` (and every value read but not kept), where
+    it came from and whether a person must look.
     """
 
     name: str
@@ -31,6 +34,12 @@ class Reading:
     warnings: list[str] = field(default_factory=list)
     unmapped: dict[str, str] = field(default_factory=dict)
     part: str = ""  # the row of a register ("row 3"); empty for a whole file
+    evidence: list[Evidence] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> bool:
+        """Whether a person must look at some value before the form is relied on."""
+        return any(e.flagged for e in self.evidence)
 
     @property
     def label(self) -> str:
@@ -71,3 +80,65 @@ def settle(annex_code: str, data: dict[str, Any], warnings: list[str]
         if p.message is REQUIRED:
             warnings.append(f"{_label_of(annex, p.key)}: required but empty")
     return out, warnings
+
+
+def _empty(value: Any) -> bool:
+    return value in (None, "", [], {})
+
+
+def _base(path: str) -> str:
+    return path.split(".")[0]
+
+
+def conclude(annex_code: str, data: dict[str, Any], warnings: list[str],
+             read: list[Evidence]) -> tuple[dict[str, Any], list[str], list[Evidence]]:
+    """:func:`settle` the data and line the evidence up with what is kept.
+
+    Every leaf of the settled data gets the evidence it was read from (by its exact path, else
+    its field's); a value read but blanked by the checks stays in the evidence, flagged with the
+    problem, so nothing read is dropped without a person seeing it.
+    """
+    annex = ANNEXES[annex_code]
+    out, problems = clean(annex, data, submit=False)
+    troubles: dict[str, list[str]] = {}
+    for p in problems:
+        if p.message is UNKNOWN:
+            continue
+        text = p.message % p.params if p.params else p.message
+        troubles.setdefault(_base(p.key), []).append(text)
+    kept, warnings = settle(annex_code, data, warnings)
+    exact = {e.field: e for e in read}
+    base: dict[str, Evidence] = {}
+    for e in read:
+        base.setdefault(_base(e.field), e)
+    evidence: list[Evidence] = []
+    placed: set[str] = set()
+    for key, value in kept.items():
+        for path, leaf in paths(value, key):
+            if _empty(leaf):
+                continue
+            source = exact.get(path) or exact.get(key) or base.get(_base(path))
+            derived = annex[key].derived_from if key in annex else ()
+            if source is None and derived:
+                e = Evidence(path, leaf, 0.95, False, "derived from " + "、".join(
+                    annex[n].label for n in derived), "not written; worked out")
+            elif source is None:
+                e = Evidence(path, leaf, 0.5, True, "", "value with no recorded source")
+            else:
+                e = Evidence(path, leaf, source.confidence, source.flagged, source.source,
+                             source.reason, source.snippet)
+                placed.add(source.field)
+            if key in troubles:
+                e = flag(e, "; ".join(troubles[key]))
+            evidence.append(e)
+    for e in read:
+        if e.field in placed or any(x.field == e.field for x in evidence):
+            continue
+        key = _base(e.field)
+        if key in troubles and not _empty(e.value):
+            evidence.append(flag(Evidence(e.field, e.value, e.confidence, e.flagged, e.source,
+                                          e.reason, e.snippet),
+                                 "not kept: " + "; ".join(troubles[key]), confidence=0.2))
+        elif e.flagged:
+            evidence.append(e)
+    return kept, warnings, evidence

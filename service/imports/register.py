@@ -14,10 +14,11 @@ from typing import Any
 
 from ..annexes import ANNEXES, Annex, Field, Kind, Option
 from .choices import read_listed
+from .evidence import Evidence
 from .labels import FIELD, build_index, default_index, detect_annex
 from .layout import convert
 from .limits import Limits
-from .reading import ImportFailure, Reading, settle
+from .reading import ImportFailure, Reading, conclude
 from .text import squeeze
 
 _HEADER_SCAN = 10
@@ -105,14 +106,26 @@ def _header(rows: list[list[str]], aliases: Mapping[str, Mapping[str, str]]
     return None
 
 
-def _row(annex: Annex, columns: list[Any], headers: list[str], values: list[str]
-         ) -> tuple[dict[str, Any], list[str], dict[str, str]]:
+def _letter(n: int) -> str:
+    """The spreadsheet's name of column ``n`` (0 -> A, 26 -> AA)."""
+    out = ""
+    n += 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _row(annex: Annex, columns: list[Any], headers: list[str], values: list[str], row: int
+         ) -> tuple[dict[str, Any], list[str], dict[str, str], list[Evidence]]:
     data: dict[str, Any] = {}
     warnings: list[str] = []
     unmapped: dict[str, str] = {}
-    for column, header, value in zip(columns, headers, values, strict=False):
+    evidence: list[Evidence] = []
+    for n, (column, header, value) in enumerate(zip(columns, headers, values, strict=False)):
         if not value:
             continue
+        where = f"row {row}, column {_letter(n)} ({header})"
         if column is None:
             if header:
                 unmapped[header] = value
@@ -120,6 +133,7 @@ def _row(annex: Annex, columns: list[Any], headers: list[str], values: list[str]
             continue
         if isinstance(column, tuple):
             data[column[1].note or ""] = value
+            evidence.append(Evidence(column[1].note or "", value, 1.0, False, where, "", value))
             continue
         f: Field = column
         if f.is_choice:
@@ -132,8 +146,12 @@ def _row(annex: Annex, columns: list[Any], headers: list[str], values: list[str]
             data[f.name], found, more = convert(f, value)
         for key, note in found.items():
             data.setdefault(key, note)
+            evidence.append(Evidence(key, note, 1.0, False, where, "", value))
         warnings.extend(more)
-    return data, warnings, unmapped
+        reason = "; ".join(more)
+        evidence.append(Evidence(f.name, data[f.name], 0.5 if reason else 1.0, bool(reason),
+                                 where, reason, value))
+    return data, warnings, unmapped, evidence
 
 
 def read_register(name: str, data: bytes, *, xlsx: bool, limits: Limits | None = None,
@@ -157,8 +175,8 @@ def read_register(name: str, data: bytes, *, xlsx: bool, limits: Limits | None =
     for n, values in enumerate(rows[at + 1:], start=at + 2):
         if not any(v.strip() for v in values):
             continue
-        form, warnings, unmapped = _row(annex, columns, headers, values)
-        form, warnings = settle(code, form, warnings)
+        form, warnings, unmapped, read = _row(annex, columns, headers, values, n)
+        form, warnings, evidence = conclude(code, form, warnings, read)
         readings.append(Reading(name=name, annex=code, data=form, warnings=warnings,
-                                unmapped=unmapped, part=f"row {n}"))
+                                unmapped=unmapped, part=f"row {n}", evidence=evidence))
     return readings

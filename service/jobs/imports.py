@@ -33,6 +33,7 @@ from ..cases.models import Case, FormRecord, FormVersion, Original, utcnow
 from ..db import db
 from ..imports import FORM, SCAN, ImportFailure, Reading
 from ..imports.dispatch import read_file
+from ..imports.evidence import report_fields
 from ..imports.grouping import Group, facts, group
 from ..imports.limits import Limits
 from ..imports.sources import collect
@@ -151,7 +152,7 @@ def _entry(item: _Item, status: str, *, annex: str | None = None, case: str = ""
            errors: Sequence[str] = ()) -> dict[str, Any]:
     return {"file": item.label, "status": status, "annex": annex, "case": case,
             "data": data or {}, "warnings": list(warnings), "errors": list(errors),
-            "_order": item.order}
+            "fields": [], "_order": item.order}
 
 
 def _read_all(paths: Sequence[str | Path], options: Options, spool: _Spool
@@ -196,7 +197,8 @@ def _item(order: int, source: Any, sha: str, reading: Reading, spool: _Spool) ->
     when = str(data.get("first_contact_date") or data.get("date") or data.get("opened_on") or "")
     seq = data.get("session_no") or 0
     offset = spool.put({"data": data, "warnings": reading.warnings,
-                        "unmapped": reading.unmapped})
+                        "unmapped": reading.unmapped,
+                        "fields": report_fields(reading.evidence)})
     return _Item(order, reading.label, source.folder, sha, source.size, reading.kind,
                  reading.annex, (_ORDER.get(reading.annex, 3), seq, when, order), offset)
 
@@ -402,14 +404,17 @@ def _one(item: _Item, reading: dict[str, Any], loaders: Mapping[str, Callable[[]
         if not options.dry_run and hashlib.sha256(raw).hexdigest() != item.sha:
             raise ImportFailure("the file changed while it was being imported")
         entry = _store(item, reading, raw, cases, options)
+        entry["fields"] = reading.get("fields", [])
         if not options.dry_run:  # a dry run only asked questions: nothing to commit
             db.session.commit()
         return entry
     except Exception as e:
         db.session.rollback()  # a dry run's caller has committed its own changes before
         message = str(e) if isinstance(e, ImportFailure) else f"{type(e).__name__}: {e}"
-        return _entry(item, ERROR, annex=item.annex, data=reading["data"],
-                      warnings=reading["warnings"], errors=[message])
+        entry = _entry(item, ERROR, annex=item.annex, data=reading["data"],
+                       warnings=reading["warnings"], errors=[message])
+        entry["fields"] = reading.get("fields", [])
+        return entry
 
 
 def _note_group(report: Report, item: _Item) -> None:
