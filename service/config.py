@@ -39,6 +39,8 @@ def load(instance: Path) -> dict[str, Any]:
         "ARCHIVE_ROOT": str(archive),
         "WORK_ROOT": os.environ.get("WORK_ROOT") or str(instance / "work"),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        # rate limits: counted in Redis when REDIS_URL is set (shared by every web process)
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "petition"),
         "HUEY_IMMEDIATE": os.environ.get("HUEY_IMMEDIATE", "") == "1",
         "AGENCY_NAME": os.environ.get("AGENCY_NAME", "广州市信访社会工作服务中心"),
         "FONDS_CODE": os.environ.get("FONDS_CODE", "X001"),
