@@ -103,7 +103,8 @@ def child_import(folder: Path, scratch: Path, database: str) -> dict:
     os.environ.pop("REDIS_URL", None)
     from service import create_app
     from service.db import db
-    from service.jobs.imports import Options, run_import
+    from service.jobs.imports.model import Options
+    from service.jobs.imports.pipeline import run_import
     from service.jobs.queue import huey
 
     app = create_app()

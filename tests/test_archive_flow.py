@@ -19,7 +19,7 @@ def _closed_case(app, worker, *, special=None, risk="中风险", sessions=2):
     from service.annexes.examples import example
     from service.cases import lifecycle
     from service.db import db
-    from service.jobs.archive import on_documents_ready
+    from service.jobs.archive.filing import on_documents_ready
 
     case = lifecycle.open_case(worker=worker, client_name="王建国", opened_on=date(2024, 5, 8))
     case.special_process, case.risk_grade = special, risk
@@ -44,7 +44,9 @@ def _closed_case(app, worker, *, special=None, risk="中风险", sessions=2):
 def test_closed_case_is_filed_verified_moved_and_bundled(app, make_user, tmp_path):
     from service.cases.archival import ArchiveFile
     from service.db import db
-    from service.jobs.archive import archived, file_version, regrade
+    from service.jobs.archive.filing import file_version
+    from service.jobs.archive.lookup import archived
+    from service.jobs.archive.regrading import regrade
 
     worker = make_user("chen", "worker")
     case = _closed_case(app, worker, special="集体上访", risk="高风险")
@@ -135,7 +137,7 @@ def test_closed_case_is_filed_verified_moved_and_bundled(app, make_user, tmp_pat
 
 def test_archivist_pages_and_batch(app, make_user, login_as, client):
     from service.db import db
-    from service.jobs.archive import archived
+    from service.jobs.archive.lookup import archived
 
     worker = make_user("chen", "worker")
     archivist = make_user("dang", "archivist")

@@ -65,7 +65,8 @@ def test_upload_review_map_and_confirm(app, live_server, tablet, make_user,
 def test_a_scan_is_typed_beside_its_picture_and_submitted(app, live_server, tablet, make_user,
                                                           tmp_path: Path) -> None:
     from service.cases.imported import ImportedFile
-    from service.jobs.imports import Options, run_import
+    from service.jobs.imports.model import Options
+    from service.jobs.imports.pipeline import run_import
     from tests.browser import draw_signature
     from tests.test_imports_review import PAGE_COLOURS, _image_pdf
 

@@ -16,7 +16,8 @@ from service.annexes.validate import clean
 from service.cases.imported import ImportedFile
 from service.cases.models import Case, Document, FormRecord, FormVersion, Original
 from service.db import db
-from service.jobs.imports import Options, run_import
+from service.jobs.imports.model import Options
+from service.jobs.imports.pipeline import run_import
 from tests.imports_legacy import Style, expected, make_docx
 
 

@@ -23,7 +23,8 @@ from service.cases.imported import ImportedFile
 from service.cases.models import Case, Document, DocumentState, FormRecord, Original
 from service.db import db
 from service.forms.builder import to_formdata
-from service.jobs.imports import Options, run_import
+from service.jobs.imports.model import Options
+from service.jobs.imports.pipeline import run_import
 from tests.conftest import csrf_token, login
 from tests.imports_legacy import INTAKE_ROWS, make_table_docx
 

@@ -23,6 +23,8 @@ from docx import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.shared import Cm, Pt
 
+from ..documents.convert import to_pdf
+from ..documents.render import render_template
 from .filing import atomic_write
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "form_templates"
@@ -75,15 +77,11 @@ def pdf_pages(data: bytes | Path) -> int:
 
 def default_converter(docx: bytes) -> bytes:
     """The documents engine's Word -> PDF/A converter."""
-    from ..documents.convert import to_pdf
-
     return to_pdf(docx)
 
 
 def default_renderer(template: Path, context: dict[str, Any]) -> bytes:
     """The documents engine's docxtpl renderer."""
-    from ..documents.render import render_template
-
     return render_template(template, context)
 
 

@@ -16,7 +16,7 @@ archive = AppGroup("archive", help="The archive tree: verify, export, bundle.")
 def verify_command(workers: int | None) -> None:
     """Re-hash the whole archive; report missing, changed and unexpected files by path and
     any disagreement with the records. Exits 1 when anything is wrong."""
-    from ..jobs.archive import verify_archive
+    from ..jobs.archive.lookup import verify_archive
 
     report = verify_archive(workers=workers)
     for line in report.lines():
@@ -29,7 +29,8 @@ def verify_command(workers: int | None) -> None:
 
 def _selection(names: tuple[str, ...], year: int | None, category: str | None,
                grade: str | None) -> list:
-    from ..jobs.archive import ArchiveError, find_file, select_files
+    from ..jobs.archive.lookup import find_file, select_files
+    from ..jobs.archive.settings import ArchiveError
 
     try:
         if names:
@@ -68,7 +69,8 @@ def selection_options(command):  # type: ignore[no-untyped-def]
 def bundle_command(names: tuple[str, ...], year: int | None, category: str | None,
                    grade: str | None, out: Path, duplex: bool) -> None:
     """Bind case files for printing: cover, contents, documents, note, page numbers."""
-    from ..jobs.archive import ArchiveError, bundle_many
+    from ..jobs.archive.bundles import bundle_many
+    from ..jobs.archive.settings import ArchiveError
 
     records = _selection(names, year, category, grade)
     output = "zip" if out.suffix.lower() == ".zip" else "pdf"
@@ -93,7 +95,8 @@ def export_command(names: tuple[str, ...], year: int | None, category: str | Non
     from flask import current_app
 
     from ..archive.export import ExportError, export_bag
-    from ..jobs.archive import archive_root, select_files
+    from ..jobs.archive.lookup import select_files
+    from ..jobs.archive.settings import archive_root
 
     records = (_selection(names, year, category, grade) if names or year or category or grade
                else select_files())
@@ -116,7 +119,8 @@ def file_command(case_number: str) -> None:
 
     from ..cases.models import Case
     from ..db import db
-    from ..jobs.archive import ArchiveError, archive_case
+    from ..jobs.archive.filing import archive_case
+    from ..jobs.archive.settings import ArchiveError
 
     case = db.session.scalar(select(Case).where(Case.number == case_number))
     if case is None:
@@ -138,7 +142,9 @@ def regrade_command(name: str, reason: str, username: str) -> None:
 
     from ..auth.models import User
     from ..db import db
-    from ..jobs.archive import ArchiveError, find_file, regrade
+    from ..jobs.archive.lookup import find_file
+    from ..jobs.archive.regrading import regrade
+    from ..jobs.archive.settings import ArchiveError
 
     user = db.session.scalar(select(User).where(User.username == username)) if username else None
     try:

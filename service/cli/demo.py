@@ -159,7 +159,8 @@ def wait_until_filed(cases: list[Any], timeout: float) -> None:
     """Wait for every copy to be made and every closed case to be filed."""
     from ..cases.models import DocumentState
     from ..db import db
-    from ..jobs.archive import archive_case, archived
+    from ..jobs.archive.filing import archive_case
+    from ..jobs.archive.lookup import archived
 
     deadline = time.monotonic() + timeout
     while True:
@@ -197,7 +198,7 @@ def wait_until_filed(cases: list[Any], timeout: float) -> None:
 def seed_command(count: int, worker_name: str | None, seed: int | None,
                  timeout: float, use_queue: bool) -> None:
     """Create N realistic cases (B, several C, D as fits) and return once they are filed."""
-    from ..jobs.archive import archived
+    from ..jobs.archive.lookup import archived
     from ..jobs.queue import huey
 
     if not use_queue:

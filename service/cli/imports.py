@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from ..jobs.imports import STATUSES, Options, run_import
+from ..jobs.imports.model import STATUSES, Options
+from ..jobs.imports.pipeline import run_import
 from ..storage import atomic_open
 
 
-def _write_report(report, target: Path) -> None:  # noqa: ANN001 - a jobs.imports.Report
+def _write_report(report, target: Path) -> None:  # noqa: ANN001 - a jobs.imports.model.Report
     """Write the report whole or not at all, entry by entry."""
     with atomic_open(target, "w", encoding="utf-8") as stream:
         report.write(stream)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..annexes import ANNEXES, Annex
-from ..archive.filing import atomic_write
+from ..storage import atomic_write
 from .convert import ConversionError, OfficePool
 from .render import DocumentError, DocumentMeta, render_docx
 

@@ -31,6 +31,7 @@ from ..documents.convert import pdf_pages, to_pdf
 from ..documents.render import DocumentError, DocumentMeta, render_docx
 from ..storage import atomic_write
 from . import app_context
+from .archive.filing import on_documents_ready
 from .queue import huey
 
 log = logging.getLogger(__name__)
@@ -167,8 +168,6 @@ def _record_failure(version_id: int, exc: BaseException, final: bool) -> None:
 
 def _after_ready(version_id: int) -> None:
     """Let the archive file the version (its hook commits what it files)."""
-    from .archive import on_documents_ready  # archive jobs call back into this module
-
     try:
         on_documents_ready(version_id)
     except Exception:

@@ -1,6 +1,8 @@
 """The consumer's entry point: `huey_consumer service.jobs.tasks.huey` loads every task."""
 
-from . import archive, documents, imports  # noqa: F401  (tasks register on import)
+from . import documents  # noqa: F401  (tasks register on import)
+from .archive import tasks as archive_tasks  # noqa: F401
+from .imports import runs as import_runs  # noqa: F401
 from .queue import huey
 
 __all__ = ["huey"]

@@ -7,7 +7,16 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register every page blueprint and the page-wide hooks."""
-    from . import archive, auth, cases, guard, imports, review, security
+    from . import (
+        archive,
+        auth,
+        cases,
+        guard,
+        imports,
+        review,
+        scans,  # noqa: F401  (its routes attach to imports.bp)
+        security,
+    )
 
     security.init_app(app)
     guard.init_app(app)

@@ -25,7 +25,9 @@ from ..auth.models import Role
 from ..cases.archival import ArchiveFile, BundleRequest
 from ..cases.models import Case
 from ..db import db
-from ..jobs import archive as jobs
+from ..jobs.archive.bundles import bundle_one
+from ..jobs.archive.settings import ArchiveError, archive_root, init_policy
+from ..jobs.archive.tasks import request_bundles
 from ..storage import resolve_under
 from .exports import send_export
 
@@ -36,7 +38,7 @@ READERS = (Role.ARCHIVIST, Role.DIRECTOR, Role.SUPERVISOR)
 @bp.record_once
 def _check_policy(state: Any) -> None:
     """A bad archive policy stops the service at start-up with the policy's own message."""
-    jobs.init_policy(state.app)
+    init_policy(state.app)
 
 
 def visible_files() -> Any:
@@ -91,7 +93,7 @@ def download(file_id: int, name: str) -> Any:
     record = require_file(file_id)
     if name not in {i.filename for i in record.items}:
         abort(404)
-    path = resolve_under(jobs.archive_root(), f"{record.folder}/{name}")
+    path = resolve_under(archive_root(), f"{record.folder}/{name}")
     if path is None or not path.is_file():
         abort(404)
     return send_export(path, name, action="archive.download", case=record.case_id,
@@ -107,8 +109,8 @@ def bundle(file_id: int) -> Any:
     scratch.mkdir(parents=True, exist_ok=True)
     out = Path(tempfile.mkstemp(suffix=".pdf", dir=scratch)[1])
     try:
-        jobs.bundle_one(record, out, duplex=request.args.get("duplex") == "1")
-    except (jobs.ArchiveError, OSError):
+        bundle_one(record, out, duplex=request.args.get("duplex") == "1")
+    except (ArchiveError, OSError):
         out.unlink(missing_ok=True)
         raise
 
@@ -130,7 +132,7 @@ def batch() -> Any:
     if not ids or allowed != set(ids):
         abort(404 if ids else 400)
     output = "zip" if request.form.get("output") == "zip" else "pdf"
-    req = jobs.request_bundles(sorted(allowed), output=output,
+    req = request_bundles(sorted(allowed), output=output,
                                duplex=request.form.get("duplex") == "1", by=current_user)
     return redirect(url_for("archive.progress", request_id=req.id))
 

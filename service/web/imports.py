@@ -1,17 +1,12 @@
 """Pages of the bulk import: upload a ZIP, read the dry-run report, map unrecognised labels,
 confirm; the import then runs on the queue with its progress, and its report stays
-downloadable. Only an admin, a director or a supervisor may import.
-
-A scan comes in as a draft case that needs review: an importer who may see the case types the
-form beside the scan (shown as pictures), and submits it the way a typed form is submitted.
-The originals of a case are downloadable by whoever may see the case.
+downloadable. Only an admin, a director or a supervisor may import. Scans that came in this way
+are reviewed on the pages of :mod:`.scans`.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,28 +19,21 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
-from ..annexes import ANNEXES, INTAKE
+from ..annexes import ANNEXES
 from ..auth import audit
-from ..auth.access import can_edit_case, can_review, case_filter, require_case, roles_required
+from ..auth.access import case_filter, roles_required
 from ..auth.models import Role
-from ..cases import lifecycle
 from ..cases.imported import ImportedFile, ImportRun, RunState
-from ..cases.models import Case, FormRecord, FormState, Original, utcnow
+from ..cases.models import Case, Original
 from ..db import db
-from ..forms.builder import AnnexForm, form_for, parse_formdata
-from ..imports import ImportFailure
-from ..imports.scans import needs_pages, picture_type, scan_pages
-from ..jobs import imports as jobs
-from ..storage import atomic_write, resolve_under
-from .cases import STATE_NAMES, checked_submission, store_submission
-from .exports import send_export
+from ..jobs.imports.runs import check_run, import_run_task
+from ..storage import atomic_write
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 IMPORTERS = (Role.ADMIN, Role.DIRECTOR, Role.SUPERVISOR)
@@ -94,7 +82,7 @@ def upload() -> Any:
     run.upload_path = f"imports/{run.id}/upload.zip"
     atomic_write(Path(current_app.config["WORK_ROOT"]) / run.upload_path, raw)
     db.session.commit()
-    jobs.check_run(run, current_user)
+    check_run(run, current_user)
     db.session.commit()
     return redirect(url_for("imports.show", run_id=run.id))
 
@@ -125,7 +113,7 @@ def mapping(run_id: int) -> Any:
             chosen.setdefault(code, {})[label] = value
     run.mapping = chosen
     db.session.commit()
-    jobs.check_run(run, current_user)
+    check_run(run, current_user)
     db.session.commit()
     flash(_("The mapping is applied; check the report again."), "info")
     return redirect(url_for("imports.show", run_id=run.id))
@@ -141,7 +129,7 @@ def confirm(run_id: int) -> Any:
     run.state, run.done = RunState.QUEUED, 0
     audit.record("import.confirm", None, run=run.id)
     db.session.commit()
-    jobs.import_run_task(run.id)
+    import_run_task(run.id)
     return redirect(url_for("imports.show", run_id=run.id))
 
 
@@ -163,217 +151,3 @@ def report(run_id: int) -> Response:
     return Response(json.dumps(body, ensure_ascii=False, indent=1),
                     mimetype="application/json", headers={
                         "Content-Disposition": f'attachment; filename="import-{run.id}.json"'})
-
-
-# --- scans reviewed beside their original, originals downloadable ---------------------------
-
-@dataclass
-class CaseImports:
-    """What a case page shows of imports: its originals, and its scans waiting for review."""
-
-    originals: list[Original]
-    waiting: list[ImportedFile]
-    may_review: bool
-
-
-@bp.app_template_global()
-def imports_of(case: Case) -> CaseImports:
-    """The originals and the scans needing review of ``case`` (the case page's sections)."""
-    originals = db.session.scalars(select(Original).where(Original.case_id == case.id)
-                                   .order_by(Original.id)).all()
-    waiting = db.session.scalars(select(ImportedFile).where(
-        ImportedFile.case_id == case.id, ImportedFile.needs_review.is_(True))
-        .order_by(ImportedFile.id)).all()
-    return CaseImports(list(originals), list(waiting),
-                       bool(waiting) and current_user.has_role(*IMPORTERS)
-                       and can_edit_case(current_user, case, seen=True))
-
-
-def _imported(imported_id: int) -> tuple[ImportedFile, Case, Original]:
-    """The imported file, its case and its original, if the user may see the case; else 404."""
-    imported = db.session.get(ImportedFile, imported_id)
-    if imported is None:
-        abort(404)
-    case = require_case(imported.case_id)
-    original = db.session.get(Original, imported.original_id)
-    if original is None:
-        abort(404)
-    return imported, case, original
-
-
-def _original_path(original: Original) -> Path:
-    path = resolve_under(current_app.config["WORK_ROOT"], original.path)
-    if path is None or not path.is_file():
-        abort(404)
-    return path
-
-
-def _head(path: Path) -> bytes:
-    with path.open("rb") as f:
-        return f.read(8)
-
-
-def _pages_folder(original: Original) -> Path:
-    folder = resolve_under(current_app.config["WORK_ROOT"],
-                           f"imports/scans/{original.sha256.lower()}")
-    if folder is None or not original.sha256.isalnum():
-        abort(404)
-    return folder
-
-
-def _page_count(original: Original) -> tuple[int, str]:
-    """How many pictures the scan shows as, and why none can be shown (if so)."""
-    path = _original_path(original)
-    head = _head(path)
-    if picture_type(head):
-        return 1, ""
-    if not needs_pages(head):
-        return 0, _("This file cannot be shown here; download the original.")
-    try:
-        return len(scan_pages(path, _pages_folder(original))), ""
-    except ImportFailure as e:
-        return 0, str(e)
-
-
-def _review_record(case: Case, imported: ImportedFile, code: str) -> FormRecord | None:
-    """The form this review writes into, if it exists yet: its own draft, or the case's B or D."""
-    if imported.form_id is not None:
-        record = db.session.get(FormRecord, imported.form_id)
-        if record is not None and record.annex == code and record.case_id == case.id:
-            return record
-    if code != "C" and case.forms_of(code):
-        return case.forms_of(code)[0]
-    return None
-
-
-def _chosen_annex(imported: ImportedFile, source: Any) -> str:
-    code = str(source.get("annex") or "").upper()
-    if code in ANNEXES:
-        return code
-    record = db.session.get(FormRecord, imported.form_id) if imported.form_id else None
-    return record.annex if record is not None else INTAKE.code
-
-
-def _locked(record: FormRecord | None) -> bool:
-    """A form waiting for its sign-off, or signed off, is not written from a scan."""
-    return record is not None and record.state in (FormState.SUBMITTED, FormState.APPROVED)
-
-
-def _render_review(imported: ImportedFile, case: Case, original: Original, code: str,
-                   form: AnnexForm, record: FormRecord | None, status: int = 200) -> Any:
-    pages, problem = _page_count(original)
-    has_errors = any(f.errors for f in form) or bool(form.submission_token.errors)
-    return render_template(
-        "imports/review.html", imported=imported, case=case, original=original,
-        annex=ANNEXES[code], annexes=ANNEXES, form=form, record=record, pages=pages,
-        scan_problem=problem, locked=_locked(record) or not case.is_open,
-        reviewer=can_review(current_user, case, seen=True), state_names=STATE_NAMES,
-        has_errors=has_errors), status
-
-
-@bp.get("/review/<int:imported_id>")
-@roles_required(*IMPORTERS)
-def review(imported_id: int) -> Any:
-    """The scan beside the form the reviewer chose (B unless they pick C or D)."""
-    imported, case, original = _imported(imported_id)
-    if not imported.needs_review:
-        flash(_("This scan has already been reviewed."), "info")
-        return redirect(url_for("cases.show", case_id=case.id))
-    code = _chosen_annex(imported, request.args)
-    record = _review_record(case, imported, code)
-    form = form_for(ANNEXES[code], data=record.data if record is not None else {})
-    form.submission_token.data = uuid.uuid4().hex
-    audit.record("import.review.view", case, imported=imported.id, original=original.id)
-    db.session.commit()
-    return _render_review(imported, case, original, code, form, record)
-
-
-@bp.post("/review/<int:imported_id>")
-@roles_required(*IMPORTERS)
-def submit_review(imported_id: int) -> Any:
-    """Submit the form typed from the scan; the scan no longer needs review."""
-    imported, case, original = _imported(imported_id)
-    if not imported.needs_review:
-        flash(_("This scan has already been reviewed."), "info")
-        return redirect(url_for("cases.show", case_id=case.id))
-    if not can_edit_case(current_user, case, seen=True):
-        abort(403)
-    code = _chosen_annex(imported, request.form)
-    record = _review_record(case, imported, code)
-    if _locked(record):
-        abort(409)
-    if record is None:
-        try:
-            record = lifecycle.new_form(case, code, by=current_user)
-        except lifecycle.LifecycleError as e:
-            flash(_(str(e)), "error")
-            return redirect(url_for("imports.review", imported_id=imported.id))
-    imported.form_id = record.id
-    annex = ANNEXES[code]
-    posted = parse_formdata(annex, request.form)
-    data, problems, stored = checked_submission(
-        record, posted, reviewer=can_review(current_user, case, seen=True))
-    if problems:
-        lifecycle.save_draft(record, posted, by=current_user)
-        db.session.commit()
-        form = form_for(annex, formdata=request.form)
-        form.attach(problems)
-        return _render_review(imported, case, original, code, form, record, status=422)
-    version = store_submission(case, record, data, stored,
-                               request.form.get("submission_token") or None)
-    _mark_reviewed(imported, original, record, version.id)
-    audit.record("import.review", case, imported=imported.id, original=original.id,
-                 form=record.annex, seq=record.seq, version=version.number)
-    db.session.commit()
-    flash(_("Submitted. The Word and PDF copies are being made."), "ok")
-    return redirect(url_for("cases.show", case_id=case.id))
-
-
-def _mark_reviewed(imported: ImportedFile, original: Original, record: FormRecord,
-                   version_id: int) -> None:
-    """The scan is done: who reviewed it and when, and the form version it became."""
-    imported.needs_review = False
-    imported.reviewed_by_id = current_user.id
-    imported.reviewed_at = utcnow()
-    imported.annex = record.annex
-    imported.version_id = version_id
-    if original.version_id is None:  # the scan is filed with the form it became
-        original.version_id = version_id
-
-
-@bp.get("/review/<int:imported_id>/page/<int:page>")
-@roles_required(*IMPORTERS)
-def scan_page(imported_id: int, page: int) -> Any:
-    """One page of the scan as a picture: the image itself, or a PDF/TIFF page as PNG."""
-    _imported_file, _case, original = _imported(imported_id)
-    path = _original_path(original)
-    head = _head(path)
-    mime = picture_type(head)
-    if mime is not None:
-        if page != 1:
-            abort(404)
-        return send_file(path, mimetype=mime, max_age=0)
-    if not needs_pages(head):
-        abort(404)
-    try:
-        pages = scan_pages(path, _pages_folder(original))
-    except ImportFailure:
-        abort(404)
-    if not 1 <= page <= len(pages):
-        abort(404)
-    return send_file(pages[page - 1], mimetype="image/png", max_age=0)
-
-
-@bp.get("/cases/<int:case_id>/originals/<int:original_id>")
-@login_required
-def original(case_id: int, original_id: int) -> Any:
-    """An imported original, byte for byte (a PDF marked with who took it), to whoever may
-    see the case."""
-    case = require_case(case_id)
-    kept = db.session.get(Original, original_id)
-    if kept is None or kept.case_id != case.id:
-        abort(404)
-    path = _original_path(kept)
-    name = Path(kept.filename.split("#")[0]).name or f"original-{kept.id}"
-    return send_export(path, name, action="original.download", case=case, original=kept.id,
-                       sha256=kept.sha256)

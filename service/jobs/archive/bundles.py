@@ -1,0 +1,61 @@
+"""Bundles: case files bound into one print file, or a ZIP of one PDF per case file."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from ...archive import bundle as binder
+from ...cases.archival import ArchiveFile
+from ...storage import atomic_open
+from .settings import ArchiveError, archive_root, number_sheet
+
+
+def volume_of(record: ArchiveFile) -> binder.Volume:
+    """A case file's bundle: cover, contents, each 件's PDF in 件号 order, note."""
+    folder = archive_root() / record.folder
+    roles = {r: record.current_items(r) for r in ("cover", "contents", "note")}
+    if not all(roles.values()):
+        raise ArchiveError(f"{record.dang_hao}: bundle pages missing; re-file the case")
+    parts = [binder.Part(folder / roles["cover"][0].filename, roles["cover"][0].title),
+             binder.Part(folder / roles["contents"][0].filename, roles["contents"][0].title)]
+    parts += [binder.Part(folder / i.filename, f"{i.item_no} {i.title}")
+              for i in record.current_items()]
+    parts.append(binder.Part(folder / roles["note"][0].filename, roles["note"][0].title))
+    return binder.Volume(title=f"{record.dang_hao} {record.title}", parts=tuple(parts))
+
+
+def bundle_one(record: ArchiveFile, out: Path, *, duplex: bool = False) -> int:
+    """Bind one case file into ``out``; the number of pages."""
+    return binder.assemble([volume_of(record)], out, sheet=number_sheet(), duplex=duplex,
+                           title=f"{record.dang_hao} {record.title}")
+
+
+def bundle_many(records: list[ArchiveFile], out: Path, *, output: str = "pdf",
+                duplex: bool = False, progress: Any = None) -> None:
+    """Many case files as one print file (``output='pdf'``) or a ZIP of bundles ('zip')."""
+    if not records:
+        raise ArchiveError("no case files selected")
+    if output == "pdf":
+        binder.assemble([volume_of(r) for r in records], out, sheet=number_sheet(),
+                        duplex=duplex, title=f"{len(records)} 卷", progress=progress)
+        return
+    if output != "zip":
+        raise ArchiveError(f"unknown output {output!r}")
+    scratch = out.parent / f".{out.name}.{uuid.uuid4().hex}"
+    scratch.mkdir(parents=True)
+    try:
+        with (atomic_open(out) as stream,
+              zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive):
+            for n, record in enumerate(records, start=1):
+                path = scratch / f"{Path(record.folder).name}.pdf"
+                bundle_one(record, path, duplex=duplex)
+                archive.write(path, path.name)
+                path.unlink()
+                if progress:
+                    progress(n, len(records))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

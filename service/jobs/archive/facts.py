@@ -1,0 +1,65 @@
+"""What a case's records say for the archive: its plain facts, its 件 in order, their titles,
+dates and authors, and whether a version's copies are ready."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...annexes import ANNEXES, CLOSING, INTAKE, INTERVIEW
+from ...annexes.process import Stage
+from ...archive.policy import CaseFacts
+from ...cases.models import Case, Document, DocumentState, FormRecord, FormVersion
+
+#: The annex order of a case file: B, then each C by date, then D.
+_ANNEX_ORDER = {INTAKE.code: 0, INTERVIEW.code: 1, CLOSING.code: 2}
+_DATE_FIELD = {INTAKE.code: "first_contact_date", INTERVIEW.code: "date",
+               CLOSING.code: "closed_on"}
+
+
+def facts_of(case: Case) -> CaseFacts:
+    """The plain facts of a case the archive engine needs."""
+    return CaseFacts(
+        case_id=case.id, number=case.number, client_name=case.client_name,
+        worker=case.worker.name if case.worker else "",
+        special_process=case.special_process, screening=dict(case.screening or {}),
+        risk_grade=case.risk_grade, confidential=bool(case.confidential),
+        transferred=case.stage == Stage.TRANSFERRED, opened_on=case.opened_on, closed_on=case.closed_on)
+
+
+def ordered_forms(case: Case) -> list[FormRecord]:
+    """The case's submitted forms in 件 order: B, then each C by its date, then D."""
+    def key(form: FormRecord) -> tuple[Any, ...]:
+        data = form.current.data if form.current else {}
+        return (_ANNEX_ORDER.get(form.annex, 3), str(data.get(_DATE_FIELD[form.annex], "")),
+                form.seq)
+    return sorted((f for f in case.forms if f.current is not None), key=key)
+
+
+def form_title(form: FormRecord, *, short: bool) -> str:
+    """A 件's title from the declaration; a C carries its 第 n 次."""
+    annex = ANNEXES[form.annex]
+    name = annex.short_title if short else annex.title
+    if form.annex == INTERVIEW.code:
+        count = INTERVIEW["session_no"]
+        number = (form.current.data if form.current else {}).get("session_no") or form.seq
+        return f"{name}{count.prefix}{number}{count.suffix}"
+    return name
+
+
+def item_date(version: FormVersion) -> str:
+    """The 件's date: the form's own date, else the day it was submitted."""
+    value = version.data.get(_DATE_FIELD[version.form.annex])
+    return str(value) if value else version.submitted_at.date().isoformat()
+
+
+def author_of(case: Case, version: FormVersion) -> str:
+    """The 件's 责任者: the worker named on the form, else the case's worker."""
+    return str(version.data.get("worker") or (case.worker.name if case.worker else ""))
+
+
+def ready_copies(version: FormVersion) -> dict[str, Document] | None:
+    """A version's copies by format when all are ready (a PDF among them); else None."""
+    docs = {d.format: d for d in version.documents}
+    if "pdf" not in docs or any(d.state != DocumentState.READY for d in docs.values()):
+        return None
+    return docs

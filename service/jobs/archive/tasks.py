@@ -1,0 +1,67 @@
+"""The archive's queue tasks: a batch of bundles requested from the archive page, and filing a
+closed case whose copies were ready before it closed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...cases.archival import BundleRequest
+from ...cases.models import Case
+from ...db import db
+from .. import app_context
+from ..queue import huey
+from .bundles import bundle_many
+from .filing import archive_case
+from .lookup import archived, select_files
+from .settings import ArchiveError, work_root
+
+
+def request_bundles(file_ids: list[int], *, output: str, duplex: bool,
+                    by: Any = None) -> BundleRequest:
+    """Queue a batch of bundles; the archivist's page follows its progress. Commits."""
+    if output not in ("pdf", "zip"):
+        raise ArchiveError(f"unknown output {output!r}")
+    request = BundleRequest(file_ids=list(file_ids), total=len(file_ids),
+                            options={"output": output, "duplex": duplex},
+                            requested_by_id=getattr(by, "id", None))
+    db.session.add(request)
+    db.session.commit()
+    run_bundle_request(request.id)
+    return request
+
+
+@huey.task()
+def run_bundle_request(request_id: int) -> None:
+    """The queue task behind :func:`request_bundles`, saving progress as it goes."""
+    with app_context():
+        request = db.session.get(BundleRequest, request_id)
+        if request is None:
+            return
+        request.state = "running"
+        db.session.commit()
+        output = request.options.get("output", "pdf")
+        out = work_root() / "bundles" / f"bundle-{request.id}.{output}"
+
+        def progress(done: int, total: int) -> None:
+            request.done, request.total = done, total
+            db.session.commit()
+
+        try:
+            records = select_files(ids=request.file_ids)
+            bundle_many(records, out, output=output,
+                        duplex=bool(request.options.get("duplex")), progress=progress)
+        except Exception as exc:  # noqa: BLE001 - any failure is shown to the archivist
+            db.session.rollback()
+            request.state, request.error = "failed", str(exc)[:2000]
+        else:
+            request.state, request.path = "ready", str(out.relative_to(work_root()))
+        db.session.commit()
+
+
+@huey.task()
+def archive_case_task(case_id: int) -> None:
+    """File a closed case from the queue (when its copies were ready before it closed)."""
+    with app_context():
+        case = db.session.get(Case, case_id)
+        if case is not None and not case.is_open and archived(case) is None:
+            archive_case(case)

@@ -1,0 +1,79 @@
+"""The web flow's glue: a run's upload dry-run and reported, and the queue task that imports a
+confirmed run, keeping its progress and final report on the run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app
+
+from ...auth.models import User
+from ...cases.imported import ImportRun, RunState
+from ...cases.models import utcnow
+from ...db import db
+from .. import app_context
+from ..queue import huey
+from .model import Options, Report
+from .pipeline import run_import
+
+
+def upload_folder(run: ImportRun) -> Path:
+    """Where a run's upload is kept (under WORK_ROOT)."""
+    return Path(current_app.config["WORK_ROOT"]) / "imports" / str(run.id)
+
+
+def run_options(run: ImportRun, *, dry_run: bool, by: User | None) -> Options:
+    """The options of a web run: its mapping, its user, progress kept on the run."""
+    return Options(dry_run=dry_run, aliases=run.mapping or {}, by=by, run=run)
+
+
+def check_run(run: ImportRun, by: User | None) -> Report:
+    """Dry-run a run's upload and keep the report on the run.
+
+    The caller commits the run before (a failing file rolls the session back) and after.
+    """
+    report = run_import([Path(current_app.config["WORK_ROOT"]) / run.upload_path],
+                        run_options(run, dry_run=True, by=by))
+    try:
+        run.report = report.as_dict()
+        run.total = sum(report.counts.values())
+    finally:
+        report.close()
+    return report
+
+
+@huey.task()
+def import_run_task(run_id: int) -> None:
+    """Import a confirmed run in the background, keeping its progress and final report."""
+    with app_context():
+        execute_run(run_id)
+
+
+def execute_run(run_id: int) -> None:
+    """The body of :func:`import_run_task`."""
+    run = db.session.get(ImportRun, run_id)
+    if run is None or run.state not in (RunState.QUEUED, RunState.RUNNING):
+        return
+    by = db.session.get(User, run.created_by_id) if run.created_by_id else None
+    run.state, run.done, run.error = RunState.RUNNING, 0, ""
+    db.session.commit()
+
+    def progress(done: int, total: int) -> None:
+        current = db.session.get(ImportRun, run_id)
+        current.done, current.total = done, total
+        db.session.commit()
+
+    try:
+        options = run_options(run, dry_run=False, by=by)
+        options.progress = progress
+        report = run_import([Path(current_app.config["WORK_ROOT"]) / run.upload_path], options)
+        run = db.session.get(ImportRun, run_id)
+        run.report = report.as_dict()
+        report.close()
+        run.state = RunState.DONE
+    except Exception as e:  # the run is shown failed with its reason
+        db.session.rollback()
+        run = db.session.get(ImportRun, run_id)
+        run.state, run.error = RunState.FAILED, f"{type(e).__name__}: {e}"
+    run.finished_at = utcnow()
+    db.session.commit()

@@ -1,0 +1,111 @@
+"""Storing one imported item: the original kept byte for byte, the form as a new version,
+its copies queued; a known file is a duplicate and changes nothing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+
+from ...auth.models import User
+from ...cases.imported import ImportedFile
+from ...cases.lifecycle import content_hash, new_form, submit_form
+from ...cases.models import Case, FormRecord, FormVersion, Original
+from ...db import db
+from ...imports import FORM, SCAN
+from ...storage import atomic_write
+from ..documents import enqueue_documents
+from .matching import Cases, earlier_original, known_original
+from .model import (
+    DUPLICATE,
+    IMPORTED,
+    NEEDS_REVIEW,
+    WOULD_IMPORT,
+    Item,
+    Options,
+    entry,
+)
+
+_SAFE = re.compile(r"[^\w.\-]+")
+
+
+def _form_for(case: Case, annex: str, data: dict[str, Any], by: User | None) -> FormRecord:
+    if annex == "C" and data.get("session_no"):
+        seq = int(data["session_no"])
+        same = next((f for f in case.forms_of("C") if f.seq == seq), None)
+        if same is not None:
+            return same
+        form = new_form(case, annex, by=by)
+        form.seq = seq
+        return form
+    return new_form(case, annex, by=by)
+
+
+def _keep_original(case: Case, item: Item, raw: bytes) -> tuple[str, bool]:
+    """Write the original under the case's folder; its relative path and whether it is new."""
+    root = Path(current_app.config["WORK_ROOT"])
+    base = item.label.split("#")[0].rsplit("/", 1)[-1]
+    name = f"{item.sha[:16]}-{_SAFE.sub('_', base)[-120:]}"
+    relative = f"cases/{_SAFE.sub('_', case.number)}/originals/{name}"
+    path = root / relative
+    fresh = not path.exists()
+    atomic_write(path, raw)
+    return relative, fresh
+
+
+def store_item(item: Item, reading: dict[str, Any], raw: bytes, cases: Cases,
+           options: Options) -> dict[str, Any]:
+    """Second pass for one item, in its own transaction (the caller commits)."""
+    data = reading["data"]
+    known = known_original(item.sha, item.label)
+    if known is not None:
+        case = db.session.get(Case, known.case_id)
+        return entry(item, DUPLICATE, annex=item.annex, case=case.number if case else "",
+                      data=data, warnings=reading["warnings"])
+    earlier = earlier_original(item.label) if item.kind == FORM else None
+    form: FormRecord | None = None
+    if earlier is not None and earlier.version_id is not None:
+        version = db.session.get(FormVersion, earlier.version_id)
+        form = version.form if version is not None else None
+        if form is not None and form.current and form.current.content_hash == content_hash(data):
+            return entry(item, DUPLICATE, annex=item.annex, case=form.case.number, data=data,
+                          warnings=reading["warnings"])
+    case = form.case if form is not None else cases.existing(item, data)
+    status = NEEDS_REVIEW if item.kind == SCAN else (WOULD_IMPORT if options.dry_run
+                                                    else IMPORTED)
+    if options.dry_run:
+        label = case.number if case is not None else cases.label(item)
+        if case is not None:
+            cases.planned.setdefault(item.group.key if item.group else "", case.number)
+        return entry(item, status, annex=item.annex, case=label, data=data,
+                      warnings=reading["warnings"])
+    if case is None:
+        case = cases.open(item, data)
+    cases.remember(item, case)
+    version_id = None
+    if item.kind == FORM and item.annex:
+        form = form or _form_for(case, item.annex, data, options.by)
+        version = submit_form(form, data, by=options.by, source="imported")
+        version_id = version.id
+    relative, fresh = _keep_original(case, item, raw)
+    try:
+        original = Original(case_id=case.id, version_id=version_id, filename=item.label[:255],
+                            sha256=item.sha, size=len(raw), path=relative)
+        db.session.add(original)
+        db.session.flush()
+        db.session.add(ImportedFile(run_id=options.run.id if options.run else None,
+                                    case_id=case.id, original_id=original.id,
+                                    version_id=version_id, annex=item.annex or "",
+                                    needs_review=item.kind == SCAN,
+                                    warnings=reading["warnings"]))
+        db.session.flush()
+        if version_id is not None:
+            (options.enqueue or enqueue_documents)(version_id)
+    except BaseException:
+        if fresh:
+            (Path(current_app.config["WORK_ROOT"]) / relative).unlink(missing_ok=True)
+        raise
+    return entry(item, status, annex=item.annex, case=case.number, data=data,
+                  warnings=reading["warnings"])
