@@ -16,11 +16,21 @@ LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
 
 
 def select_locale() -> str:
-    """The language the user chose (kept in the session), else Simplified Chinese."""
+    """The language the user chose (kept in the session), else Simplified Chinese.
+
+    The API has no session: it answers in the language its caller asks for with
+    ``Accept-Language`` (``zh``/``zh-CN`` or ``en``), Chinese by default.
+    """
     from flask import current_app, has_request_context
 
     languages = current_app.config["LANGUAGES"]
-    chosen = session.get("lang") if has_request_context() else None
+    if not has_request_context():
+        return languages[0]
+    if request.path.startswith("/api/"):
+        by_tag = {code.split("_")[0]: code for code in languages}
+        asked = request.accept_languages.best_match(list(by_tag))
+        return by_tag.get(asked or "", languages[0])
+    chosen = session.get("lang")
     return chosen if chosen in languages else languages[0]
 
 

@@ -182,16 +182,20 @@ def test_api_answers_422_with_the_field_errors(api):
     data["unknown"] = 1
     response = api("/api/v1/documents/C?format=pdf", json=data)
     assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
     errors = response.get_json()["errors"]
-    assert set(errors) == {"date", "record", "unknown"}
-    assert all(isinstance(m, list) and m for m in errors.values())
-    assert api("/api/v1/documents/C", data="[1]",
-               content_type="application/json").status_code == 422
+    assert {e["field"] for e in errors} == {"date", "record", "unknown"}
+    assert all(isinstance(e["detail"], str) and e["detail"] for e in errors)
+    refused = api("/api/v1/documents/C", data="[1]", content_type="application/json")
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
 
 
 def test_api_refuses_unknown_annex_and_format(api):
-    assert api("/api/v1/documents/E", json={}).status_code == 404
-    assert api("/api/v1/documents/B?format=odt", json=example("B")).status_code == 400
+    unknown = api("/api/v1/documents/E", json={})
+    assert unknown.status_code == 404 and unknown.mimetype == "application/problem+json"
+    bad_format = api("/api/v1/documents/B?format=odt", json=example("B"))
+    assert bad_format.status_code == 400
+    assert bad_format.get_json()["errors"][0]["field"] == "format"
 
 
 # --- the batch command ----------------------------------------------------------------------

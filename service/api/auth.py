@@ -11,6 +11,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort, g, request
+from flask_babel import gettext
 from sqlalchemy import select
 
 from ..auth.access import case_filter
@@ -18,11 +19,13 @@ from ..auth.models import User
 from ..auth.users import user_for_token
 from ..cases.models import Case
 from ..db import db
+from .problems import ApiProblem
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _bearer() -> str:
+def bearer() -> str:
+    """The bearer token the request carries, or an empty string."""
     scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
 
@@ -32,10 +35,9 @@ def token_required(view: F) -> F:
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        user = user_for_token(_bearer())
+        user = user_for_token(bearer())
         if user is None:
-            return ({"error": "A valid bearer token is required."}, 401,
-                    {"WWW-Authenticate": 'Bearer realm="api"'})
+            abort(401)
         g.api_user = user
         return view(*args, **kwargs)
 
@@ -52,5 +54,5 @@ def require_api_case(case_id: int) -> Case:
     case = db.session.scalar(
         select(Case).where(Case.id == case_id, case_filter(api_user())))
     if case is None:
-        abort(404)
+        raise ApiProblem(404, gettext("No such case, or not one you may see."))
     return case

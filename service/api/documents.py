@@ -2,7 +2,7 @@
 
 ``POST /api/v1/documents/<B|C|D>?format=docx|pdf`` with a form's JSON answers the official Word
 copy, or its PDF/A-2b copy made by a queue worker (the web process only waits for it). A JSON
-that is not a valid form gets 422 and ``{"errors": {key: [message]}}``.
+that is not a valid form gets 422, a problem document naming each field at fault.
 """
 
 from __future__ import annotations
@@ -10,15 +10,16 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import current_app, jsonify, request, send_file
+from flask import current_app, request, send_file
 from flask_babel import gettext
 from huey.exceptions import ResultTimeout, TaskException
 
 from ..annexes import ANNEXES
-from ..annexes.validate import Problem, clean
+from ..annexes.validate import clean
 from ..documents.render import DocumentError, DocumentMeta, render_docx
 from . import bp
 from .auth import token_required
+from .problems import ApiProblem, invalid
 
 MIMETYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -28,33 +29,25 @@ MIMETYPES = {
 PDF_WAIT_SECONDS = 120
 
 
-def _errors(problems: list[Problem]) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    for p in problems:
-        errors.setdefault(p.key, []).append(gettext(p.message, **p.params))
-    return errors
-
-
-def _unprocessable(errors: dict[str, list[str]]) -> Any:
-    return jsonify(errors=errors), 422
-
-
 @bp.post("/documents/<code>")
 @token_required
 def make_document(code: str) -> Any:
     """The Word (default) or PDF/A copy of the posted form; 422 with the field errors."""
     annex = ANNEXES.get(code.upper())
     if annex is None:
-        return jsonify(error=f"no annex {code!r}; use one of {', '.join(ANNEXES)}"), 404
+        raise ApiProblem(404, gettext("No such annex: use one of %(codes)s.",
+                                      codes=", ".join(sorted(ANNEXES))))
     fmt = request.args.get("format", "docx").lower()
     if fmt not in MIMETYPES:
-        return jsonify(error="format must be docx or pdf"), 400
+        raise ApiProblem(400, gettext("The format must be docx or pdf."),
+                         errors=[{"field": "format", "detail": "docx | pdf"}])
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        return _unprocessable({"": [gettext("Expected a JSON object of the form's fields.")]})
+        raise ApiProblem(422, gettext("Expected a JSON object of the form's fields."),
+                         kind="invalid-data")
     cleaned, problems = clean(annex, data, submit=True)
     if problems:
-        return _unprocessable(_errors(problems))
+        raise invalid(problems)
     meta = {"case_number": request.args.get("case_number", "")[:40],
             "agency": current_app.config.get("AGENCY_NAME", "")}
     try:
@@ -63,14 +56,17 @@ def make_document(code: str) -> Any:
         else:
             content = _pdf_from_worker(annex.code, cleaned, meta)
     except DocumentError as exc:
-        return _unprocessable(_errors(exc.problems) or {"": [str(exc)]})
-    except TimeoutError:
-        response = jsonify(error="the document could not be made in time; try again")
-        response.headers["Retry-After"] = "30"
-        return response, 503
+        if exc.problems:
+            raise invalid(exc.problems) from exc
+        raise ApiProblem(422, gettext("The document could not be made from this data."),
+                         str(exc), kind="invalid-data") from exc
+    except TimeoutError as exc:
+        raise ApiProblem(503, gettext("The document could not be made in time; try again."),
+                         headers={"Retry-After": "30"}) from exc
     except TaskException as exc:
         current_app.logger.error("a document for the API failed: %s", exc.metadata)
-        return jsonify(error="the document could not be made; try again later"), 502
+        raise ApiProblem(502, gettext("The document could not be made; try again later.")
+                         ) from exc
     return send_file(io.BytesIO(content), mimetype=MIMETYPES[fmt], as_attachment=True,
                      download_name=f"{annex.title}.{fmt}")
 

@@ -15,6 +15,7 @@ from ..annexes import ANNEXES
 from ..annexes.examples import example
 from ..annexes.schema import json_schema
 from . import bp
+from .spec import described, operation, problems
 
 PREFIX = "/api/v1"
 
@@ -33,7 +34,24 @@ _CASE_SUMMARY = {
     },
 }
 
-_ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
+_PROBLEM = {
+    "type": "object",
+    "description": "An error (RFC 9457). `errors` names each field at fault by its path in "
+                   "the form's data, as the annex's JSON Schema names it.",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {
+            "type": "object", "required": ["field", "detail"],
+            "properties": {"field": {"type": "string"}, "detail": {"type": "string"}}}},
+    },
+    "examples": [{"type": "/api/v1/problems/invalid-data",
+                  "title": "The data does not pass the form's checks.", "status": 422,
+                  "errors": [{"field": "client_name", "detail": "This field is required."}]}],
+}
 
 
 def _form_schema() -> dict[str, Any]:
@@ -41,56 +59,17 @@ def _form_schema() -> dict[str, Any]:
         "type": "object",
         "properties": {
             "id": {"type": "integer"},
+            "case_id": {"type": "integer"},
             "annex": {"type": "string", "enum": sorted(ANNEXES)},
             "seq": {"type": "integer"},
-            "state": {"type": "string", "enum": ["draft", "submitted", "returned", "approved"]},
+            "state": {"type": "string"},
+            "version_tag": {"type": "string",
+                            "description": "The form's version tag, also sent as ETag."},
             "review_comment": {"type": "string"},
             "versions": {"type": "array", "items": {"type": "object"}},
             "data": {"oneOf": [{"$ref": f"#/components/schemas/Annex{code}"}
                                for code in sorted(ANNEXES)]},
         },
-    }
-
-
-def _responses(ok: dict[str, Any], *, not_found: bool = False) -> dict[str, Any]:
-    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-    out: dict[str, Any] = {
-        "200": ok,
-        "401": {"description": "No valid bearer token.", "content": error},
-    }
-    if not_found:
-        out["404"] = {"description": "No such case, or not one the caller may see.",
-                      "content": error}
-    return out
-
-
-def _case_paths() -> dict[str, Any]:
-    case_ref = {"$ref": "#/components/schemas/Case"}
-    return {
-        f"{PREFIX}/cases": {"get": {
-            "operationId": "listCases",
-            "summary": "The cases the caller may see, newest first (personal data masked).",
-            "parameters": [
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
-                                                            "maximum": 200, "default": 50}},
-                {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0,
-                                                             "default": 0}},
-            ],
-            "responses": _responses({"description": "A page of cases.", "content": {
-                "application/json": {"schema": {
-                    "type": "object", "required": ["items"],
-                    "properties": {"items": {"type": "array", "items": {
-                        "$ref": "#/components/schemas/CaseSummary"}},
-                        "limit": {"type": "integer"}, "offset": {"type": "integer"}}}}}}),
-        }},
-        f"{PREFIX}/cases/{{case_id}}": {"get": {
-            "operationId": "getCase",
-            "summary": "One case with its forms (the opening is recorded in the audit trail).",
-            "parameters": [{"name": "case_id", "in": "path", "required": True,
-                            "schema": {"type": "integer"}}],
-            "responses": _responses({"description": "The case.", "content": {
-                "application/json": {"schema": case_ref}}}, not_found=True),
-        }},
     }
 
 
@@ -103,34 +82,32 @@ def _openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule), params
 
 
-def _other_paths(known: dict[str, Any]) -> dict[str, Any]:
-    """Every other API route, described from its view's docstring."""
+def _fallback(endpoint: str, view: Any, params: list[dict[str, Any]]) -> dict[str, Any]:
+    """An operation described from its view's docstring (a route nobody described yet)."""
+    summary = (view.__doc__ or endpoint).strip().splitlines()[0]
+    return {"operationId": endpoint.split(".", 1)[1], "summary": summary,
+            "parameters": params, "responses": {"200": {"description": "Success."},
+                                                **problems(404)}}
+
+
+def _paths() -> dict[str, Any]:
+    """Every API route of the URL map, each method merged into its path item."""
     paths: dict[str, Any] = {}
-    for rule in current_app.url_map.iter_rules():
+    for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.endpoint.startswith(f"{bp.name}.") or not rule.rule.startswith(PREFIX):
             continue
         path, params = _openapi_path(rule.rule)
         view = current_app.view_functions[rule.endpoint]
-        summary = (view.__doc__ or rule.endpoint).strip().splitlines()[0]
+        spec = described(view) or _fallback(rule.endpoint, view, params)
+        item = paths.setdefault(path, {})
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            if method.lower() in known.get(path, {}) or method.lower() in paths.get(path, {}):
-                continue
-            operation: dict[str, Any] = {
-                "operationId": rule.endpoint.split(".", 1)[1],
-                "summary": summary, "parameters": params,
-                "responses": {"200": {"description": "Success."},
-                              "401": {"description": "No valid bearer token."},
-                              "404": {"description": "Not found, or not visible."}}}
-            if rule.endpoint == f"{bp.name}.openapi":
-                operation["security"] = []
-                operation["responses"] = {"200": {"description": "This document."}}
-            paths.setdefault(path, {})[method.lower()] = operation
+            item.setdefault(method.lower(), spec)
     return paths
 
 
 def document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of the API."""
-    schemas: dict[str, Any] = {"CaseSummary": _CASE_SUMMARY, "Error": _ERROR,
+    schemas: dict[str, Any] = {"CaseSummary": _CASE_SUMMARY, "Problem": _PROBLEM,
                                "Form": _form_schema()}
     schemas["Case"] = {"allOf": [{"$ref": "#/components/schemas/CaseSummary"}, {
         "type": "object", "properties": {
@@ -142,8 +119,7 @@ def document() -> dict[str, Any]:
         schema = json_schema(annex)
         schema["examples"] = [example(code)]
         schemas[f"Annex{code}"] = schema
-    paths = _case_paths()
-    paths.update(_other_paths(paths))
+    paths = _paths()
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -160,6 +136,8 @@ def document() -> dict[str, Any]:
 
 
 @bp.get("/openapi.json")
+@operation("getOpenApi", summary="This OpenAPI document (public: it holds no case data).",
+           public=True, responses={"200": {"description": "This document."}})
 def openapi() -> Any:
     """The OpenAPI 3.1 document of this API (public: it holds no case data)."""
     return document()

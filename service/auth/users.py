@@ -138,6 +138,16 @@ def issue_token(user: User) -> str:
     return token
 
 
+def revoke_token(token: str) -> bool:
+    """Revoke one bearer token; whether it was live."""
+    row = db.session.scalar(select(ApiToken).where(
+        ApiToken.token_hash == _token_digest(token), ApiToken.revoked.is_(False)))
+    if row is None:
+        return False
+    row.revoked = True
+    return True
+
+
 def user_for_token(token: str) -> User | None:
     """The active user a bearer token belongs to, or None (unknown, revoked or disabled)."""
     if not token or len(token) > 200:

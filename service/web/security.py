@@ -12,6 +12,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from ..auth.models import Role
+from ..problem import problem
 
 CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
        "connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -80,7 +81,7 @@ def _error(error: HTTPException) -> Any:
     code = error.code or 500
     message = ERROR_MESSAGES.get(code, error.description)
     if request.path.startswith("/api/"):
-        return {"error": str(message)}, code
+        return problem(code, str(message))
     return render_template("error.html", code=code, message=message), code
 
 
@@ -105,6 +106,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     for code in ERROR_MESSAGES:
         app.register_error_handler(code, _error)
+    app.register_error_handler(HTTPException, _error)  # 405 and the rest, API included
     app.jinja_env.filters["mask_name"] = mask_name
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.tests["group_row"] = _in_group

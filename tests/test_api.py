@@ -1,0 +1,125 @@
+"""The JSON API as an integrator uses it: the OpenAPI document, problem+json errors, cases,
+tokens (the workflow operations on forms are tested in test_api_workflow.py)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def bearer(app, make_user):
+    """bearer(username, *roles) -> the headers of a new token for a new user."""
+    from service.auth.users import issue_token
+    from service.db import db
+
+    def make(username: str, *roles: str) -> dict[str, str]:
+        token = issue_token(make_user(username, *roles))
+        db.session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
+
+
+def _operations(document: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    return {op["operationId"]: (path, method, op)
+            for path, item in document["paths"].items() for method, op in item.items()}
+
+
+def test_openapi_keeps_every_method_of_a_path(client) -> None:
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert set(document["paths"]["/api/v1/cases"]) == {"get", "post"}
+    operations = _operations(document)
+    assert operations["listCases"][:2] == ("/api/v1/cases", "get")
+    assert operations["createCase"][:2] == ("/api/v1/cases", "post")
+    assert operations["revokeToken"][:2] == ("/api/v1/tokens/current", "delete")
+    for name, (_path, _method, op) in operations.items():
+        if "requestBody" in op:
+            assert op["requestBody"]["content"]["application/json"]["example"], name
+        ok = [code for code in op["responses"] if code.startswith("2")]
+        assert ok, name
+        for code, response in op["responses"].items():
+            if not code.startswith("2"):
+                assert PROBLEM in response["content"], (name, code)
+    assert "Problem" in document["components"]["schemas"]
+
+
+def test_errors_are_problem_documents(client, bearer) -> None:
+    headers = bearer("chen", "worker")
+    missing_token = client.get("/api/v1/cases")
+    assert missing_token.status_code == 401 and missing_token.mimetype == PROBLEM
+    assert missing_token.get_json()["status"] == 401
+    assert missing_token.headers["WWW-Authenticate"].startswith("Bearer")
+    for url in ("/api/v1/cases/999999", "/api/v1/no-such-thing"):
+        answer = client.get(url, headers=headers)
+        assert answer.status_code == 404 and answer.mimetype == PROBLEM, url
+        assert answer.get_json()["title"]
+    wrong_method = client.patch("/api/v1/cases", headers=headers)
+    assert wrong_method.status_code == 405 and wrong_method.mimetype == PROBLEM
+    bad_page = client.get("/api/v1/cases?limit=ten", headers=headers)
+    assert bad_page.status_code == 400
+    assert bad_page.get_json()["errors"][0]["field"] == "limit"
+
+
+def test_problem_titles_follow_the_callers_language(client, bearer) -> None:
+    headers = bearer("chen", "worker")
+    chinese = client.get("/api/v1/cases/999999",
+                         headers={**headers, "Accept-Language": "zh-CN"}).get_json()
+    english = client.get("/api/v1/cases/999999",
+                         headers={**headers, "Accept-Language": "en"}).get_json()
+    assert chinese["title"] != english["title"]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese["title"])
+
+
+def test_a_worker_opens_a_case_and_reads_it_back(client, bearer) -> None:
+    headers = bearer("chen", "worker")
+    example = _operations(client.get("/api/v1/openapi.json").get_json())["createCase"][2]
+    body = example["requestBody"]["content"]["application/json"]["example"]
+    created = client.post("/api/v1/cases", json=body, headers=headers)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    case = created.get_json()
+    assert case["number"].startswith("XF-") and case["client_name"] == "王建国"
+    assert case["opened_on"] == body["opened_on"]
+    read = client.get(created.headers["Location"], headers=headers)
+    assert read.status_code == 200 and read.get_json()["number"] == case["number"]
+    listed = client.get("/api/v1/cases", headers=headers).get_json()["items"]
+    assert [c["id"] for c in listed] == [case["id"]]
+
+
+def test_create_case_names_each_field_at_fault_and_writes_nothing(client, bearer) -> None:
+    headers = bearer("chen", "worker")
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    refused = client.post("/api/v1/cases", headers=headers,
+                          json={"client_name": "王建国", "opened_on": tomorrow, "colour": 1})
+    assert refused.status_code == 422 and refused.mimetype == PROBLEM
+    assert {e["field"] for e in refused.get_json()["errors"]} == {"opened_on", "colour"}
+    not_json = client.post("/api/v1/cases", headers=headers, data="x",
+                           content_type="text/plain")
+    assert not_json.status_code == 400 and not_json.mimetype == PROBLEM
+    assert client.get("/api/v1/cases", headers=headers).get_json()["items"] == []
+
+
+def test_only_case_workers_open_cases(client, bearer) -> None:
+    archivist = bearer("li", "archivist")
+    refused = client.post("/api/v1/cases", headers=archivist, json={"client_name": "王建国"})
+    assert refused.status_code == 403 and refused.mimetype == PROBLEM
+
+
+def test_a_caller_revokes_its_own_token(app, client, bearer) -> None:
+    from sqlalchemy import select
+
+    from service.auth.models import AuditEntry
+    from service.db import db
+
+    headers = bearer("chen", "worker")
+    other = bearer("chen2", "worker")
+    assert client.delete("/api/v1/tokens/current", headers=headers).status_code == 204
+    assert client.get("/api/v1/cases", headers=headers).status_code == 401
+    assert client.delete("/api/v1/tokens/current", headers=headers).status_code == 401
+    assert client.get("/api/v1/cases", headers=other).status_code == 200
+    actions = db.session.scalars(select(AuditEntry.action)).all()
+    assert "user.token_revoke" in actions
