@@ -30,6 +30,7 @@ def get_engine_url():
 # Every model module, so that autogenerate sees every table.
 import service.auth.models  # noqa: E402,F401
 import service.cases.archival  # noqa: E402,F401
+import service.cases.evaluation  # noqa: E402,F401
 import service.cases.imported  # noqa: E402,F401
 import service.cases.models  # noqa: E402,F401
 config.set_main_option('sqlalchemy.url', get_engine_url())

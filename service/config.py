@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from .evaluation.followup import DEFAULT_MONTHS, parse_months
 from .storage import atomic_write
 
 
@@ -55,4 +56,8 @@ def load(instance: Path) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "PERMANENT_SESSION_LIFETIME": int(os.environ.get("IDLE_TIMEOUT_SECONDS", 30 * 60)),
         "WTF_CSRF_TIME_LIMIT": None,
+        "FOLLOWUP_MONTHS": parse_months(os.environ.get("FOLLOWUP_MONTHS", ""))
+        if os.environ.get("FOLLOWUP_MONTHS") else DEFAULT_MONTHS,
+        "PLACES_FILE": os.environ.get("PLACES_FILE") or (
+            str(instance / "places.toml") if (instance / "places.toml").exists() else ""),
     }

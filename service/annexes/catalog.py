@@ -16,6 +16,7 @@ def official_texts() -> list[str]:
         texts.extend(annex.texts())
         texts.extend((annex.short_title, annex.annex_label))
         texts.extend(s for f in annex for s in f.suggestions)
+        texts.extend(o.text for f in annex for c in f.columns for o in c.options)
     texts.extend(s.value for s in Stage)
     texts.extend(q.text for q in SCREENING)
     texts.extend(p.value for p in SpecialProcess)

@@ -4,6 +4,12 @@ from .model import Annex, Column, DateOrder, Field, Kind, Option, RequiredWhen, 
 
 TRANSFER = "个案转介"
 
+#: The outcome of one goal row (7.1.5 评估服务目标达成率), kept behind the printed text.
+GOAL_MET = "达成"
+GOAL_PARTLY_MET = "部分达成"
+GOAL_NOT_MET = "未达成"
+GOAL_OUTCOMES = (Option(GOAL_MET), Option(GOAL_PARTLY_MET), Option(GOAL_NOT_MET))
+
 CLOSING = Annex(
     code="D",
     title="信访社会工作服务结案表",
@@ -41,7 +47,8 @@ CLOSING = Annex(
             columns=(
                 Column("seq", "序号", Kind.INTEGER),
                 Column("goal", "阶段性目标", Kind.LONGTEXT),
-                Column("status", "目标达成情况", Kind.LONGTEXT),
+                Column("status", "目标达成情况", Kind.LONGTEXT, options=GOAL_OUTCOMES,
+                       choice_key="outcome"),
                 Column("remark", "备注", Kind.TEXT),
             ),
         ),

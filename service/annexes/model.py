@@ -69,11 +69,22 @@ class Option:
 
 @dataclass(frozen=True)
 class Column:
-    """A column of a table field."""
+    """A column of a table field.
+
+    A column may carry, behind its printed text, a choice from ``options`` kept under the row
+    key ``choice_key`` (Annex D's 目标达成情况 keeps what the worker wrote and, beside it, the
+    outcome 7.1.5 counts). The options are an addition to the paper and are never printed.
+    """
 
     name: str
     label: str
     kind: Kind = Kind.TEXT
+    options: tuple[Option, ...] = ()
+    choice_key: str | None = None
+
+    def option(self, text: str) -> Option | None:
+        """The option whose text is ``text``, or None."""
+        return next((o for o in self.options if o.text == text), None)
 
 
 @dataclass(frozen=True)

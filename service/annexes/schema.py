@@ -66,6 +66,11 @@ def field_schema(f: Field) -> dict[str, Any]:
                          if c.kind is Kind.INTEGER else _string(c.label, c.kind))
                 for c in f.columns
             }
+            columns.update({
+                c.choice_key: {"type": "string", "title": c.label,
+                               "enum": ["", *(o.text for o in c.options)]}
+                for c in f.columns if c.choice_key
+            })
             return {"type": "array", "title": f.label, "maxItems": MAX_TABLE_ROWS,
                     "items": {"type": "object", "properties": columns,
                               "additionalProperties": False}}

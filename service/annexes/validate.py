@@ -43,6 +43,7 @@ AGE_MISMATCH = N_("The age does not follow from the birth month (%(age)s).")
 DATE_BACKWARDS = N_("%(later)s cannot be before %(earlier)s.")
 REQUIRED_WHEN = N_("Required when %(field)s is %(value)s.")
 BAD_ROW = N_("Each row of the table must be a set of its columns.")
+TIME_BACKWARDS = N_("The end time cannot be before the start time.")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -121,8 +122,13 @@ class _Checker:
 
     def time(self, key: str, value: Any) -> str:
         value = self.text(key, value, Kind.TIME)
-        if value and not _TIME.match(value):
+        m = _TIME.match(value) if value else None
+        if value and not m:
             self.fail(key, BAD_TIME)
+        elif m and m[3] is not None:
+            start, end = (int(m[1]) * 60 + int(m[2]), int(m[3]) * 60 + int(m[4]))
+            if end < start:
+                self.fail(key, TIME_BACKWARDS)
         return value
 
     def integer(self, key: str, value: Any, low: int, high: int) -> int | None:
@@ -209,7 +215,8 @@ class _Checker:
             if not isinstance(row, dict):
                 self.fail(f"{f.name}.{i}", BAD_ROW)
                 continue
-            names = {c.name for c in f.columns}
+            names = {c.name for c in f.columns} | {c.choice_key for c in f.columns
+                                                    if c.choice_key}
             for extra in set(row) - names:
                 self.fail(f"{f.name}.{i}.{extra}", UNKNOWN)
             cleaned: dict[str, Any] = {}
@@ -219,11 +226,28 @@ class _Checker:
                     cleaned[c.name] = self.integer(key, row.get(c.name), 1, MAX_TABLE_ROWS)
                 else:
                     cleaned[c.name] = self.text(key, row.get(c.name), c.kind)
+                if c.choice_key:
+                    choice_key = f"{f.name}.{i}.{c.choice_key}"
+                    chosen = self.text(choice_key, row.get(c.choice_key), Kind.TEXT)
+                    if chosen and c.option(chosen) is None:
+                        self.fail(choice_key, NOT_AN_OPTION, value=chosen)
+                    cleaned[c.choice_key] = chosen
             if any(v not in (None, "") for k, v in cleaned.items() if k != "seq"):
                 rows.append(cleaned)
         for n, row in enumerate(rows, start=1):
             row["seq"] = n  # 序号 numbers the rows kept, in order
         return rows
+
+
+def time_span_minutes(value: str | None) -> int | None:
+    """The minutes between a TIME value's start and end (``14:30-15:45`` is 75); None for a
+    single time, an empty or an unreadable value, so older records that give one time still
+    read."""
+    m = _TIME.match((value or "").strip())
+    if not m or m[3] is None:
+        return None
+    minutes = int(m[3]) * 60 + int(m[4]) - int(m[1]) * 60 - int(m[2])
+    return minutes if minutes >= 0 else None
 
 
 def _max_length(kind: Kind) -> int:

@@ -18,6 +18,7 @@ from ..annexes import CLOSING, INTAKE, INTERVIEW
 from ..annexes.closing import TRANSFER
 from ..annexes.process import STAGE_ORDER, Stage
 from ..db import db, take_turns
+from .evaluation import record_closing, record_form
 from .models import Case, FormRecord, FormState, FormVersion, utcnow
 
 
@@ -131,6 +132,7 @@ def submit_form(form: FormRecord, data: dict[str, Any], *, by: Any = None,
     form.draft = {}
     form.review_comment = ""
     _follow(form.case, form.annex, data)
+    record_form(form, data)
     db.session.flush()
     return version
 
@@ -162,6 +164,7 @@ def close_case(case: Case, d_data: dict[str, Any]) -> None:
         case.closed_on = date.fromisoformat(d_data["closed_on"])
     if d_data.get("opened_on"):
         case.opened_on = date.fromisoformat(d_data["opened_on"])
+    record_closing(case, d_data)
 
 
 def set_stage(case: Case, stage: Stage) -> None:

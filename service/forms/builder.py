@@ -20,6 +20,7 @@ from wtforms import (
     FormField,
     HiddenField,
     RadioField,
+    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -27,7 +28,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget, RadioInput
 
-from ..annexes.model import Annex, Field, Kind
+from ..annexes.model import Annex, Column, Field, Kind
 from ..annexes.validate import Problem
 
 
@@ -115,7 +116,7 @@ def _table_rows(f: Field, formdata: MultiDict) -> list[dict[str, Any]]:
     """Rows posted as ``goals.<i>.<column>``, in the order of their index."""
     rows: dict[int, dict[str, Any]] = {}
     prefix = f"{f.name}."
-    columns = {c.name for c in f.columns}
+    columns = {c.name for c in f.columns} | {c.choice_key for c in f.columns if c.choice_key}
     for key in formdata:
         if not key.startswith(prefix):
             continue
@@ -129,7 +130,7 @@ def _label(text: str) -> Any:
     return lazy_gettext(text)
 
 
-def _choices(f: Field) -> list[SelectChoice]:
+def _choices(f: Field | Column) -> list[SelectChoice]:
     return [SelectChoice(o.text, _label(o.printed)) for o in f.options]
 
 
@@ -143,6 +144,10 @@ def _row_form(f: Field) -> type[Form]:
                 "inputmode": "numeric", "readonly": True, "class": "seq"})
         else:
             attrs[c.name] = StringField(_label(c.label))
+        if c.choice_key:
+            attrs[c.choice_key] = SelectField(
+                _label(c.label), choices=[SelectChoice("", "—"), *_choices(c)], validate_choice=False,
+                render_kw={"class": "choice"})
     return type(f"{f.name.title()}Row", (Form,), attrs)
 
 

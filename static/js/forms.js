@@ -153,7 +153,7 @@
     var last = body.rows[body.rows.length - 1];
     var row = last.cloneNode(true);
     var index = body.rows.length;
-    row.querySelectorAll("input, textarea").forEach(function (el) {
+    row.querySelectorAll("input, textarea, select").forEach(function (el) {
       el.name = el.name.replace(/\.\d+\./, "." + index + ".");
       el.id = el.name;
       el.value = el.classList.contains("seq") ? String(index + 1) : "";

@@ -1,0 +1,152 @@
+"""What 7.1.5 evaluates, kept as columns the figures can count: a case's 问题属地 and degree of
+change (entered), and the facts its approved forms state (个案来源, 问题/需要, each interview's
+date and minutes, the closing type, transfer reason and goal outcomes), plus its follow-ups.
+
+The facts are copied from a form when it is stored, so the figures are SQL aggregates over
+indexed columns rather than a reading of every form's JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import ForeignKey, Index, String, Text, delete, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..annexes import CLOSING, INTAKE
+from ..annexes.closing import GOAL_MET, GOAL_PARTLY_MET
+from ..annexes.validate import time_span_minutes
+from ..db import db
+from ..evaluation.followup import DEFAULT_MONTHS, due_dates
+from .models import Case, FormRecord, utcnow
+
+
+class CaseEvaluation(db.Model):
+    """One row per case: where its matter belongs, how far it changed, what its forms say."""
+
+    __tablename__ = "case_evaluations"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    place_district: Mapped[str] = mapped_column(String(40), default="", index=True)
+    place_street: Mapped[str] = mapped_column(String(80), default="")
+    change_before: Mapped[int | None]
+    change_after: Mapped[int | None]
+    case_source: Mapped[str] = mapped_column(String(40), default="", index=True)
+    closing_type: Mapped[str] = mapped_column(String(40), default="")
+    transfer_reason: Mapped[str] = mapped_column(String(120), default="")
+    goals_total: Mapped[int] = mapped_column(default=0)
+    goals_met: Mapped[int] = mapped_column(default=0)
+    goals_partly_met: Mapped[int] = mapped_column(default=0)
+    goals_unrated: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CaseNeed(db.Model):
+    """One 问题/需要 option ticked on a case's intake."""
+
+    __tablename__ = "case_needs"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    need: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+
+class InterviewFact(db.Model):
+    """When one interview (a C form) took place and how long it lasted."""
+
+    __tablename__ = "interview_facts"
+
+    form_id: Mapped[int] = mapped_column(ForeignKey("form_records.id"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    held_on: Mapped[date | None] = mapped_column(index=True)
+    minutes: Mapped[int | None]
+
+
+class Followup(db.Model):
+    """A follow-up of a closed case: when it is due, and what was found when it was done."""
+
+    __tablename__ = "followups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    due_on: Mapped[date] = mapped_column(index=True)
+    done_on: Mapped[date | None] = mapped_column(index=True)
+    finding: Mapped[str] = mapped_column(Text, default="")
+    reopened: Mapped[bool] = mapped_column(default=False)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+# The figures select cases by these dates and stages.
+Index("ix_cases_opened_on", Case.opened_on)
+Index("ix_cases_closed_on", Case.closed_on)
+
+
+def evaluation_of(case: Case) -> CaseEvaluation:
+    """The case's evaluation row, made when first needed."""
+    row = db.session.get(CaseEvaluation, case.id)
+    if row is None:
+        row = CaseEvaluation(case_id=case.id, place_district="", place_street="",
+                             case_source="", closing_type="", transfer_reason="",
+                             goals_total=0, goals_met=0, goals_partly_met=0, goals_unrated=0)
+        db.session.add(row)
+    return row
+
+
+def record_form(form: FormRecord, data: dict[str, Any]) -> None:
+    """Copy what a stored form says into the figures' columns (an intake, an interview)."""
+    case = form.case
+    if form.annex == INTAKE.code:
+        row = evaluation_of(case)
+        row.case_source = str(data.get("case_source") or "")[:40]
+        db.session.execute(delete(CaseNeed).where(CaseNeed.case_id == case.id))
+        for need in dict.fromkeys(data.get("needs") or []):
+            db.session.add(CaseNeed(case_id=case.id, need=str(need)[:40]))
+    elif form.annex != CLOSING.code:  # an interview
+        fact = db.session.get(InterviewFact, form.id) or InterviewFact(form_id=form.id)
+        fact.case_id = case.id
+        fact.held_on = _date(data.get("date"))
+        fact.minutes = time_span_minutes(data.get("time"))
+        db.session.add(fact)
+
+
+def followup_months() -> tuple[int, ...]:
+    """The agency's follow-up months (FOLLOWUP_MONTHS), by default one and three."""
+    if has_app_context():
+        return tuple(current_app.config.get("FOLLOWUP_MONTHS") or DEFAULT_MONTHS)
+    return DEFAULT_MONTHS
+
+
+def record_closing(case: Case, data: dict[str, Any],
+                   months: tuple[int, ...] | None = None) -> None:
+    """Copy a closing form's type, reason and goal outcomes, and schedule the follow-ups."""
+    row = evaluation_of(case)
+    row.closing_type = str(data.get("closing_type") or "")[:40]
+    row.transfer_reason = str(data.get("transfer_reason") or "")[:120]
+    outcomes = [str(g.get("outcome") or "") for g in data.get("goals") or []
+                if isinstance(g, dict)]
+    row.goals_total = len(outcomes)
+    row.goals_met = outcomes.count(GOAL_MET)
+    row.goals_partly_met = outcomes.count(GOAL_PARTLY_MET)
+    row.goals_unrated = outcomes.count("")
+    if case.closed_on:
+        schedule_followups(case, case.closed_on, months or followup_months())
+
+
+def schedule_followups(case: Case, closed_on: date, months: tuple[int, ...]) -> list[Followup]:
+    """The case's follow-ups from ``closed_on``: the ones not yet done are replaced, so a case
+    closed again (or on a corrected date) is not followed up twice."""
+    db.session.execute(delete(Followup).where(Followup.case_id == case.id,
+                                              Followup.done_on.is_(None)))
+    done = set(db.session.scalars(select(Followup.due_on).where(Followup.case_id == case.id)))
+    made = [Followup(case_id=case.id, due_on=d, finding="", reopened=False)
+            for d in due_dates(closed_on, months) if d not in done]
+    db.session.add_all(made)
+    return made
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,108 @@
+"""Outcomes as data: goal outcomes behind D's printed text, C's start and end, the places list,
+follow-up dates, and the facts a stored form leaves for the figures."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from service.annexes import CLOSING, INTERVIEW
+from service.annexes.closing import GOAL_OUTCOMES
+from service.annexes.examples import example
+from service.annexes.schema import json_schema
+from service.annexes.validate import clean, time_span_minutes
+from service.evaluation.followup import add_months, due_dates, parse_months
+from service.evaluation.places import PlacesError, load_places
+
+
+def _problems(annex, data) -> dict[str, str]:
+    return {p.key: p.message for p in clean(annex, data)[1]}
+
+
+def test_goal_outcome_is_kept_behind_the_printed_text() -> None:
+    goals = [{"seq": 1, "goal": "甲", "status": "已达成，情绪平稳", "remark": "", "outcome": "达成"},
+             {"seq": 2, "goal": "乙", "status": "", "remark": "", "outcome": "部分达成"}]
+    data, problems = clean(CLOSING, {**example("D"), "goals": goals})
+    assert problems == []
+    assert [(g["status"], g["outcome"]) for g in data["goals"]] == [
+        ("已达成，情绪平稳", "达成"), ("", "部分达成")]
+    assert CLOSING["goals"].columns[2].label == "目标达成情况"  # the printed label, unchanged
+    assert [o.text for o in GOAL_OUTCOMES] == ["达成", "部分达成", "未达成"]
+
+
+def test_an_outcome_outside_the_set_is_refused_beside_its_cell() -> None:
+    goals = [{"seq": 1, "goal": "甲", "status": "", "remark": "", "outcome": "差不多"}]
+    assert "goals.0.outcome" in _problems(CLOSING, {**example("D"), "goals": goals})
+
+
+def test_the_schema_offers_the_outcomes() -> None:
+    items = json_schema(CLOSING)["properties"]["goals"]["items"]["properties"]
+    assert items["outcome"]["enum"] == ["", "达成", "部分达成", "未达成"]
+
+
+def test_interview_time_as_start_and_end() -> None:
+    assert time_span_minutes("14:30-15:45") == 75
+    assert time_span_minutes("9:05至10:00") == 55
+    assert time_span_minutes("14:30") is None  # older records: one time, still read
+    assert time_span_minutes("") is None
+    assert "time" in _problems(INTERVIEW, {**example("C"), "time": "15:00-14:00"})
+    assert "time" not in _problems(INTERVIEW, {**example("C"), "time": "14:00-15:00"})
+    assert "time" not in _problems(INTERVIEW, {**example("C"), "time": "14:00"})
+
+
+def test_places_default_to_guangzhou_and_an_agency_list_is_checked(tmp_path) -> None:
+    places = load_places()
+    assert len(places.districts) == 11 and places.district("天河区") is not None
+    assert places.check("天河区", "任何街道") is None  # no streets listed: any street
+    assert places.check("东城区", "") is not None
+    own = tmp_path / "places.toml"
+    own.write_text('[[district]]\nname = "越秀区"\nstreets = ["北京街道", "六榕街道"]\n',
+                   encoding="utf-8")
+    mine = load_places(own)
+    assert mine.check("越秀区", "北京街道") is None
+    assert mine.check("越秀区", "天河南街道") is not None
+    assert mine.check("", "北京街道") is not None
+    own.write_text("[[district]]\nstreets = []\n", encoding="utf-8")
+    with pytest.raises(PlacesError, match="name"):
+        load_places(own)
+
+
+def test_followups_fall_due_whole_months_later() -> None:
+    assert due_dates(date(2024, 1, 31)) == [date(2024, 2, 29), date(2024, 4, 30)]
+    assert add_months(date(2024, 11, 15), 3) == date(2025, 2, 15)
+    assert parse_months("1, 6") == (1, 6)
+    with pytest.raises(ValueError):
+        parse_months("0")
+
+
+def test_stored_forms_leave_their_facts(app, make_user) -> None:
+    from sqlalchemy import select
+
+    from service.cases import lifecycle
+    from service.cases.evaluation import CaseEvaluation, CaseNeed, Followup, InterviewFact
+    from service.db import db
+
+    worker = make_user("chen", "worker")
+    case = lifecycle.open_case(worker=worker, client_name="王五", opened_on=date(2024, 5, 8))
+    b = lifecycle.new_form(case, "B")
+    lifecycle.submit_form(b, {**example("B"), "needs": ["法律咨询", "情绪疏导"]})
+    c = lifecycle.new_form(case, "C")
+    lifecycle.submit_form(c, {**example("C"), "date": "2024-05-20", "time": "09:00-10:30"})
+    d = lifecycle.new_form(case, "D")
+    goals = [{"seq": n, "goal": g, "status": "", "remark": "", "outcome": o}
+             for n, (g, o) in enumerate([("甲", "达成"), ("乙", "部分达成"), ("丙", "")], 1)]
+    lifecycle.submit_form(d, {**example("D"), "closed_on": "2024-08-30", "goals": goals})
+    db.session.commit()
+
+    row = db.session.get(CaseEvaluation, case.id)
+    assert (row.case_source, row.goals_total, row.goals_met, row.goals_partly_met,
+            row.goals_unrated) == (example("B")["case_source"], 3, 1, 1, 1)
+    assert row.closing_type == example("D")["closing_type"]
+    assert sorted(db.session.scalars(select(CaseNeed.need).where(CaseNeed.case_id == case.id))
+                  ) == sorted(["法律咨询", "情绪疏导"])
+    fact = db.session.get(InterviewFact, c.id)
+    assert (fact.held_on, fact.minutes) == (date(2024, 5, 20), 90)
+    due = db.session.scalars(select(Followup.due_on).where(Followup.case_id == case.id)
+                             .order_by(Followup.due_on)).all()
+    assert due == [date(2024, 9, 30), date(2024, 11, 30)]
