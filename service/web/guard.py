@@ -1,4 +1,10 @@
-"""Web safety that spans the pages: a rate limit on signing in, and the idle session end.
+"""Web safety that spans the pages: request size limits, a rate limit on signing in, and the
+idle session end.
+
+Every request's body is limited to MAX_CONTENT_LENGTH (4 MB: a form with its drawn signatures
+fits many times over), whatever the route, so no route is a way around another's limit; the
+routes that take file uploads (UPLOAD_ENDPOINTS) allow UPLOAD_MAX_BYTES instead. A larger body
+is refused with 413 before anything reads it.
 
 Sign-in attempts are limited per address and user name, and per address overall (Flask-Limiter;
 in memory, or in Redis when REDIS_URL is set so that every worker process shares the count).
@@ -8,7 +14,7 @@ it, and a cookie older than that is refused by the signature check, so an idle s
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -17,13 +23,25 @@ SIGN_IN_PER_NAME = "10 per minute"
 SIGN_IN_PER_ADDRESS = "30 per minute"
 
 
+#: The routes that take file uploads, and so the larger limit UPLOAD_MAX_BYTES.
+UPLOAD_ENDPOINTS = frozenset({"imports.upload"})
+
+
+def _request_limit() -> None:
+    """Give an upload route its larger limit (runs before anything reads the body)."""
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = current_app.config["UPLOAD_MAX_BYTES"]
+
+
 def _name_key() -> str:
     name = (request.form.get("username") or "").strip().lower()[:80]
     return f"{get_remote_address()}|{name}"
 
 
 def init_app(app: Flask) -> Limiter:
-    """Install the sign-in rate limit on ``app`` and return the limiter."""
+    """Install the request size limits and the sign-in rate limit; return the limiter."""
+    # first of all the hooks: the CSRF check already reads the body
+    app.before_request_funcs.setdefault(None, []).insert(0, _request_limit)
     redis = app.config.get("REDIS_URL") or ""
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)

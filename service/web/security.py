@@ -23,7 +23,7 @@ ERROR_MESSAGES = {
     401: _l("Please sign in."),
     403: _l("You may not do this."),
     404: _l("There is nothing here."),
-    413: _l("The upload is too large."),
+    413: _l("The request is too large: at most %(size)s MB may be sent here."),
     422: _l("The data is not valid."),
     429: _l("Too many requests: please wait a moment."),
     500: _l("Something went wrong on our side; nothing was saved."),
@@ -80,8 +80,14 @@ def _security_headers(response: Response) -> Response:
 def _error(error: HTTPException) -> Any:
     code = error.code or 500
     message = ERROR_MESSAGES.get(code, error.description)
+    if code == 413:
+        limit = request.max_content_length or 0
+        message = _l("The request is too large: at most %(size)s MB may be sent here.",
+                     size=f"{limit / 2**20:g}")
     if request.path.startswith("/api/"):
         return problem(code, str(message))
+    if request.headers.get("X-Requested-With") == "fetch":  # the pages' own background calls
+        return {"error": str(message)}, code
     return render_template("error.html", code=code, message=message), code
 
 
