@@ -67,7 +67,7 @@ def test_every_route_has_the_limit_even_the_sign_in_page(client) -> None:
     assert response.status_code == 413
 
 
-def test_the_api_answers_413_as_json(app, client, make_user) -> None:
+def test_the_api_answers_413_as_a_problem_document(app, client, make_user) -> None:
     from service.auth.users import issue_token
 
     token = issue_token(make_user("api", "worker"))
@@ -76,7 +76,8 @@ def test_the_api_answers_413_as_json(app, client, make_user) -> None:
     response = client.post("/api/v1/documents/B", data=body, content_type="application/json",
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 413
-    assert response.is_json or response.mimetype == "application/problem+json"
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["status"] == 413
 
 
 def test_uploads_have_their_own_larger_limit(app, importer) -> None:
