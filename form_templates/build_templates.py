@@ -306,26 +306,49 @@ def set_fonts(document: Document) -> None:
     normal.font.size = Pt(BODY_PT)
 
 
-def header_footer(document: Document) -> None:
-    """The letterhead (the agency) and the page numbers; agencies may restyle both."""
-    section = document.sections[0]
-    head = section.header.paragraphs[0]
-    head._p.getparent().replace(head._p, parse_xml(
-        f'<w:p {NSDECL}><w:pPr><w:pBdr><w:bottom w:val="single" w:sz="6" w:space="1" '
-        'w:color="000000"/></w:pBdr><w:jc w:val="center"/></w:pPr>'
-        f"{run('{{ meta.agency }}', font=SANS, size=12)}</w:p>"))
-    foot = section.footer.paragraphs[0]
+#: The QR code's side in the header (see service.paper.code); the header starts close to the
+#: page's edge so the code fits above the body's top margin.
+CODE_MM = 14
+HEADER_DISTANCE = 284  # 5 mm
 
+
+def header_paragraph(code_tag: str) -> str:
+    """The letterhead: the agency centred, the page's QR code at the right edge."""
+    return (f'<w:p {NSDECL}><w:pPr><w:pBdr><w:bottom w:val="single" w:sz="6" w:space="1" '
+            'w:color="000000"/></w:pBdr><w:tabs>'
+            f'<w:tab w:val="center" w:pos="{WIDTH // 2}"/><w:tab w:val="right" w:pos="{WIDTH}"/>'
+            '</w:tabs><w:spacing w:before="0" w:after="0"/></w:pPr>'
+            f"<w:r><w:tab/></w:r>{run('{{ meta.agency }}', font=SANS, size=12)}"
+            f"<w:r><w:tab/></w:r>{run(code_tag)}</w:p>")
+
+
+def footer_paragraph() -> str:
+    """The case number and 第 N 页 共 M 页."""
     def field(code: str) -> str:
         return (f'<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
                 f'<w:r><w:instrText xml:space="preserve"> {code} </w:instrText></w:r>'
                 f'<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>1</w:t></w:r>'
                 f'<w:r><w:fldChar w:fldCharType="end"/></w:r>')
 
-    foot._p.getparent().replace(foot._p, parse_xml(
-        f'<w:p {NSDECL}><w:pPr><w:jc w:val="center"/></w:pPr>'
-        f"{run('{{ meta.case_number }}　第 ', size=9)}{field('PAGE')}"
-        f"{run(' 页 共 ', size=9)}{field('NUMPAGES')}{run(' 页', size=9)}</w:p>"))
+    return (f'<w:p {NSDECL}><w:pPr><w:jc w:val="center"/></w:pPr>'
+            f"{run('{{ meta.case_number }}　第 ', size=9)}{field('PAGE')}"
+            f"{run(' 页 共 ', size=9)}{field('NUMPAGES')}{run(' 页', size=9)}</w:p>")
+
+
+def header_footer(document: Document) -> None:
+    """The letterhead (the agency and the page's code) and the page numbers; the first page
+    has a header of its own so its code can say "page 1"; agencies may restyle both."""
+    section = document.sections[0]
+    section.different_first_page_header_footer = True
+    for header, tag in ((section.first_page_header, "{{ meta.code_first }}"),
+                        (section.header, "{{ meta.code }}")):
+        header.is_linked_to_previous = False
+        head = header.paragraphs[0]
+        head._p.getparent().replace(head._p, parse_xml(header_paragraph(tag)))
+    for footer in (section.first_page_footer, section.footer):
+        footer.is_linked_to_previous = False
+        foot = footer.paragraphs[0]
+        foot._p.getparent().replace(foot._p, parse_xml(footer_paragraph()))
 
 
 def build(annex: Annex, out: Path) -> None:
@@ -336,7 +359,8 @@ def build(annex: Annex, out: Path) -> None:
     section.page_width, section.page_height = Twips(PAGE_W), Twips(PAGE_H)
     section.left_margin = section.right_margin = Twips(MARGIN_X)
     section.top_margin, section.bottom_margin = Twips(MARGIN_TOP), Twips(MARGIN_BOTTOM)
-    section.header_distance = section.footer_distance = Twips(567)
+    section.header_distance = Twips(HEADER_DISTANCE)
+    section.footer_distance = Twips(567)
     header_footer(document)
     body = document.element.body
     for p in list(body.iterchildren(f"{{{W_NS}}}p")):

@@ -49,6 +49,7 @@ ROUTES: dict[str, Any] = {
     "cases.save_draft": ("object", None),
     "cases.show_version": ("object", None),
     "cases.update_profile": ("object", None),
+    "paper.blank_form": ("object", None),
     "review.approve": ("object", None),
     "review.return_form": ("object", None),
     "review.reopen": ("object", None),

@@ -59,6 +59,19 @@ def _load_data(annex_code: str, data_file: Path | None) -> dict[str, Any]:
     return cleaned
 
 
+def _existing_case(number: str) -> str:
+    """The number of an existing case (exit 2 when there is none)."""
+    from sqlalchemy import select
+
+    from ..cases.models import Case
+    from ..db import db
+
+    found = db.session.scalar(select(Case.number).where(Case.number == number.strip()))
+    if found is None:
+        raise click.BadParameter(f"no case numbered {number!r}", param_hint="--case")
+    return found
+
+
 def render_html(annex_code: str, data: dict[str, Any]) -> str:
     """A standalone HTML page of the form (styles inlined), blank when ``data`` is empty."""
     from ..forms.builder import form_for
@@ -77,16 +90,22 @@ def render_html(annex_code: str, data: dict[str, Any]) -> str:
 @click.option("--format", "fmt", type=click.Choice(["html", "docx", "pdf"]), default="html",
               show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def render_command(annex: str, data_file: Path | None, fmt: str, out: Path) -> None:
-    """Render ANNEX as HTML, Word or PDF/A into OUT."""
+@click.option("--case", "case_number", metavar="NUMBER",
+              help="Print the copy for this case: its number in the header and the page codes.")
+def render_command(annex: str, data_file: Path | None, fmt: str, out: Path,
+                   case_number: str | None) -> None:
+    """Render ANNEX as HTML, Word or PDF/A into OUT (blank without --data)."""
     data = _load_data(annex, data_file)
+    if case_number is not None:
+        case_number = _existing_case(case_number)
     if fmt == "html":
         content = render_html(annex, data).encode("utf-8")
     else:
         from ..documents.render import DocumentMeta, render_docx
 
         content = render_docx(get_annex(annex), data,
-                              DocumentMeta(agency=current_app.config["AGENCY_NAME"]))
+                              DocumentMeta(agency=current_app.config["AGENCY_NAME"],
+                                           case_number=case_number or ""))
         if fmt == "pdf":
             from ..documents.convert import to_pdf
 

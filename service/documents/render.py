@@ -28,6 +28,7 @@ from markupsafe import Markup, escape
 
 from ..annexes import Annex, Field, Kind
 from ..annexes.validate import Problem, clean
+from ..paper.code import PageCode, qr_png, template_version
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: Where B.docx, C.docx and D.docx live; an agency may point FORM_TEMPLATES_DIR at its own.
@@ -40,6 +41,8 @@ BLANK_WRITE_IN = Markup("\u3000" * 4)
 BLANK_TABLE_ROWS = 3
 SIGNATURE_HEIGHT_MM, SIGNATURE_MAX_WIDTH_MM = 12.0, 45.0
 PICTURE_MAX_WIDTH_MM, PICTURE_MAX_HEIGHT_MM = 110.0, 110.0
+#: Side of the page's QR code (service.paper.code) in the header.
+CODE_MM = 14.0
 _PNG_URL = "data:image/png;base64,"
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
@@ -67,6 +70,7 @@ class DocumentMeta:
     author: str = ""  # defaults to the agency
     version: int = 1
     created: datetime | None = None  # defaults to now
+    form_id: int | None = None  # the form this copy is of, named in the page's QR code
     extra: Mapping[str, str] = field(default_factory=dict)  # more {{ meta.* }} for templates
 
 
@@ -252,6 +256,20 @@ def build_context(annex: Annex, data: Mapping[str, Any], meta: DocumentMeta,
     }
 
 
+def page_code(annex: Annex, version: str, meta: DocumentMeta, page: int) -> PageCode:
+    """What the QR code on ``page`` (0: any page after the first) of this copy says."""
+    return PageCode(annex=annex.code, template=version, page=page,
+                    case_number=meta.case_number, form_id=meta.form_id)
+
+
+def code_images(tpl: DocxTemplate, annex: Annex, version: str,
+                meta: DocumentMeta) -> dict[str, InlineImage]:
+    """``meta.code_first`` (the first page's header) and ``meta.code`` (the other pages')."""
+    return {name: InlineImage(tpl, io.BytesIO(qr_png(page_code(annex, version, meta, page))),
+                              width=Mm(CODE_MM), height=Mm(CODE_MM))
+            for name, page in (("code_first", 1), ("code", 0))}
+
+
 def _set_properties(tpl: DocxTemplate, annex: Annex, meta: DocumentMeta) -> None:
     props = tpl.docx.core_properties
     when = (meta.created or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
@@ -311,8 +329,11 @@ def render_docx(annex: Annex, data: Mapping[str, Any], meta: DocumentMeta | None
     if problems:
         raise DocumentError(f"Annex {annex.code}: the form has {len(problems)} problem(s).",
                             problems)
-    tpl = _Template(io.BytesIO(_template_bytes(template or template_path(annex))))
-    tpl.render(build_context(annex, cleaned, meta, tpl), _ENV, autoescape=True)
+    source = _template_bytes(template or template_path(annex))
+    tpl = _Template(io.BytesIO(source))
+    context = build_context(annex, cleaned, meta, tpl)
+    context["meta"].update(code_images(tpl, annex, template_version(source), meta))
+    tpl.render(context, _ENV, autoescape=True)
     _set_properties(tpl, annex, meta)
     out = io.BytesIO()
     tpl.save(out)

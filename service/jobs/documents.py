@@ -109,7 +109,8 @@ def meta_for(app: Flask, version: FormVersion) -> DocumentMeta:
     case = version.form.case
     author = str(version.data.get("worker") or (case.worker.name if case.worker else ""))
     return DocumentMeta(case_number=case.number, agency=app.config.get("AGENCY_NAME", ""),
-                        author=author, version=version.number, created=version.submitted_at)
+                        author=author, version=version.number, created=version.submitted_at,
+                        form_id=version.form.id)
 
 
 def _store(doc: Document, folder: Path, relative: str, name: str, content: bytes,

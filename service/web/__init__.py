@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
         cases,
         guard,
         imports,
+        paper,
         review,
         scans,  # noqa: F401  (its routes attach to imports.bp)
         security,
@@ -20,5 +21,5 @@ def init_app(app: Flask) -> None:
 
     security.init_app(app)
     guard.init_app(app)
-    for module in (auth, cases, archive, imports, review):
+    for module in (auth, cases, archive, imports, paper, review):
         app.register_blueprint(module.bp)
