@@ -80,6 +80,8 @@ ROUTES: dict[str, Any] = {
     "api.make_document": "token",
     "api.create_case": "token",
     "api.revoke_current_token": "token",
+    "api.import_files": "token",
+    "api.get_import": "token",
 }
 #: Reached positively elsewhere (they run LibreOffice): here only their refusals are checked.
 HEAVY = {"archive.bundle", "archive.batch", "imports.mapping", "imports.confirm"}

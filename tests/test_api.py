@@ -3,6 +3,7 @@ tokens (the workflow operations on forms are tested in test_api_workflow.py)."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from typing import Any
 
@@ -39,7 +40,7 @@ def test_openapi_keeps_every_method_of_a_path(client) -> None:
     assert operations["revokeToken"][:2] == ("/api/v1/tokens/current", "delete")
     for name, (_path, _method, op) in operations.items():
         if "requestBody" in op:
-            assert op["requestBody"]["content"]["application/json"]["example"], name
+            assert all(c["example"] for c in op["requestBody"]["content"].values()), name
         ok = [code for code in op["responses"] if code.startswith("2")]
         assert ok, name
         for code, response in op["responses"].items():
@@ -123,3 +124,62 @@ def test_a_caller_revokes_its_own_token(app, client, bearer) -> None:
     assert client.get("/api/v1/cases", headers=other).status_code == 200
     actions = db.session.scalars(select(AuditEntry.action)).all()
     assert "user.token_revoke" in actions
+
+
+# --- importing files ------------------------------------------------------------------------
+
+def _word_intake() -> bytes:
+    from tests.imports_legacy import make_docx
+
+    return make_docx("B")
+
+
+def test_import_files_dry_runs_in_the_queue_then_imports_as_the_caller(client, bearer) -> None:
+    from sqlalchemy import select
+
+    from service.cases.models import Case
+    from service.db import db
+
+    headers = bearer("sup", "supervisor")
+    queued = client.post("/api/v1/imports", headers=headers, data={
+        "files": [(io.BytesIO(_word_intake()), "接案表-王建国.docx")]},
+        content_type="multipart/form-data")
+    assert queued.status_code == 202, queued.get_data(as_text=True)
+    run = client.get(queued.headers["Location"], headers=headers).get_json()
+    assert run["state"] == "checked" and run["dry_run"] is True
+    assert run["files"] == ["接案表-王建国.docx"]
+    assert run["report"]["summary"]["would_import"] == 1
+    assert db.session.scalar(select(Case)) is None  # a dry run writes nothing
+    done = client.post("/api/v1/imports", headers=headers, data={
+        "files": [(io.BytesIO(_word_intake()), "接案表-王建国.docx")], "dry_run": "false"},
+        content_type="multipart/form-data")
+    assert done.status_code == 202
+    run = client.get(done.headers["Location"], headers=headers).get_json()
+    assert run["state"] == "done" and run["dry_run"] is False
+    assert run["report"]["summary"]["imported"] == 1
+    case = db.session.scalar(select(Case))
+    assert case is not None and case.client_name == "王建国"
+
+
+def test_imports_are_their_callers_own(client, bearer) -> None:
+    mine, theirs = bearer("sup", "supervisor"), bearer("sup2", "supervisor")
+    queued = client.post("/api/v1/imports", headers=mine, data={
+        "files": [(io.BytesIO(_word_intake()), "b.docx")]}, content_type="multipart/form-data")
+    assert client.get(queued.headers["Location"], headers=theirs).status_code == 404
+    worker = bearer("chen", "worker")
+    refused = client.post("/api/v1/imports", headers=worker, data={
+        "files": [(io.BytesIO(_word_intake()), "b.docx")]}, content_type="multipart/form-data")
+    assert refused.status_code == 403 and refused.mimetype == PROBLEM
+
+
+def test_import_files_names_what_is_missing(client, bearer) -> None:
+    headers = bearer("sup", "supervisor")
+    nothing = client.post("/api/v1/imports", headers=headers, data={},
+                          content_type="multipart/form-data")
+    assert nothing.status_code == 422
+    assert nothing.get_json()["errors"][0]["field"] == "files"
+    bad_switch = client.post("/api/v1/imports", headers=headers, data={
+        "files": [(io.BytesIO(b"x"), "a.docx")], "dry_run": "maybe"},
+        content_type="multipart/form-data")
+    assert bad_switch.status_code == 422
+    assert bad_switch.get_json()["errors"][0]["field"] == "dry_run"

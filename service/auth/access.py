@@ -23,6 +23,8 @@ from ..db import db
 from .models import Handover, HandoverKind, Role, Team, User
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: Who may bring legacy files in (pages, API and command line alike).
+IMPORTERS = (Role.ADMIN, Role.DIRECTOR, Role.SUPERVISOR)
 
 
 def _teams_exist() -> bool:

@@ -14,6 +14,7 @@ from .models import utcnow
 
 
 class RunState(StrEnum):
+    CHECKING = "checking"  # uploaded; the dry run waits for a queue worker
     CHECKED = "checked"  # uploaded and dry-run; waiting for the mapping and confirmation
     QUEUED = "queued"
     RUNNING = "running"

@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from ..annexes import ANNEXES
 from ..auth import audit
-from ..auth.access import case_filter, roles_required
+from ..auth.access import IMPORTERS, case_filter, roles_required
 from ..auth.models import Role
 from ..cases.imported import ImportedFile, ImportRun, RunState
 from ..cases.models import Case, Original
@@ -36,7 +36,6 @@ from ..jobs.imports.runs import check_run, import_run_task
 from ..storage import atomic_write
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
-IMPORTERS = (Role.ADMIN, Role.DIRECTOR, Role.SUPERVISOR)
 _ZIP_MAGIC = b"PK\x03\x04"
 #: Files needing review listed on the imports page, oldest first.
 REVIEW_LIST = 200

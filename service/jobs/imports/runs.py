@@ -43,6 +43,31 @@ def check_run(run: ImportRun, by: User | None) -> Report:
 
 
 @huey.task()
+def check_run_task(run_id: int) -> None:
+    """Dry-run an uploaded run in the background (its files may need LibreOffice or OCR)."""
+    with app_context():
+        check_queued_run(run_id)
+
+
+def check_queued_run(run_id: int) -> None:
+    """The body of :func:`check_run_task`: the run ends checked with its report, or failed."""
+    run = db.session.get(ImportRun, run_id)
+    if run is None or run.state != RunState.CHECKING:
+        return
+    by = db.session.get(User, run.created_by_id) if run.created_by_id else None
+    try:
+        check_run(run, by)
+        run.state = RunState.CHECKED
+    except Exception as e:  # the run is shown failed with its reason
+        current_app.logger.exception("the dry run of import %s failed", run_id)
+        db.session.rollback()
+        run = db.session.get(ImportRun, run_id)
+        run.state, run.error = RunState.FAILED, f"{type(e).__name__}: {e}"
+    run.finished_at = utcnow()
+    db.session.commit()
+
+
+@huey.task()
 def import_run_task(run_id: int) -> None:
     """Import a confirmed run in the background, keeping its progress and final report."""
     with app_context():

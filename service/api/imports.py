@@ -1,0 +1,163 @@
+"""API: bring legacy files in (``importFiles``) and follow the run (``getImport``).
+
+The upload is kept and the run is handed to the queue at once: reading Word, .doc, PDF,
+spreadsheets and scans may take LibreOffice or OCR, which never run in a web process. The run is
+the caller's: it writes only what the caller may write, and only the caller (or an
+administrator) may read it back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePath
+from typing import Any
+
+from flask import current_app, request, url_for
+from flask_babel import gettext
+from werkzeug.datastructures import FileStorage
+
+from ..auth.access import IMPORTERS
+from ..auth.models import Role
+from ..cases.imported import ImportRun, RunState
+from ..db import db
+from ..jobs.imports.runs import check_run_task, import_run_task
+from ..storage import atomic_write
+from . import bp
+from .auth import api_user, token_required
+from .problems import ApiProblem
+from .spec import json_response, operation, path_param, problems
+
+MAX_FILES = 500
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+_RUN_SCHEMA = {
+    "type": "object",
+    "required": ["id", "state", "dry_run"],
+    "properties": {
+        "id": {"type": "integer"},
+        "state": {"type": "string", "enum": [s.value for s in RunState]},
+        "dry_run": {"type": "boolean"},
+        "files": {"type": "array", "items": {"type": "string"}},
+        "done": {"type": "integer"}, "total": {"type": "integer"},
+        "percent": {"type": "integer"},
+        "error": {"type": "string"},
+        "report": {"type": "object", "description": "The import report: `files` (each with "
+                   "its status, annex, case and `fields`), `groups`, `summary`, `unmapped`."},
+        "created_at": {"type": "string", "format": "date-time"},
+        "finished_at": {"type": ["string", "null"], "format": "date-time"},
+    },
+}
+_RUN_EXAMPLE = {"id": 7, "state": "checked", "dry_run": True, "files": ["接案表-王建国.docx"],
+                "done": 0, "total": 1, "percent": 0, "error": "",
+                "report": {"summary": {"would_import": 1}, "files": [], "groups": [],
+                           "unmapped": {}},
+                "created_at": "2024-05-08T09:30:00", "finished_at": "2024-05-08T09:30:02"}
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def run_detail(run: ImportRun) -> dict[str, Any]:
+    """A run as the API shows it: its state, progress and report."""
+    upload = Path(current_app.config["WORK_ROOT"]) / run.upload_path
+    names = sorted(p.name for p in upload.iterdir()) if upload.is_dir() else [run.upload_name]
+    dry_run = run.state in (RunState.CHECKING, RunState.CHECKED) or bool(
+        (run.report or {}).get("dry_run"))  # a failed run keeps what it was asked to be
+    return {"id": run.id, "state": run.state, "dry_run": dry_run,
+            "files": names, "done": run.done, "total": run.total, "percent": run.percent,
+            "error": run.error, "report": run.report or {},
+            "created_at": _iso(run.created_at), "finished_at": _iso(run.finished_at)}
+
+
+def _dry_run_switch() -> bool:
+    value = (request.form.get("dry_run") or request.args.get("dry_run") or "true").lower()
+    if value not in _TRUE | _FALSE:
+        raise ApiProblem(422, gettext("dry_run is true or false."), kind="invalid-data",
+                         errors=[{"field": "dry_run", "detail": "true | false"}])
+    return value in _TRUE
+
+
+def _uploads() -> list[FileStorage]:
+    files = [f for f in request.files.getlist("files") if f and f.filename]
+    if not files:
+        raise ApiProblem(422, gettext("Send one or more files in the field \"files\"."),
+                         kind="invalid-data",
+                         errors=[{"field": "files", "detail": gettext("This field is required.")}])
+    if len(files) > MAX_FILES:
+        raise ApiProblem(413, gettext("At most %(n)s files in one import.", n=MAX_FILES))
+    return files
+
+
+def _safe_name(name: str, taken: set[str]) -> str:
+    """The file's own name (no folders), made unique within the upload."""
+    base = PurePath(name.replace("\\", "/")).name.strip().lstrip(".") or "file"
+    base = base[:200]
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        stem, dot, ext = base.rpartition(".")
+        candidate = f"{stem}-{n}.{ext}" if dot else f"{base}-{n}"
+    taken.add(candidate)
+    return candidate
+
+
+@bp.post("/imports")
+@operation(
+    "importFiles", summary="Import legacy files (Word, .doc, .odt, PDF, spreadsheets, scans, "
+                           "ZIPs of them) as the caller; a dry run by default.",
+    description="Send `multipart/form-data` with one or more `files` and `dry_run` (`true` by "
+                "default: read and report, write nothing). The run is queued at once and "
+                "answered with 202 and its `Location`; poll getImport until its state is "
+                "`checked` (dry run), `done` or `failed`. Forms are attached only to open cases "
+                "the caller may edit.",
+    request={"required": True, "content": {"multipart/form-data": {
+        "schema": {"type": "object", "required": ["files"], "properties": {
+            "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+            "dry_run": {"type": "boolean", "default": True}}},
+        "example": {"files": ["接案表-王建国.docx"], "dry_run": "true"}}}},
+    responses={"202": json_response(
+        "The run, queued.", _RUN_SCHEMA, _RUN_EXAMPLE | {"state": "checking", "report": {},
+                                                        "finished_at": None},
+        headers={"Location": {"schema": {"type": "string"}}}),
+        **problems(413, 422, _403="The caller's roles do not import.")})
+@token_required
+def import_files() -> Any:
+    """Keep the uploaded files and queue their dry run or import."""
+    user = api_user()
+    if not user.has_role(*IMPORTERS):
+        raise ApiProblem(403, gettext("Only administrators, directors and supervisors "
+                                      "import files."))
+    dry_run = _dry_run_switch()
+    files = _uploads()
+    run = ImportRun(created_by_id=user.id, upload_name=files[0].filename[:255] if len(files) == 1
+                    else gettext("%(n)s files", n=len(files)),
+                    state=RunState.CHECKING if dry_run else RunState.QUEUED,
+                    report={"dry_run": dry_run})
+    db.session.add(run)
+    db.session.flush()
+    run.upload_path = f"imports/{run.id}/files"
+    folder = Path(current_app.config["WORK_ROOT"]) / run.upload_path
+    taken: set[str] = set()
+    for upload in files:
+        atomic_write(folder / _safe_name(upload.filename or "", taken), upload.read())
+    db.session.commit()
+    (check_run_task if dry_run else import_run_task)(run.id)
+    db.session.expire_all()
+    run = db.session.get(ImportRun, run.id)
+    return run_detail(run), 202, {"Location": url_for("api.get_import", run_id=run.id)}
+
+
+@bp.get("/imports/<int:run_id>")
+@operation(
+    "getImport", summary="An import run: its state, progress and report.",
+    parameters=[path_param("run_id", "The run's id.", 7)],
+    responses={"200": json_response("The run.", _RUN_SCHEMA, _RUN_EXAMPLE), **problems(404)})
+@token_required
+def get_import(run_id: int) -> Any:
+    """One of the caller's import runs."""
+    run = db.session.get(ImportRun, run_id)
+    user = api_user()
+    if run is None or (run.created_by_id != user.id and not user.has_role(Role.ADMIN)):
+        raise ApiProblem(404, gettext("No such import, or not one you may see."))
+    return run_detail(run)
