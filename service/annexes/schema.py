@@ -55,6 +55,8 @@ def field_schema(f: Field) -> dict[str, Any]:
             props: dict[str, Any] = {
                 "image": _image(f.label),
                 "date": {"type": "string", "title": f.date_label or f.label, "format": "date"},
+                "name": {**_string(f.label, Kind.TEXT),
+                         "description": "the signer's name as typed, when nothing was drawn"},
             }
             if f.with_remark:
                 props["remark"] = _string(f.label, Kind.LONGTEXT)

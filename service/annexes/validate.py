@@ -168,12 +168,13 @@ class _Checker:
         if not isinstance(value, dict):
             self.fail(f.name, BAD_IMAGE)
             return {}
-        allowed = {"image", "date"} | ({"remark"} if f.with_remark else set())
+        allowed = {"image", "date", "name"} | ({"remark"} if f.with_remark else set())
         for extra in set(value) - allowed:
             self.fail(f"{f.name}.{extra}", UNKNOWN)
         out = {
             "image": self.image(f"{f.name}.image", value.get("image")),
             "date": self.date(f"{f.name}.date", value.get("date")),
+            "name": self.text(f"{f.name}.name", value.get("name"), Kind.TEXT),
         }
         if f.with_remark:
             out["remark"] = self.text(f"{f.name}.remark", value.get("remark"), Kind.LONGTEXT)

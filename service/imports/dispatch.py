@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .docx import read_docx
+from .docx import read_docx_forms
 from .limits import Limits
 from .office import doc_to_docx
 from .pdf import read_pdf
@@ -43,8 +43,8 @@ def read_file(name: str, data: bytes, *, limits: Limits | None = None,
     if lower.endswith(".csv"):
         return read_register(name, data, xlsx=False, limits=limits, aliases=aliases)
     if lower.endswith(".doc") and data.startswith(_CFB):
-        return [read_docx(name, doc_to_docx(data), limits=limits, aliases=aliases)]
+        return read_docx_forms(name, doc_to_docx(data), limits=limits, aliases=aliases)
     if lower.endswith((".docx", ".docm", ".doc")) or data.startswith(_ZIP):
-        return [read_docx(name, data, limits=limits, aliases=aliases)]
+        return read_docx_forms(name, data, limits=limits, aliases=aliases)
     raise ImportFailure("not a file type the import reads (Word, PDF, CSV, XLSX, "
                         "JPEG, PNG, TIFF)")

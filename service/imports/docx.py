@@ -18,7 +18,7 @@ from lxml import etree
 from .layout import Cell, read_cells
 from .limits import Limits, check_zip
 from .reading import ImportFailure, Reading
-from .text import EMPTY, SYMBOL_FONTS, TICKED
+from .text import EMPTY, FORMAT_END, SYMBOL_FONTS, TICKED
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
@@ -54,6 +54,28 @@ def _checkbox_field(begin: etree._Element) -> str | None:
     return TICKED if on else EMPTY
 
 
+_OFF = {"0", "false", "off", "none"}
+
+
+def _run_format(run: etree._Element) -> str:
+    """The formatting mark of a run set apart by bold, underline, highlight, shading or
+    colour (the first that applies), or ""."""
+    props = run.find(f"{W}rPr")
+    if props is None:
+        return ""
+    for tag, mark in (("b", "\ue010"), ("u", "\ue011"), ("highlight", "\ue012")):
+        el = props.find(f"{W}{tag}")
+        if el is not None and el.get(f"{W}val", "1").lower() not in _OFF:
+            return mark
+    shd = props.find(f"{W}shd")
+    if shd is not None and shd.get(f"{W}fill", "auto").lower() not in ("auto", "ffffff", ""):
+        return "\ue013"
+    color = props.find(f"{W}color")
+    if color is not None and color.get(f"{W}val", "auto").lower() not in ("auto", "000000"):
+        return "\ue014"
+    return ""
+
+
 def _run_text(run: etree._Element, out: list[str]) -> None:
     font = _run_font(run)
     symbolic = font.strip().lower() in SYMBOL_FONTS
@@ -63,7 +85,8 @@ def _run_text(run: etree._Element, out: list[str]) -> None:
             text = child.text or ""
             if symbolic:
                 text = "".join(_symbol(font, ord(c)) or c for c in text)
-            out.append(text)
+            mark = _run_format(run) if text.strip() else ""
+            out.append(f"{mark}{text}{FORMAT_END}" if mark else text)
         elif tag == f"{W}tab":
             out.append(" ")
         elif tag in (f"{W}br", f"{W}cr"):
@@ -207,6 +230,41 @@ def document_xml(data: bytes, limits: Limits) -> etree._Element:
         return etree.fromstring(raw, _PARSER)
     except etree.XMLSyntaxError as e:
         raise ImportFailure(f"the Word file is damaged ({e.msg})") from None
+
+
+def split_forms(cells: list[Cell]) -> list[list[Cell]]:
+    """The cells of each form in a file that holds several, in order (one list for one form).
+
+    A form starts where an annex's title stands; a file with fewer than two titles is one form.
+    """
+    from ..annexes import ANNEXES
+    from .text import squeeze
+
+    titles = [squeeze(a.title) for a in ANNEXES.values()]
+    starts = [n for n, c in enumerate(cells)
+              if len(squeeze(c.text)) <= 40 and any(t in squeeze(c.text) for t in titles)]
+    if len(starts) < 2:
+        return [cells]
+    starts[0] = 0  # whatever precedes the first title belongs to the first form
+    return [cells[a:b] for a, b in zip(starts, [*starts[1:], len(cells)], strict=True)]
+
+
+def read_docx_forms(name: str, data: bytes, *, limits: Limits | None = None,
+                    aliases: Mapping[str, Mapping[str, str]] | None = None) -> list[Reading]:
+    """Every form in a Word file, in order: one reading each (``part`` names the form)."""
+    from .layout import detect_annex
+
+    root = document_xml(data, limits or Limits())
+    chunks = split_forms(body_cells(root))
+    readings = []
+    for n, cells in enumerate(chunks, start=1):
+        code = detect_annex(cells)
+        reading = read_cells(cells, name, annex=code,
+                             aliases=(aliases or {}).get(code or "", None))
+        if len(chunks) > 1:
+            reading.part = f"form {n}"
+        readings.append(reading)
+    return readings
 
 
 def read_docx(name: str, data: bytes, *, limits: Limits | None = None,

@@ -27,6 +27,7 @@ from .text import (
     parse_integer,
     parse_time,
     parse_year_month,
+    plain,
     squeeze,
     strip_value,
 )
@@ -53,7 +54,7 @@ class Cell:
 
     def __post_init__(self) -> None:
         if not self.original:
-            self.original = self.text
+            self.original = plain(self.text)
         if not self.where:
             if self.block % 2:
                 self.where = (f"table {(self.block + 1) // 2}, row {self.row + 1}, "
@@ -72,20 +73,37 @@ def detect_annex(cells: Sequence[Cell]) -> str | None:
     return _detect(c.text for c in cells)
 
 
+#: Notes and marks printed beside a label that say nothing of the value: (可多选), (必填), *.
+_LABEL_NOTES = re.compile(r"[(\[]\s*(?:可\s*多\s*选|多\s*选|单\s*选|必\s*填|选\s*填|"
+                          r"可\s*单\s*选|限\s*选\s*一\s*项)\s*[)\]]|(?<!\d)\*+|\*+(?!\d)")
+#: The numbering of a heading in front of a label: 三、 (三) 3、 3. 第三部分
+_NUMBERING = re.compile(r"\s*(?:[一二三四五六七八九十]{1,3}\s*[、.]|[(][一二三四五六七八九十\d]{1,3}[)]"
+                        r"|\d{1,2}\s*[、.](?!\d)|第[一二三四五六七八九十]{1,3}部分\s*[:、]?)\s*")
+
+
+def _blank(cell: Cell, start: int, end: int) -> None:
+    cell.text = cell.text[:start] + " " * (end - start) + cell.text[end:]
+    cell.folded = cell.folded[:start] + " " * (end - start) + cell.folded[end:]
+
+
 def _blank_hints(cell: Cell, index: LabelIndex) -> None:
     cell.folded = fold(cell.text)
+    for m in _LABEL_NOTES.finditer(cell.folded):
+        _blank(cell, *m.span())
     if index.hints is None:
         return
     for m in index.hints.finditer(cell.folded):
-        s, e = m.span()
-        cell.text = cell.text[:s] + " " * (e - s) + cell.text[e:]
-        cell.folded = cell.folded[:s] + " " * (e - s) + cell.folded[e:]
+        _blank(cell, *m.span())
 
 
 def _accepts(folded: str, start: int, end: int, key: str) -> bool:
     """Whether a label found at ``start:end`` stands as a label, not inside a sentence."""
     before = folded[:start]
     after = folded[end:]
+    line_start = before.rfind("\n") + 1
+    if _NUMBERING.fullmatch(before[line_start:]) and (
+            not after.strip() or _COLON.match(after) or after[:1] == "\n"):
+        return True
     if not before.strip(" \t\n:;,|"):
         nxt = after[:1]
         return (len(key) >= 4 or not nxt or nxt.isspace() or nxt in ":(" + MARKS
@@ -144,6 +162,34 @@ def _value_cell(cell: Cell, rows: _Rows) -> Cell | None:
     if below is not None and not below.has_labels and not below.used:
         return below
     return None
+
+
+def _heading_like(text: str) -> bool:
+    """A line that reads as a heading of its own (三、其他情况), not as part of a value."""
+    m = _NUMBERING.match(fold(text))
+    return bool(m and m.end() and len(squeeze(text[m.end():])) <= _SHORT_LABEL)
+
+
+def _following_lines(first: Cell, rows: _Rows, value: str) -> tuple[str, Cell]:
+    """A value of several paragraphs under a heading: the lines up to the next label."""
+    if first.block % 2 or _heading_like(first.text):
+        return value, first
+    lines = [value]
+    row = first.row + 1
+    last = first
+    while (first.block, row) in rows.rows:
+        [nxt, *_] = rows.rows[(first.block, row)]
+        if nxt.has_labels or nxt.used or _heading_like(nxt.text):
+            break
+        nxt.used = True
+        lines.append(nxt.text)
+        last = nxt
+        row += 1
+    if last is first:
+        return value, first
+    where = f"{first.where} to {last.where.split(' after ')[0]}"
+    return "\n".join(lines), Cell(first.block, first.row, 0, 1, "\n".join(lines),
+                                  where=where)
 
 
 class _Builder:
@@ -205,11 +251,12 @@ def _show(value: Any) -> str:
 
 def convert(f: Field, raw: str) -> tuple[Any, dict[str, str], list[str]]:
     """The value of ``f`` from the text written for it, with write-ins and warnings."""
-    text = strip_value(raw) if f.kind is not Kind.LONGTEXT else raw.strip(" \t\n\u3000:：")
-    text = re.sub(r"^[_＿]+|[_＿]+$", "", text).strip()
     if f.is_choice:
         choice = read_choice(f, raw)
         return choice.value, choice.notes, choice.warnings
+    raw = plain(raw)
+    text = strip_value(raw) if f.kind is not Kind.LONGTEXT else raw.strip(" \t\n\u3000:：")
+    text = re.sub(r"^[_＿]+|[_＿]+$", "", text).strip()
     if not text:
         return "", {}, []
     match f.kind:
@@ -233,15 +280,30 @@ def convert(f: Field, raw: str) -> tuple[Any, dict[str, str], list[str]]:
     return text, {}, []
 
 
+_NAME = re.compile(r"[\u4e00-\u9fff·•]{2,5}|[A-Za-z][A-Za-z .'-]{1,40}")
+
+
 def _signature(f: Field, text: str) -> dict[str, str]:
+    """A signature cell as typed: its date, a typed name and (for a sign-off) the remark."""
     out: dict[str, str] = {}
     found = find_date(text)
     if found:
         out["date"] = found[0]
         s, e = found[1]
-        text = text[:s] + text[e:]
-    if f.with_remark and strip_value(text):
-        out["remark"] = strip_value(text)
+        text = text[:s] + " " + text[e:]
+    text = re.sub(r"(?:签\s*名|签\s*字|签\s*署|日\s*期)\s*[:：]", " ", text)
+    rest = strip_value(text)
+    if not rest:
+        return out
+    words = rest.split()
+    if f.with_remark:
+        if len(words) > 1 and _NAME.fullmatch(words[-1]):
+            out["name"] = words[-1]
+            rest = strip_value(rest[:rest.rfind(words[-1])])
+        if rest:
+            out["remark"] = rest
+    elif _NAME.fullmatch(rest) or len(rest) <= 20:
+        out["name"] = rest
     return out
 
 
@@ -272,7 +334,8 @@ def _goal_table(cells: Sequence[Cell], index: LabelIndex, rows: _Rows
                        for c in line)
             if not values or wide or any(c.has_labels for c in line):
                 break
-            goals.append(({name: strip_value(c.text) for name, c in values.items()}, values))
+            goals.append(({name: strip_value(plain(c.text)) for name, c in values.items()},
+                          values))
             for c in values.values():
                 c.used = True
             below += 1
@@ -288,7 +351,7 @@ def _leftovers(cells: Sequence[Cell], rows: _Rows, out: _Builder) -> None:
     for cell in cells:
         if cell.used or cell.has_labels or not strip_value(cell.free):
             continue
-        text = strip_value(cell.free)
+        text = strip_value(plain(cell.free))
         head, sep, tail = fold(text).partition(":")
         if sep and 0 < len(squeeze(head)) <= _SHORT_LABEL and not any(m in head for m in MARKS):
             label = strip_value(text[:len(head)])
@@ -299,7 +362,7 @@ def _leftovers(cells: Sequence[Cell], rows: _Rows, out: _Builder) -> None:
         if (len(squeeze(text)) <= _SHORT_LABEL and not any(m in text for m in MARKS)
                 and not re.search(r"\d", text) and beside is not None and not beside.used
                 and not beside.has_labels):
-            out.unmapped[text] = strip_value(beside.text)
+            out.unmapped[text] = strip_value(plain(beside.text))
             out.warnings.append(f"label not recognised: {text}")
             beside.used = True
             continue
@@ -338,6 +401,8 @@ def read_cells(cells: Sequence[Cell], name: str, *, annex: str | None = None,
                     holder.used = True
                     value = holder.text
                     source = holder
+                    if target.kind == FIELD and out.annex[target.name].kind is Kind.LONGTEXT:
+                        value, source = _following_lines(holder, rows, value)
             if target.kind == SIGNATURE_DATE:
                 out.put_signature_date(value, source)
             elif target.kind == FIELD:

@@ -17,7 +17,14 @@ TICKED = "\ue001"
 EMPTY = "\ue000"
 MARKS = TICKED + EMPTY
 
-_TICKED_GLYPHS = "☑☒■√✓✔✅⊠▣⌧"
+#: Private-use characters around a run set apart by formatting alone (the docx reader writes
+#: them; :func:`fold` sees them as spaces and :func:`plain` drops them).
+FORMAT_NAMES = {"\ue010": "bold", "\ue011": "underline", "\ue012": "highlight",
+                "\ue013": "shading", "\ue014": "colour"}
+FORMAT_END = "\ue01f"
+FORMAT_MARKS = "".join(FORMAT_NAMES) + FORMAT_END
+
+_TICKED_GLYPHS = "☑☒■√✓✔✅⊠▣⌧🗹🗸🗷✗✘"
 _EMPTY_GLYPHS = "□☐▢"
 _GLYPHS = {**dict.fromkeys(_TICKED_GLYPHS, TICKED), **dict.fromkeys(_EMPTY_GLYPHS, EMPTY)}
 
@@ -27,16 +34,22 @@ SYMBOL_FONTS: dict[str, dict[int, str]] = {
                   0xA8: EMPTY, 0x6F: EMPTY, 0x71: EMPTY},
     "wingdings 2": {0x52: TICKED, 0x53: TICKED, 0x54: TICKED, 0x50: TICKED,
                     0xA3: EMPTY, 0x2A: EMPTY},
+    "wingdings 3": {},
+    "symbol": {0xD6: TICKED},  # the radical sign offices type as √
+    "webdings": {0x61: TICKED, 0x63: EMPTY, 0x67: TICKED},
+    "ms gothic": {},
 }
 
 _SPACE = " \t\u3000\xa0\n\r"
 _VARIANTS = {"其它": "其他"}
-_PUNCT_EDGE = " \t\u3000\xa0\n\r:：_＿,，;；、|"
+_PUNCT_EDGE = " \t\u3000\xa0\n\r:：_＿,，;；、|" + FORMAT_MARKS
 
 
 def _char(c: str) -> str:
     if c in _GLYPHS:
         return _GLYPHS[c]
+    if c in FORMAT_MARKS:
+        return " "
     n = unicodedata.normalize("NFKC", c)
     if len(n) != 1:
         return c
@@ -59,6 +72,13 @@ def fold(text: str) -> str:
     for variant, usual in _VARIANTS.items():
         out = out.replace(variant, usual)
     return out
+
+
+def plain(text: str) -> str:
+    """``text`` without the formatting marks a reader put in (not length-keeping)."""
+    if not any(c in text for c in FORMAT_MARKS):
+        return text
+    return "".join(c for c in text if c not in FORMAT_MARKS)
 
 
 def squeeze(text: str) -> str:
