@@ -44,8 +44,10 @@ def expected(code: str) -> dict[str, Any]:
     """The example form of ``code`` as a text-only legacy file can carry it (no pictures)."""
     data = example(code)
     for f in ANNEXES[code]:
-        if f.kind is Kind.SIGNATURE and data.get(f.name):
+        if f.kind is Kind.SIGNATURE and data.get(f.name):  # typed, not drawn: a name
             data[f.name] = {k: v for k, v in data[f.name].items() if k != "image"}
+            if not f.with_remark:
+                data[f.name]["name"] = "陈晓敏"
         if f.kind is Kind.IMAGE:
             data[f.name] = ""
     return data

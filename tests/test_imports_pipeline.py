@@ -29,7 +29,7 @@ def _normal(code: str, data: dict | None = None) -> dict:
 def _c(n: int, day: str) -> dict:
     data = expected("C")
     data.update(session_no=n, date=day)
-    data["worker_signature"] = {"date": day}
+    data["worker_signature"] = {"date": day, "name": "陈晓敏"}
     return data
 
 

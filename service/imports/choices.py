@@ -233,6 +233,8 @@ def read_choice(f: Field, raw: str) -> Choice:
                     notes[option.note] = _write_in_after(f, option, raw, folded, end, places,
                                                          spots)
             return _result(f, chosen, notes, warnings)
+        if len({o for _, _, o in places}) > 1:  # the row as printed, nothing marked
+            return _result(f, [], {}, warnings)
         chosen, notes = _unmarked(f, plain(raw))
         return _result(f, chosen, notes, warnings)
     boxes, side = _pair(folded, spots, places)
@@ -275,8 +277,7 @@ def _write_in_after(f: Field, option: Option, raw: str, folded: str, end: int,
         if not folded[i + 1:nxt].strip():
             stop = i
             break
-    piece = raw[end:stop]
-    piece = "".join(" " if c in MARKS else c for c in piece)
+    piece = "".join(" " if folded[i] in MARKS else raw[i] for i in range(end, stop))
     return write_in(option, plain(piece))
 
 

@@ -262,7 +262,12 @@ def convert(f: Field, raw: str) -> tuple[Any, dict[str, str], list[str]]:
     match f.kind:
         case Kind.DATE:
             value: Any = parse_date(text)
-            return (value, {}, []) if value else ("", {}, [f"{f.label}: {text} is not a date"])
+            if value:
+                return value, {}, []
+            month = parse_year_month(text)
+            if month:
+                return "", {}, [f"{f.label}: {text} gives the month ({month}) but no day"]
+            return "", {}, [f"{f.label}: {text} is not a date"]
         case Kind.YEAR_MONTH:
             value = parse_year_month(text)
             return ((value, {}, []) if value
@@ -346,6 +351,44 @@ def _goal_table(cells: Sequence[Cell], index: LabelIndex, rows: _Rows
     return [(g, c) for g, c in goals if any(v for k, v in g.items() if k != "seq")]
 
 
+_LIST_ITEM = re.compile(r"\s*(\d{1,2})\s*[.、)]\s*(.+?)\s*(?:[:]\s*(.*?))?\s*(?:[(]([^()]*)[)])?\s*$")
+
+
+def _goal_list(cells: Sequence[Cell], index: LabelIndex, rows: _Rows
+               ) -> list[tuple[dict[str, Any], dict[str, Cell]]]:
+    """Annex D's goals kept as a numbered list under the table's label: ``1. goal：status``
+    (a remark in brackets)."""
+    table = next((f for f in index.annex if f.kind is Kind.TABLE), None)
+    if table is None:
+        return []
+    names = {c.name for c in table.columns}
+    for cell in cells:
+        if cell.used or cell.block % 2 or not any(
+                t.kind == FIELD and t.name == table.name and not strip_value(v)
+                for _, t, v in cell.segments):
+            continue
+        goals: list[tuple[dict[str, Any], dict[str, Cell]]] = []
+        row = cell.row + 1
+        while (cell.block, row) in rows.rows:
+            [line, *_] = rows.rows[(cell.block, row)]
+            m = _LIST_ITEM.fullmatch(fold(plain(line.text)))
+            if line.has_labels or not m:
+                break
+            text = plain(line.text)
+            goal = {"seq": int(m[1]), "goal": strip_value(text[m.start(2):m.end(2)])}
+            if m[3] is not None and "status" in names:
+                goal["status"] = strip_value(text[m.start(3):m.end(3)])
+            if m[4] and "remark" in names:
+                goal["remark"] = strip_value(text[m.start(4):m.end(4)])
+            line.used = True
+            goals.append((goal, dict.fromkeys(goal, line)))
+            row += 1
+        if goals:
+            cell.used = True
+            return goals
+    return []
+
+
 def _leftovers(cells: Sequence[Cell], rows: _Rows, out: _Builder) -> None:
     """Say what was not placed: unrecognised labels (kept for a mapping) and stray text."""
     for cell in cells:
@@ -385,7 +428,7 @@ def read_cells(cells: Sequence[Cell], name: str, *, annex: str | None = None,
         _segment(cell, index)
     rows = _Rows(cells)
     out = _Builder(ANNEXES[code])
-    goals = _goal_table(cells, index, rows)
+    goals = _goal_table(cells, index, rows) or _goal_list(cells, index, rows)
     for cell in cells:
         if cell.used:
             continue

@@ -97,24 +97,80 @@ def spaced_pattern(text: str) -> str:
     return r"\s*".join(re.escape(c) for c in chars)
 
 
-_YMD = re.compile(r"(\d{4})\s*(?:年|[./\-])\s*(\d{1,2})\s*(?:月|[./\-])\s*(\d{1,2})\s*日?")
+_YMD = re.compile(r"(?<!\d)(\d{4})\s*(?:年|[./\-])\s*(\d{1,2})\s*(?:月|[./\-])\s*(\d{1,2})(?!\d)"
+                  r"\s*[日号]?")
 _YM = re.compile(r"(\d{4})\s*(?:年|[./\-])\s*(\d{1,2})\s*月?")
 _COMPACT = re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)")
+_SHORT = re.compile(r"(?<![\d.])(\d{2})\s*([./\-])\s*(\d{1,2})\s*\2\s*(\d{1,2})(?![\d.])")
+_CN_DIGITS = {c: n for n, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "O": 0}
+_CN_NUMBER = "〇零○一二三四五六七八九十两"
+_CN_DATE = re.compile(f"([{_CN_NUMBER}O]{{4}})\\s*年\\s*([{_CN_NUMBER}]{{1,3}})\\s*月"
+                      f"(?:\\s*([{_CN_NUMBER}]{{1,3}})\\s*[日号])?")
+
+
+def chinese_number(text: str) -> int | None:
+    """一 to 九十九 (十二, 二十, 廿 not read), as months, days and 第__次 are written."""
+    text = text.strip()
+    if not text:
+        return None
+    if "十" not in text:
+        digits = [_CN_DIGITS.get(c, 2 if c == "两" else None) for c in text]
+        if None in digits:
+            return None
+        n = 0
+        for d in digits:
+            n = n * 10 + d  # type: ignore[operator]
+        return n
+    tens, _, ones = text.partition("十")
+    t = chinese_number(tens) if tens else 1
+    o = chinese_number(ones) if ones else 0
+    return None if t is None or o is None else t * 10 + o
+
+
+def _century(yy: int) -> int:
+    """A two-digit year in this century unless that is more than a year ahead."""
+    this = date.today().year
+    year = 2000 + yy
+    return year if year <= this + 1 else 1900 + yy
+
+
+def _dates(folded: str) -> list[tuple[int, int, int, tuple[int, int], bool]]:
+    """Every date written in ``folded``: (year, month, day, span, short), in order.
+
+    ``day`` is 0 when only a year and month are written in Chinese numerals; ``short`` marks a
+    two-digit year.
+    """
+    out: list[tuple[int, int, int, tuple[int, int], bool]] = []
+    for m in _YMD.finditer(folded):
+        out.append((int(m[1]), int(m[2]), int(m[3]), m.span(), False))
+    for m in _COMPACT.finditer(folded):
+        out.append((int(m[1]), int(m[2]), int(m[3]), m.span(), False))
+    for m in _SHORT.finditer(folded):
+        out.append((_century(int(m[1])), int(m[3]), int(m[4]), m.span(), True))
+    for m in _CN_DATE.finditer(folded):
+        y, mo = chinese_number(m[1]), chinese_number(m[2])
+        d = chinese_number(m[3]) if m[3] else 0
+        if y is not None and mo is not None and d is not None:
+            out.append((y, mo, d, m.span(), False))
+    out.sort(key=lambda x: x[3][0])
+    return out
 
 
 def find_date(text: str) -> tuple[str, tuple[int, int]] | None:
     """The first date written in ``text`` as YYYY-MM-DD, with where it stood; or None.
 
-    Reads 2023年5月8日, 2023.5.8, 2023/05/08, 2023-5-8 and 20230508.
+    Reads 2023年5月8日, 2023.5.8, 2023/05/08, 2023-5-8, 20230508, 23/9/4 (year first, as dates
+    are written here) and 二〇二三年五月八日.
     """
     folded = fold(text)
-    for pattern in (_YMD, _COMPACT):
-        for m in pattern.finditer(folded):
-            try:
-                day = date(int(m[1]), int(m[2]), int(m[3]))
-            except ValueError:
-                continue
-            return day.isoformat(), m.span()
+    for y, m, d, span, _ in _dates(folded):
+        if not d:
+            continue
+        try:
+            day = date(y, m, d)
+        except ValueError:
+            continue
+        return day.isoformat(), span
     return None
 
 
@@ -129,22 +185,31 @@ def parse_date(text: str) -> str | None:
 
 
 def parse_year_month(text: str) -> str | None:
-    """A year and month (出生年月: 1961年3月, 1961.03, 1961-3, 1961/03) as YYYY-MM, or None."""
+    """A year and month (出生年月: 1961年3月, 1961.03, 1961-3, 1961/03, 一九六一年三月) as
+    YYYY-MM, or None."""
     folded = strip_value(fold(text))
     m = _YM.fullmatch(folded) or _YMD.fullmatch(folded)
-    if not m or not 1 <= int(m[2]) <= 12:
-        return None
-    return f"{int(m[1]):04d}-{int(m[2]):02d}"
+    if m and 1 <= int(m[2]) <= 12:
+        return f"{int(m[1]):04d}-{int(m[2]):02d}"
+    c = _CN_DATE.fullmatch(folded)
+    if c and not c[3]:
+        y, mo = chinese_number(c[1]), chinese_number(c[2])
+        if y and mo and 1 <= mo <= 12:
+            return f"{y:04d}-{mo:02d}"
+    return None
 
 
 def parse_integer(text: str, *, prefix: str = "", suffix: str = "") -> int | None:
-    """A whole number written alone or inside its printed frame (第 3 次, 63岁), or None."""
+    """A whole number written alone or inside its printed frame (第 3 次, 第三次, 三, 63岁),
+    or None."""
     folded = strip_value(fold(text))
     before = f"(?:{re.escape(fold(prefix))})?" if prefix else ""
     after = f"(?:{re.escape(fold(suffix))})?" if suffix else ""
-    pattern = before + r"\s*(\d{1,6})\s*" + after + r"\s*(?:岁|周岁)?"
+    pattern = before + r"\s*(\d{1,6}|[一二三四五六七八九十两]{1,3})\s*" + after + r"\s*(?:岁|周岁)?"
     m = re.fullmatch(pattern, folded)
-    return int(m[1]) if m else None
+    if not m:
+        return None
+    return int(m[1]) if m[1].isdigit() else chinese_number(m[1])
 
 
 def parse_time(text: str) -> str:
