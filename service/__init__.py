@@ -13,7 +13,7 @@ from flask import Flask
 
 from . import config
 from .db import db
-from .extensions import babel, csrf, login_manager, migrate
+from .extensions import babel, csrf, login_manager, mail, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +31,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    mail.init_app(app)
 
     from . import i18n
 

@@ -24,6 +24,25 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _mail_settings() -> dict[str, Any]:
+    """Flask-Mail's settings, by its own names, from the environment. Without MAIL_SERVER no
+    e-mail is sent: notices stay in the inbox."""
+    def flag(name: str) -> bool:
+        return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+    return {
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT") or 25),
+        "MAIL_USE_TLS": flag("MAIL_USE_TLS"),
+        "MAIL_USE_SSL": flag("MAIL_USE_SSL"),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER") or None,
+        "MAIL_SUPPRESS_SEND": False,
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", ""),
+    }
+
+
 def load(instance: Path) -> dict[str, Any]:
     """The application's settings for an instance folder."""
     instance = instance.resolve()
@@ -62,4 +81,5 @@ def load(instance: Path) -> dict[str, Any]:
         if os.environ.get("FOLLOWUP_MONTHS") else DEFAULT_MONTHS,
         "PLACES_FILE": os.environ.get("PLACES_FILE") or (
             str(instance / "places.toml") if (instance / "places.toml").exists() else ""),
+        **_mail_settings(),
     }

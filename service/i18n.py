@@ -1,6 +1,7 @@
 """Languages: Simplified Chinese by default (it carries the official texts), English complete.
 
-The user's choice is kept in the session; `?lang=` switches it on any page.
+The user's choice is kept in the session (and on a signed-in person's record, for the
+notices mailed to them); `?lang=` switches it on any page.
 """
 
 from __future__ import annotations
@@ -34,6 +35,18 @@ def select_locale() -> str:
     return chosen if chosen in languages else languages[0]
 
 
+def _remember_language(lang: str) -> None:
+    """Keep a signed-in person's choice on their record: notices mailed to them use it."""
+    from flask_login import current_user
+
+    from .db import db
+
+    user = current_user if current_user.is_authenticated else None
+    if user is not None and getattr(user, "locale", lang) != lang:
+        user.locale = lang
+        db.session.commit()
+
+
 def init_app(app: Flask, babel: Babel) -> None:
     """Bind Flask-Babel to the project's catalogs and the language switch."""
     from . import PROJECT_ROOT
@@ -46,6 +59,7 @@ def init_app(app: Flask, babel: Babel) -> None:
         lang = request.args.get("lang")
         if lang in app.config["LANGUAGES"]:
             session["lang"] = lang
+            _remember_language(lang)
 
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
 

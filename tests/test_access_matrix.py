@@ -75,6 +75,13 @@ ROUTES: dict[str, Any] = {
     "imports.submit_review": ("object", IMPORTERS),
     "imports.scan_page": ("object", IMPORTERS),
     "imports.original": ("object", None),
+    "notices.index": "signed_in",
+    "notices.read_all": "signed_in",
+    "notices.read": ("object", None),
+    "notices.report": ("object", None),
+    "notices.resend": ("object", None),
+    "admin.users": ("page", {"admin"}),
+    "admin.edit_user": ("object", {"admin"}),
     "api.list_cases": "token",
     "api.get_case": "token",
     "api.make_document": "token",
@@ -103,6 +110,8 @@ SEES = {
     "request": {"a1"},  # a1's bundle request
     "run": {"s1", "ad"},  # s1's import run (an administrator sees every run)
     "scan": {"w1", "w3", "s1", "d1"},  # a scan imported into the open case
+    "notice": {"s1"},  # s1's notice of the open case's risk flag
+    "person": {"ad"},  # w1's record in the administrator's pages
 }
 
 
@@ -191,6 +200,7 @@ def world(app, make_user) -> World:
     from service.cases.archival import ArchiveFile, ArchiveItem, BundleRequest
     from service.cases.imported import ImportedFile, ImportRun, RunState
     from service.db import db
+    from service.notify.models import NoticeKind, Notification
 
     teams = {name: team_named(name) for name in ("T1", "T2")}
     users = {}
@@ -229,6 +239,14 @@ def world(app, make_user) -> World:
     scan = db.session.scalars(select(ImportedFile).where(
         ImportedFile.case_id == w.ids["open"]["case_id"])).one()
     w.ids["scan"] = {"imported_id": scan.id, "page": 1}
+    notice = Notification(recipient_id=users["s1"].id, kind=NoticeKind.RISK_FLAG,
+                          case_id=w.ids["open"]["case_id"],
+                          params={"number": w.ids["open"]["case"].number})
+    db.session.add(notice)
+    db.session.flush()
+    w.ids["notice"] = {"notice_id": notice.id}
+    w.ids["open"]["notice_id"] = w.ids["closed"]["notice_id"] = notice.id
+    w.ids["person"] = {"user_id": users["w1"].id}
     w.numbers = {k: w.ids[k]["case"].number for k in ("open", "closed")}
     assert Role.ADMIN.value == "admin"
     db.session.commit()
@@ -243,6 +261,10 @@ def _kind(rule) -> str | None:
         return "run"
     if "imported_id" in rule.arguments:
         return "scan"
+    if "user_id" in rule.arguments:
+        return "person"
+    if "notice_id" in rule.arguments and "case_id" not in rule.arguments:
+        return "notice"
     if "file_id" in rule.arguments:
         return "closed"
     if "case_id" in rule.arguments:
@@ -257,7 +279,8 @@ def _url(app, rule, values: dict[str, Any], missing: bool = False) -> str:
             raise AssertionError(f"{rule.endpoint}: no test value for <{name}>")
         args[name] = values[name]
     if missing:
-        for name in ("request_id", "run_id", "imported_id", "file_id", "case_id"):
+        for name in ("request_id", "run_id", "imported_id", "file_id", "case_id", "notice_id",
+                     "user_id"):
             if name in args:
                 args[name] = MISSING
                 break
@@ -290,6 +313,8 @@ def _targets(world: World, rule) -> list[tuple[str, dict[str, Any]]]:
     if rule.endpoint == "archive.batch":  # names its case files in the posted form
         return [("closed", world.ids["closed"])]
     kind = _kind(rule)
+    if kind == "case" and "notice_id" in rule.arguments:  # a notice of the open case
+        return [("open", world.ids["open"])]
     if kind == "case":
         return [("open", world.ids["open"]), ("closed", world.ids["closed"])]
     if kind is not None:

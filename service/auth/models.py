@@ -37,6 +37,8 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")  # 8.6 notices by e-mail
+    locale: Mapped[str] = mapped_column(String(16), default="")  # last language chosen
     password_hash: Mapped[str] = mapped_column(default="")
     roles_text: Mapped[str] = mapped_column("roles", String(200), default="")
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))

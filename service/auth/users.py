@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
+from ..annexes.validate import N_
 from ..cases.models import utcnow
 from ..db import db
 from .models import ApiToken, Role, Team, User
@@ -21,6 +22,8 @@ LOCKOUT = timedelta(minutes=15)
 
 #: A user name is plain ASCII, so that it prints anywhere (the mark on an exported PDF too).
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$")
+#: An e-mail address as people type one: a local part, @, a domain with a dot; no spaces.
+EMAIL = re.compile(r"^[^@\s<>\"(),;:]{1,64}@[^@\s<>\"(),;:]+\.[^@\s<>\"(),;:.]{2,}$")
 
 _hasher = PasswordHasher()
 
@@ -36,15 +39,24 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def clean_email(address: str) -> str:
+    """``address`` trimmed, or "" for none; refuses one that is not an e-mail address."""
+    address = (address or "").strip()
+    if address and (len(address) > 254 or not EMAIL.match(address)):
+        raise UserError(N_("This is not an e-mail address."))
+    return address
+
+
 def create_user(username: str, roles: set[Role], password: str | None = None,
-                display_name: str = "", team_id: int | None = None) -> User:
+                display_name: str = "", team_id: int | None = None, email: str = "") -> User:
     """A new active user (without a password it cannot sign in until one is set)."""
     username = username.strip()
     if not USERNAME.match(username):
         raise UserError("A user name is 1 to 80 letters, digits or . _ @ - (no spaces).")
     if db.session.scalar(select(User).where(User.username == username)):
         raise UserError(f"The user {username} exists already.")
-    user = User(username=username, display_name=display_name or username, team_id=team_id)
+    user = User(username=username, display_name=display_name or username, team_id=team_id,
+                email=clean_email(email))
     user.roles = roles
     if password is not None:
         user.password_hash = hash_password(password)

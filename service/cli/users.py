@@ -12,6 +12,7 @@ from ..auth import audit
 from ..auth.models import Role, User
 from ..auth.users import (
     UserError,
+    clean_email,
     create_user,
     disable_user,
     find_user,
@@ -43,16 +44,19 @@ def _read_password(from_stdin: bool) -> str:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--team", default="", help="The team (created if new).")
 @click.option("--display-name", default="", help="The name shown on pages (e.g. 陈晓敏).")
+@click.option("--email", default="", help="Where 8.6 notices are e-mailed (when MAIL_SERVER "
+                                          "is set).")
 def create(name: str, roles: tuple[str, ...], password_stdin: bool, team: str,
-           display_name: str) -> None:
+           display_name: str, email: str) -> None:
     """Create user NAME with one or more roles."""
     try:
+        email = clean_email(email)
         password = _read_password(password_stdin)
         team_id = team_named(team).id if team else None
         user = create_user(name, {Role(r) for r in roles}, password, display_name=display_name,
-                           team_id=team_id)
+                           team_id=team_id, email=email)
         audit.record("user.create", subject=user.username,
-                     roles=sorted(roles), team=team or None)
+                     roles=sorted(roles), team=team or None, email=email or None)
         db.session.commit()
     except UserError as error:
         db.session.rollback()
@@ -107,6 +111,23 @@ def disable(name: str) -> None:
     audit.record("user.disable", subject=user.username, tokens_revoked=revoked)
     db.session.commit()
     click.echo(f"Disabled {user.username}; {revoked} token(s) revoked.")
+
+
+@users.command("email")
+@click.argument("name")
+@click.argument("address")
+def email(name: str, address: str) -> None:
+    """Set the e-mail address of NAME ("" removes it): where 8.6 notices go."""
+    user = _existing_user(name)
+    try:
+        new = clean_email(address)
+    except UserError as error:
+        raise click.ClickException(str(error)) from error
+    audit.record("user.update", subject=user.username, before={"email": user.email},
+                 after={"email": new})
+    user.email = new
+    db.session.commit()
+    click.echo(f"{user.username}: {new or 'no e-mail address'}.")
 
 
 @users.command("hint-first-admin")

@@ -8,11 +8,13 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register every page blueprint and the page-wide hooks."""
     from . import (
+        admin,
         archive,
         auth,
         cases,
         guard,
         imports,
+        notices,
         paper,
         review,
         scans,  # noqa: F401  (its routes attach to imports.bp)
@@ -21,5 +23,5 @@ def init_app(app: Flask) -> None:
 
     security.init_app(app)
     guard.init_app(app)
-    for module in (auth, cases, archive, imports, paper, review):
+    for module in (auth, cases, archive, imports, paper, review, notices, admin):
         app.register_blueprint(module.bp)

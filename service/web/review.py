@@ -19,7 +19,6 @@ from ..auth.access import (
     case_filter,
     hand_over,
     require_case,
-    reviewers_of,
     roles_required,
     visible_cases,
 )
@@ -30,6 +29,8 @@ from ..cases.models import Case, FormRecord, utcnow
 from ..db import db
 from ..forms.builder import form_for, parse_formdata
 from ..jobs.documents import enqueue_documents
+from ..jobs.notices import enqueue_mail
+from ..notify.notices import notify_risk_flag
 from .cases import STATE_NAMES, require_form
 
 bp = Blueprint("review", __name__)
@@ -145,8 +146,10 @@ def raise_flag(case_id: int) -> Any:
     flag = RiskFlag(case_id=case.id, raised_by_id=current_user.id, concern=concern)
     db.session.add(flag)
     db.session.flush()
-    notified = [u.username for u in reviewers_of(case) if u.id != current_user.id]
-    audit.record("risk.flag", case, flag=flag.id, concern=concern, notified=notified)
+    told = notify_risk_flag(flag, case, current_user)
+    audit.record("risk.flag", case, flag=flag.id, concern=concern,
+                 notified=[n.recipient.username for n in told])
+    enqueue_mail(told)
     db.session.commit()
     flash(_("The risk is flagged; the supervisors see it at the top of their queue."), "ok")
     return redirect(url_for("cases.show", case_id=case.id))

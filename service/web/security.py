@@ -34,6 +34,7 @@ NAV = [
     ("review.index", _l("Review"), (Role.SUPERVISOR, Role.DIRECTOR)),
     ("archive.index", _l("Archive"), (Role.ARCHIVIST, Role.DIRECTOR, Role.SUPERVISOR)),
     ("imports.index", _l("Import"), (Role.ADMIN, Role.DIRECTOR, Role.SUPERVISOR)),
+    ("admin.users", _l("People"), (Role.ADMIN,)),
 ]
 
 
