@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..annexes import ANNEXES, Annex
-from ..annexes.validate import REQUIRED, UNKNOWN, clean
+from ..annexes.validate import AGE_MISMATCH, REQUIRED, UNKNOWN, clean
 from .evidence import Evidence, flag, paths
 
 FORM = "form"
@@ -63,11 +63,13 @@ def settle(annex_code: str, data: dict[str, Any], warnings: list[str]
     """``data`` checked against its annex: every problem a warning, every bad value blanked.
 
     The result is what :func:`service.annexes.validate.clean` accepts for a draft, so it can be
-    stored as it is; what was blanked is said in the warnings.
+    stored as it is; what was blanked is said in the warnings. A value that only disagrees
+    with another (年龄 and 出生年月) is kept as written: the warning says so, a person decides.
     """
     annex = ANNEXES[annex_code]
     out, problems = clean(annex, data, submit=False)
-    bad = {p.key.split(".")[0] for p in problems if p.message is not UNKNOWN}
+    bad = {p.key.split(".")[0] for p in problems
+           if p.message is not UNKNOWN and p.message is not AGE_MISMATCH}
     warnings = list(warnings)
     for p in problems:
         text = p.message % p.params if p.params else p.message
