@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
         cases,
         guard,
         imports,
+        look,
         notices,
         paper,
         review,
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     )
 
     security.init_app(app)
+    look.init_app(app)
     guard.init_app(app)
     for module in (auth, cases, archive, imports, paper, review, notices, admin):
         app.register_blueprint(module.bp)
