@@ -63,6 +63,8 @@ def load(instance: Path) -> dict[str, Any]:
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "petition"),
         "HUEY_IMMEDIATE": os.environ.get("HUEY_IMMEDIATE", "") == "1",
         "AGENCY_NAME": os.environ.get("AGENCY_NAME", "广州市信访社会工作服务中心"),
+        # its name on the English pages (the Chinese one is printed on every official copy)
+        "AGENCY_NAME_EN": os.environ.get("AGENCY_NAME_EN", ""),
         "FONDS_CODE": os.environ.get("FONDS_CODE", "X001"),
         "ARCHIVE_POLICY": os.environ.get("ARCHIVE_POLICY", ""),
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
