@@ -20,8 +20,8 @@ CLOSING = Annex(
               options=(Option(TRANSFER), Option("个案结束"))),
         Field("client_name", "案主姓名", Kind.TEXT, required=True),
         Field("worker", "负责社工", Kind.TEXT, required=True),
-        Field("opened_on", "开案/转入日期", Kind.DATE, required=True),
-        Field("closed_on", "结案/转出日期", Kind.DATE, required=True),
+        Field("opened_on", "开案/转入日期", Kind.DATE, required=True, past_only=True),
+        Field("closed_on", "结案/转出日期", Kind.DATE, required=True, past_only=True),
         Field(
             "transfer_reason", "转介原因", Kind.ONE_OF,
             options=(
@@ -53,10 +53,10 @@ CLOSING = Annex(
             ),
         ),
         Field("reflection", "社工反思及建议", Kind.LONGTEXT),
-        Field("worker_signature", "社工签字", Kind.SIGNATURE, date_label="签字日期"),
+        Field("worker_signature", "社工签字", Kind.SIGNATURE, date_label="签字日期", past_only=True),
         Field("agency_evaluation", "服务机构的评估", Kind.LONGTEXT, reviewer_only=True),
         Field("director_signature", "项目主任签字", Kind.SIGNATURE, date_label="签字日期",
-              reviewer_only=True),
+              reviewer_only=True, past_only=True),
     ),
     sections=(
         Section("", (

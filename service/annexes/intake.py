@@ -8,7 +8,7 @@ INTAKE = Annex(
     short_title="接案表",
     annex_label="附录B",
     fields=(
-        Field("first_contact_date", "初次接触日期", Kind.DATE, required=True),
+        Field("first_contact_date", "初次接触日期", Kind.DATE, required=True, past_only=True),
         Field("worker", "负责社工", Kind.TEXT, required=True),
         Field(
             "case_source", "个案来源", Kind.ONE_OF, required=True,
@@ -29,7 +29,7 @@ INTAKE = Annex(
         Field("gender", "性别", Kind.TEXT, suggestions=("男", "女")),
         Field("phone", "联系电话", Kind.PHONE),
         Field("address", "联系地址", Kind.TEXT),
-        Field("birth_month", "出生年月", Kind.YEAR_MONTH),
+        Field("birth_month", "出生年月", Kind.YEAR_MONTH, past_only=True),
         Field("age", "年龄", Kind.INTEGER, derived_from=("birth_month", "first_contact_date")),
         Field("occupation", "职业", Kind.TEXT),
         Field("economic_status", "经济状况", Kind.TEXT),
@@ -83,7 +83,7 @@ INTAKE = Annex(
         Field("service_goals", "服务目标", Kind.LONGTEXT, group="服务计划"),
         Field("service_strategy", "服务策略", Kind.LONGTEXT, group="服务计划"),
         Field("evaluation_method", "成效评估方法", Kind.LONGTEXT, group="服务计划"),
-        Field("worker_signature", "社工签名及日期", Kind.SIGNATURE),
+        Field("worker_signature", "社工签名及日期", Kind.SIGNATURE, past_only=True),
         Field(
             "follow_up", "服务跟进", Kind.ONE_OF,
             options=(
@@ -92,7 +92,7 @@ INTAKE = Annex(
             ),
         ),
         Field("director_approval", "主任签批", Kind.SIGNATURE, with_remark=True,
-              reviewer_only=True),
+              reviewer_only=True, past_only=True),
     ),
     sections=(
         Section("接案记录", (

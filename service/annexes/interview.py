@@ -15,7 +15,7 @@ INTERVIEW = Annex(
             "place", "地点", Kind.ONE_OF,
             options=(Option("案主家中"), Option("其他", "", "place_other")),
         ),
-        Field("date", "日期", Kind.DATE, required=True),
+        Field("date", "日期", Kind.DATE, required=True, past_only=True),
         Field("time", "时间", Kind.TIME),
         Field("session_no", "工作次数", Kind.ORDINAL, prefix="第", suffix="次",
               derived_from=("date",)),
@@ -30,10 +30,10 @@ INTERVIEW = Annex(
         Field("record", "会谈记录", Kind.LONGTEXT, required=True),
         Field("overall_assessment", "本次服务情况总体评估及分析", Kind.LONGTEXT),
         Field("follow_up_plan", "跟进计划", Kind.LONGTEXT),
-        Field("worker_signature", "负责社工签署", Kind.SIGNATURE, date_label="签字日期"),
+        Field("worker_signature", "负责社工签署", Kind.SIGNATURE, date_label="签字日期", past_only=True),
         Field("supervisor_opinion", "主任(督导)意见", Kind.LONGTEXT, reviewer_only=True),
         Field("supervisor_signature", "主任签署", Kind.SIGNATURE, date_label="签字日期",
-              reviewer_only=True),
+              reviewer_only=True, past_only=True),
     ),
     sections=(
         Section("", (

@@ -107,6 +107,7 @@ class Field:
     reviewer_only: bool = False  # written by a supervisor or director only (8.3)
     suggestions: tuple[str, ...] = ()  # offered while typing, not enforced
     derived_from: tuple[str, ...] = ()  # fields the value follows from
+    past_only: bool = False  # a date (a signature's too) that cannot lie after today
 
     @property
     def is_choice(self) -> bool:

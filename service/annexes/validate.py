@@ -11,8 +11,9 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .model import MAX_IMAGE_CHARS, MAX_LENGTH, Annex, DateOrder, Field, Kind, RequiredWhen
 
@@ -30,6 +31,7 @@ BAD_CHARS = N_("Contains control characters that cannot be stored.")
 BAD_DATE = N_("Not a valid date: write it as 2024-05-08.")
 NO_SUCH_DATE = N_("%(value)s is not a date that exists.")
 DATE_RANGE = N_("The date must lie between 1900 and 2100.")
+IN_FUTURE = N_("This date cannot be in the future (today is %(today)s).")
 BAD_MONTH = N_("Not a valid year and month: write it as 1961-03.")
 BAD_TIME = N_("Not a valid time: write it as 14:30 or 14:30-15:30.")
 NOT_INTEGER = N_("Not a whole number.")
@@ -54,6 +56,13 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_AGE = 130
 MAX_ORDINAL = 10_000
 MAX_TABLE_ROWS = 200
+#: Where the forms are filled (the standard is Guangzhou's): "today" is the date there.
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def local_today() -> date:
+    """Today's date where the forms are filled."""
+    return datetime.now(LOCAL_ZONE).date()
 
 
 @dataclass(frozen=True)
@@ -68,8 +77,9 @@ class Problem:
 class _Checker:
     """Collects problems while normalising one form's data."""
 
-    def __init__(self, annex: Annex) -> None:
+    def __init__(self, annex: Annex, today: date) -> None:
         self.annex = annex
+        self.today = today
         self.problems: list[Problem] = []
 
     def fail(self, key: str, message: str, **params: Any) -> None:
@@ -91,7 +101,7 @@ class _Checker:
             self.fail(key, BAD_CHARS)
         return value
 
-    def date(self, key: str, value: Any) -> str:
+    def date(self, key: str, value: Any, past_only: bool = False) -> str:
         value = self.text(key, value, Kind.TEXT)
         if not value:
             return ""
@@ -106,9 +116,11 @@ class _Checker:
             return value
         if not 1900 <= parsed.year <= 2100:
             self.fail(key, DATE_RANGE)
+        elif past_only and parsed > self.today:
+            self.fail(key, IN_FUTURE, today=self.today.isoformat())
         return parsed.isoformat()
 
-    def year_month(self, key: str, value: Any) -> str:
+    def year_month(self, key: str, value: Any, past_only: bool = False) -> str:
         value = self.text(key, value, Kind.TEXT)
         if not value:
             return ""
@@ -118,6 +130,8 @@ class _Checker:
             return value
         if not 1900 <= int(m[1]) <= 2100:
             self.fail(key, DATE_RANGE)
+        elif past_only and (int(m[1]), int(m[2])) > (self.today.year, self.today.month):
+            self.fail(key, IN_FUTURE, today=self.today.isoformat())
         return f"{int(m[1]):04d}-{int(m[2]):02d}"
 
     def time(self, key: str, value: Any) -> str:
@@ -173,7 +187,7 @@ class _Checker:
             self.fail(f"{f.name}.{extra}", UNKNOWN)
         out = {
             "image": self.image(f"{f.name}.image", value.get("image")),
-            "date": self.date(f"{f.name}.date", value.get("date")),
+            "date": self.date(f"{f.name}.date", value.get("date"), f.past_only),
             "name": self.text(f"{f.name}.name", value.get("name"), Kind.TEXT),
         }
         if f.with_remark:
@@ -268,14 +282,15 @@ def age_at(birth_month: str, on: str | None) -> int | None:
     return years if 0 <= years <= MAX_AGE else None
 
 
-def clean(annex: Annex, data: dict[str, Any], *, submit: bool = True
-          ) -> tuple[dict[str, Any], list[Problem]]:
+def clean(annex: Annex, data: dict[str, Any], *, submit: bool = True,
+          today: date | None = None) -> tuple[dict[str, Any], list[Problem]]:
     """Normalise ``data`` for ``annex`` and list what is wrong with it.
 
     With ``submit`` false (a draft) empty required fields are not problems; everything else is
     checked the same way, so a draft never stores a value that a submission would reject.
+    A ``past_only`` date after ``today`` (default: today where the forms are filled) is refused.
     """
-    check = _Checker(annex)
+    check = _Checker(annex, today or local_today())
     if not isinstance(data, dict):
         check.fail("", NOT_TEXT)
         return {}, check.problems
@@ -302,9 +317,9 @@ def _clean_value(check: _Checker, f: Field, value: Any) -> Any:
         case Kind.TEXT | Kind.LONGTEXT | Kind.PHONE:
             return check.text(f.name, value, f.kind)
         case Kind.DATE:
-            return check.date(f.name, value)
+            return check.date(f.name, value, f.past_only)
         case Kind.YEAR_MONTH:
-            return check.year_month(f.name, value)
+            return check.year_month(f.name, value, f.past_only)
         case Kind.TIME:
             return check.time(f.name, value)
         case Kind.INTEGER:

@@ -28,8 +28,17 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget, RadioInput
 
+from ..annexes import ANNEXES
 from ..annexes.model import Annex, Column, Field, Kind
-from ..annexes.validate import Problem
+from ..annexes.validate import MAX_TABLE_ROWS, Problem
+
+
+class FieldNameError(ValueError):
+    """Posted names that look like a cell of the form but name none (``goals.².goal``)."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(", ".join(names))
+        self.names = names
 
 
 class OneOfField(RadioField):
@@ -91,6 +100,8 @@ def parse_formdata(annex: Annex, formdata: MultiDict) -> dict[str, Any]:
     Reads the posted fields directly, so that a save needs no form object; a one-of set keeps
     every value posted, so that two ticks are caught by the check, not silently dropped.
     """
+    if unknown := unknown_names(annex, formdata):
+        raise FieldNameError(unknown)
     data: dict[str, Any] = {}
     for f in annex:
         if f.kind is Kind.ONE_OF:
@@ -112,6 +123,47 @@ def parse_formdata(annex: Annex, formdata: MultiDict) -> dict[str, Any]:
     return data
 
 
+#: Every cell name of every annex: a dotted posted name that starts with one is a path to a cell.
+_CELL_NAMES = frozenset(f.name for a in ANNEXES.values() for f in a)
+
+
+def _row_index(text: str) -> int | None:
+    """A table row's index as posted (``0`` to ``199``, ASCII digits only), or None."""
+    if text.isascii() and text.isdigit() and len(text) <= 4 and int(text) < MAX_TABLE_ROWS:
+        return int(text)
+    return None
+
+
+def _known_parts(f: Field) -> set[str]:
+    if f.kind is Kind.SIGNATURE:
+        return {"image", "date", "name"} | ({"remark"} if f.with_remark else set())
+    return {c.name for c in f.columns} | {c.choice_key for c in f.columns if c.choice_key}
+
+
+def unknown_names(annex: Annex, formdata: MultiDict) -> list[str]:
+    """The posted names that are paths into a form's cells (``goals.0.goal``,
+    ``worker_signature.date``) but into none of ``annex``'s: a part it lacks, a row index that
+    is no row (``goals.².goal``), a cell of another annex. Other names (tokens, buttons, a
+    reviewer's comments) are not the form's concern."""
+    compound = {f.name: f for f in annex if f.kind in (Kind.TABLE, Kind.SIGNATURE)}
+    unknown = []
+    for key in formdata:
+        head, dot, rest = key.partition(".")
+        if not dot or head not in _CELL_NAMES:
+            continue
+        f = compound.get(head)
+        if f is None:
+            ok = False
+        elif f.kind is Kind.TABLE:
+            index, _, column = rest.partition(".")
+            ok = _row_index(index) is not None and column in _known_parts(f)
+        else:
+            ok = rest in _known_parts(f)
+        if not ok:
+            unknown.append(key)
+    return unknown
+
+
 def _table_rows(f: Field, formdata: MultiDict) -> list[dict[str, Any]]:
     """Rows posted as ``goals.<i>.<column>``, in the order of their index."""
     rows: dict[int, dict[str, Any]] = {}
@@ -121,8 +173,9 @@ def _table_rows(f: Field, formdata: MultiDict) -> list[dict[str, Any]]:
         if not key.startswith(prefix):
             continue
         index, _, column = key[len(prefix):].partition(".")
-        if index.isdigit() and column in columns:
-            rows.setdefault(int(index), {})[column] = formdata.get(key, "")
+        row = _row_index(index)
+        if row is not None and column in columns:
+            rows.setdefault(row, {})[column] = formdata.get(key, "")
     return [rows[i] for i in sorted(rows)]
 
 

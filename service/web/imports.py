@@ -32,6 +32,7 @@ from ..auth.models import Role
 from ..cases.imported import ImportedFile, ImportRun, RunState
 from ..cases.models import Case, Original
 from ..db import db
+from ..forms.builder import FieldNameError
 from ..jobs.imports.runs import check_run, import_run_task
 from ..storage import atomic_write
 
@@ -104,12 +105,19 @@ def mapping(run_id: int) -> Any:
     if run.state != RunState.CHECKED:
         abort(409)
     chosen: dict[str, dict[str, str]] = {}
+    unknown = []
     for key, value in request.form.items():
-        if not key.startswith("map:") or not value:
+        if not key.startswith("map:"):
             continue
-        _prefix, code, label = key.split(":", 2)
-        if code in ANNEXES and value in ANNEXES[code]:
+        _prefix, code, label = (key.split(":", 2) + ["", ""])[:3]
+        if code not in ANNEXES or not label:
+            unknown.append(key)
+        elif value and value not in ANNEXES[code]:
+            unknown.append(f"{key}={value}")
+        elif value:
             chosen.setdefault(code, {})[label] = value
+    if unknown:
+        raise FieldNameError(unknown)
     run.mapping = chosen
     db.session.commit()
     check_run(run, current_user)

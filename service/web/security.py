@@ -12,6 +12,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from ..auth.models import Role
+from ..forms.builder import FieldNameError
 from ..problem import problem
 
 CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
@@ -92,6 +93,16 @@ def _error(error: HTTPException) -> Any:
     return render_template("error.html", code=code, message=message), code
 
 
+def _unknown_names(error: FieldNameError) -> Any:
+    """422 naming the posted names that are no field of the form (never a 500)."""
+    message = _l("Not fields of this form: %(names)s", names=", ".join(error.names)[:500])
+    if request.path.startswith("/api/"):
+        return problem(422, str(message))
+    if request.headers.get("X-Requested-With") == "fetch":
+        return {"error": str(message), "unknown": error.names}, 422
+    return render_template("error.html", code=422, message=message), 422
+
+
 def _in_group(row: tuple[str, ...], annex: Any, group: str) -> bool:
     return annex[row[0]].group == group
 
@@ -113,6 +124,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     for code in ERROR_MESSAGES:
         app.register_error_handler(code, _error)
+    app.register_error_handler(FieldNameError, _unknown_names)
     app.register_error_handler(HTTPException, _error)  # 405 and the rest, API included
     app.jinja_env.filters["mask_name"] = mask_name
     app.jinja_env.filters["mask_phone"] = mask_phone
