@@ -5,6 +5,11 @@
   director of no team sees every team, a supervisor of no team the cases of no team);
 - an archivist: closed or transferred (archived) cases only, never open case work;
 - an administrator, or anyone else: nothing, and not even whether a case exists (404).
+
+A confidential case opens only for its own worker (not for one it was handed to for
+follow-up), the supervisors and directors above, never for an archivist: an archivist's
+archive list shows that it exists, masked, and nothing more (:func:`listed_filter`). Every
+opening of a confidential case is written to the audit trail (:func:`require_case`).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any, TypeVar
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, false, or_, select, true
+from sqlalchemy import Select, and_, false, or_, select, true
 
 from ..annexes.process import END_STAGES
 from ..cases.models import Case
@@ -36,9 +41,11 @@ def case_filter(user: User | None) -> Any:
     if user is None or not getattr(user, "is_authenticated", False) or not user.active:
         return false()
     conditions = []
+    open_to_all = Case.confidential.is_(False)
     if user.has_role(Role.WORKER):
         handed = select(Handover.case_id).where(Handover.to_user_id == user.id)
-        conditions.append(or_(Case.worker_id == user.id, Case.id.in_(handed)))
+        conditions.append(or_(Case.worker_id == user.id,
+                              and_(open_to_all, Case.id.in_(handed))))
     if user.has_role(Role.SUPERVISOR, Role.DIRECTOR):
         if not _teams_exist():
             conditions.append(true())
@@ -49,8 +56,40 @@ def case_filter(user: User | None) -> Any:
         else:
             conditions.append(Case.team_id.is_(None))
     if user.has_role(Role.ARCHIVIST):
-        conditions.append(Case.stage.in_([s.value for s in END_STAGES]))
+        conditions.append(and_(open_to_all, _archived()))
     return or_(*conditions) if conditions else false()
+
+
+def _archived() -> Any:
+    return Case.stage.in_([s.value for s in END_STAGES])
+
+
+def listed_filter(user: User | None) -> Any:
+    """A SQL condition on Case: the cases whose existence ``user``'s lists show. That is the
+    cases they may open, and for an archivist also the confidential archived cases, which
+    their lists show masked and never open (:func:`is_masked`)."""
+    condition = case_filter(user)
+    if user is not None and getattr(user, "is_authenticated", False) and user.active \
+            and user.has_role(Role.ARCHIVIST):
+        condition = or_(condition, and_(Case.confidential.is_(True), _archived()))
+    return condition
+
+
+def is_masked(user: User | None, case: Case) -> bool:
+    """Whether ``case`` appears to ``user`` only as existing (listed, never opened)."""
+    return bool(case.confidential) and not can_view_case(user, case)
+
+
+def audit_confidential_opening(case: Case, user: User | None, via: str) -> None:
+    """Write one opening of a confidential case to the audit trail, committed at once (so a
+    page that writes nothing still leaves its trace)."""
+    from flask import request
+
+    from . import audit
+
+    audit.record("case.confidential_open", case, user=user, via=via,
+                 route=request.endpoint or "", method=request.method)
+    db.session.commit()
 
 
 def visible_cases(user: User | None) -> Select[tuple[Case]]:
@@ -118,11 +157,14 @@ def hand_over(case: Case, to_user: User, kind: HandoverKind, *, by: User | None 
 
 
 def require_case(case_id: int) -> Case:
-    """The case, if the current user may see it; 404 otherwise (never 403: no existence leak)."""
+    """The case, if the current user may see it; 404 otherwise (never 403: no existence leak).
+    Opening a confidential case is audited."""
     case = db.session.scalar(
         select(Case).where(Case.id == case_id, case_filter(current_user)))
     if case is None:
         abort(404)
+    if case.confidential:
+        audit_confidential_opening(case, current_user, "web")
     return case
 
 

@@ -1,6 +1,7 @@
 """Pages of the archive: archived case files by year, category and grade; one bundle; a
 batch of bundles (one print file or a ZIP) with its progress; the filed files themselves.
-Every page asks `auth.access` which cases the person may see."""
+Every page asks `auth.access` which cases the person may see; an archivist's list shows a
+confidential case file masked, and nothing of it opens for them."""
 
 from __future__ import annotations
 
@@ -20,7 +21,12 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..auth.access import case_filter, roles_required
+from ..auth.access import (
+    audit_confidential_opening,
+    case_filter,
+    listed_filter,
+    roles_required,
+)
 from ..auth.models import Role
 from ..cases.archival import ArchiveFile, BundleRequest
 from ..cases.models import Case
@@ -47,11 +53,20 @@ def visible_files() -> Any:
             .where(case_filter(current_user)))
 
 
+def listed_files() -> Any:
+    """A select of the case files the current person's list shows: those they may open and,
+    for an archivist, confidential ones (shown masked, never opened)."""
+    return (select(ArchiveFile).join(Case, Case.id == ArchiveFile.case_id)
+            .where(listed_filter(current_user)))
+
+
 def require_file(file_id: int) -> ArchiveFile:
     """The case file, if the current person may see its case; 404 otherwise."""
     record = db.session.scalar(visible_files().where(ArchiveFile.id == file_id))
     if record is None:
         abort(404)
+    if record.case is not None and record.case.confidential:
+        audit_confidential_opening(record.case, current_user, "archive")
     return record
 
 
@@ -60,7 +75,7 @@ def require_file(file_id: int) -> ArchiveFile:
 def index() -> str:
     """Archived case files, filtered by year, category and grade."""
     filters = {k: request.args.get(k, "").strip() for k in ("year", "category", "grade")}
-    query = visible_files().order_by(ArchiveFile.year.desc(), ArchiveFile.dang_hao)
+    query = listed_files().order_by(ArchiveFile.year.desc(), ArchiveFile.dang_hao)
     if filters["year"].isdigit():
         query = query.where(ArchiveFile.year == int(filters["year"]))
     if filters["category"]:
@@ -68,14 +83,15 @@ def index() -> str:
     if filters["grade"]:
         query = query.where(ArchiveFile.grade == filters["grade"])
     files = list(db.session.scalars(query))
-    everything = list(db.session.scalars(visible_files()))
+    everything = list(db.session.scalars(listed_files()))
+    openable = set(db.session.scalars(visible_files().with_only_columns(ArchiveFile.id)))
     choices = {
         "year": sorted({f.year for f in everything}, reverse=True),
         "category": sorted({f.category for f in everything}),
         "grade": sorted({f.grade for f in everything}),
     }
     return render_template("archive/index.html", files=files, filters=filters,
-                           choices=choices)
+                           choices=choices, openable=openable)
 
 
 @bp.get("/<int:file_id>")
