@@ -62,8 +62,8 @@ def upgrade():
     )
     with op.batch_alter_table('followups', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_followups_case_id'), ['case_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_followups_done_on'), ['done_on'], unique=False)
-        batch_op.create_index(batch_op.f('ix_followups_due_on'), ['due_on'], unique=False)
+        batch_op.create_index('ix_followups_done_on', ['done_on', 'case_id'], unique=False)
+        batch_op.create_index('ix_followups_due_on', ['due_on', 'case_id', 'done_on'], unique=False)
 
     op.create_table('interview_facts',
     sa.Column('form_id', sa.Integer(), nullable=False),
@@ -76,7 +76,7 @@ def upgrade():
     )
     with op.batch_alter_table('interview_facts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_interview_facts_case_id'), ['case_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_interview_facts_held_on'), ['held_on'], unique=False)
+        batch_op.create_index('ix_interview_facts_held_on', ['held_on', 'case_id', 'minutes'], unique=False)
 
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index('ix_cases_closed_on', ['closed_on'], unique=False)
@@ -92,13 +92,13 @@ def downgrade():
         batch_op.drop_index('ix_cases_closed_on')
 
     with op.batch_alter_table('interview_facts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_interview_facts_held_on'))
+        batch_op.drop_index('ix_interview_facts_held_on')
         batch_op.drop_index(batch_op.f('ix_interview_facts_case_id'))
 
     op.drop_table('interview_facts')
     with op.batch_alter_table('followups', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_followups_due_on'))
-        batch_op.drop_index(batch_op.f('ix_followups_done_on'))
+        batch_op.drop_index('ix_followups_due_on')
+        batch_op.drop_index('ix_followups_done_on')
         batch_op.drop_index(batch_op.f('ix_followups_case_id'))
 
     op.drop_table('followups')

@@ -56,10 +56,12 @@ class InterviewFact(db.Model):
     """When one interview (a C form) took place and how long it lasted."""
 
     __tablename__ = "interview_facts"
+    # covering: a period's interviews and minutes are read from the index alone
+    __table_args__ = (Index("ix_interview_facts_held_on", "held_on", "case_id", "minutes"),)
 
     form_id: Mapped[int] = mapped_column(ForeignKey("form_records.id"), primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    held_on: Mapped[date | None] = mapped_column(index=True)
+    held_on: Mapped[date | None]
     minutes: Mapped[int | None]
 
 
@@ -67,11 +69,13 @@ class Followup(db.Model):
     """A follow-up of a closed case: when it is due, and what was found when it was done."""
 
     __tablename__ = "followups"
+    __table_args__ = (Index("ix_followups_due_on", "due_on", "case_id", "done_on"),
+                      Index("ix_followups_done_on", "done_on", "case_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    due_on: Mapped[date] = mapped_column(index=True)
-    done_on: Mapped[date | None] = mapped_column(index=True)
+    due_on: Mapped[date]
+    done_on: Mapped[date | None]
     finding: Mapped[str] = mapped_column(Text, default="")
     reopened: Mapped[bool] = mapped_column(default=False)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -1,5 +1,5 @@
 """The `flask --app service ...` command groups: forms, documents, archive, import, demo,
-users, audit. Each group lives in its own module and only calls the packages below it."""
+users, audit, reports. Each group lives in its own module and only calls the packages below it."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Add every command group to ``app``."""
-    from . import archive, audit, demo, documents, forms, imports, users
+    from . import archive, audit, demo, documents, forms, imports, reports, users
 
-    for module in (forms, documents, archive, imports, demo, users, audit):
+    for module in (forms, documents, archive, imports, demo, users, audit, reports):
         for command in module.COMMANDS:
             app.cli.add_command(command)
