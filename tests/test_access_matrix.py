@@ -83,6 +83,8 @@ ROUTES: dict[str, Any] = {
     "admin.users": ("page", {"admin"}),
     "admin.edit_user": ("object", {"admin"}),
     "api.list_cases": "token",
+    "api.flag_case": "token",
+    "api.list_notifications": "token",
     "api.get_case": "token",
     "api.make_document": "token",
     "api.create_case": "token",

@@ -362,3 +362,114 @@ def test_people_have_an_email_address_from_the_command_line_and_the_admin_pages(
     assert find_user("li").email == "lihua@example.org"
     supervisor = _client(app, li)
     assert supervisor.get("/admin/users").status_code == 403
+
+
+# --- the API: flagCase and listNotifications ---------------------------------------------------
+
+PROBLEM = "application/problem+json"
+
+
+def _bearer(user) -> dict[str, str]:
+    from service.auth.users import issue_token
+    from service.db import db
+
+    token = issue_token(user)
+    db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _operation(client, operation_id: str) -> tuple[str, str, dict]:
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            if op["operationId"] == operation_id:
+                return path, method, op
+    raise AssertionError(f"{operation_id} is not described")
+
+
+def test_flag_case_through_the_api_as_described_tells_people_by_real_email(mail_app, smtp):
+    people = _people(_make_user(mail_app))
+    case = _case(people["w1"])
+    client = mail_app.test_client()
+    path, method, op = _operation(client, "flagCase")
+    assert (path, method) == ("/api/v1/cases/{case_id}/flags", "post")
+    assert [p["name"] for p in op["parameters"]] == ["case_id"]
+    body = op["requestBody"]["content"]["application/json"]["example"]
+    for code in ("201", "401", "403", "404", "409", "422"):
+        assert code in op["responses"], code
+    url = path.replace("{case_id}", str(case.id))
+    answer = client.post(url, json=body, headers=_bearer(people["w1"]))  # the example as it is
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    flag = answer.get_json()
+    assert flag["case_number"] == case.number and flag["concern"] == body["concern"]
+    assert sorted(n["username"] for n in flag["notified"]) == ["d1", "s1"]
+    assert {n["mail"] for n in flag["notified"]} == {"sent"}
+    [message] = smtp.to("s1@example.org")
+    assert case.number in message["Subject"] and body["concern"] not in message.get_content()
+
+    # listNotifications: the supervisor's inbox, in the caller's language
+    path, method, op = _operation(client, "listNotifications")
+    assert (path, method) == ("/api/v1/notifications", "get")
+    assert {p["name"] for p in op["parameters"]} == {"unread", "limit", "offset"}
+    example = op["responses"]["200"]["content"]["application/json"]["example"]
+    s1 = _bearer(people["s1"])
+    query = "&".join(f"{p['name']}={str(p['example']).lower()}" for p in op["parameters"])
+    listed = client.get(f"{path}?{query}", headers={**s1, "Accept-Language": "en"})
+    assert listed.status_code == 200
+    inbox = listed.get_json()
+    assert set(inbox) == set(example) and inbox["unread"] == 1
+    [notice] = inbox["items"]
+    assert set(notice) == set(example["items"][0])
+    assert notice["case_number"] == case.number and notice["case_id"] == case.id
+    assert notice["text"] == f"Case {case.number} was flagged as a risk to life (8.6)"
+    assert notice["read_at"] is None and notice["mail"] == "sent"
+    chinese = client.get(path, headers={**s1, "Accept-Language": "zh-CN"}).get_json()
+    assert chinese["items"][0]["text"] == f"个案 {case.number} 被标记为生命安全风险（8.6）"
+    # the flagger's inbox is empty; a notice read on the page leaves the unread list
+    assert client.get(path, headers=_bearer(people["w1"])).get_json() == {
+        "items": [], "unread": 0, "limit": 50, "offset": 0}
+    page = _client(mail_app, people["s1"])
+    page.post(f"/notices/{notice['id']}/read", data={"csrf_token": csrf_token(page, "/notices")})
+    after = client.get(f"{path}?unread=true", headers=s1).get_json()
+    assert after["items"] == [] and after["unread"] == 0
+
+
+def test_flag_case_names_what_is_wrong_as_problem_documents(app):
+    from sqlalchemy import func, select
+
+    from service.annexes.process import Stage
+    from service.auth.models import RiskFlag
+    from service.db import db
+    from service.notify.models import Notification
+
+    people = _people(_make_user(app))
+    case = _case(people["w1"])
+    client = app.test_client()
+    url = f"/api/v1/cases/{case.id}/flags"
+    w1 = _bearer(people["w1"])
+
+    def problem(answer, status):
+        assert answer.status_code == status, answer.get_data(as_text=True)
+        assert answer.mimetype == PROBLEM
+        return answer.get_json()
+
+    found = problem(client.post(url, json={"concern": "  ", "urgent": True}, headers=w1), 422)
+    assert sorted(e["field"] for e in found["errors"]) == ["concern", "urgent"]
+    found = problem(client.post(url, json={"concern": "x" * 2001}, headers=w1), 422)
+    assert [e["field"] for e in found["errors"]] == ["concern"]
+    problem(client.post(url, json=["concern"], headers=w1), 400)
+    problem(client.post(url, data="concern=x", headers=w1), 400)
+    assert problem(client.post(url, json={"concern": "x"}), 401)["status"] == 401
+    # someone who may not see the case: the same answer as for no case at all
+    s2 = _bearer(people["s2"])
+    hidden = problem(client.post(url, json={"concern": "x"}, headers=s2), 404)
+    absent = problem(client.post("/api/v1/cases/999999/flags", json={"concern": "x"},
+                                 headers=s2), 404)
+    assert hidden == absent
+    case.stage = Stage.CLOSED
+    db.session.commit()
+    problem(client.post(url, json={"concern": "x"}, headers=w1), 409)
+    assert db.session.scalar(select(func.count()).select_from(RiskFlag)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
+    bad = problem(client.get("/api/v1/notifications?limit=ten&unread=perhaps", headers=w1), 400)
+    assert sorted(e["field"] for e in bad["errors"]) == ["limit", "unread"]

@@ -10,7 +10,15 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 def init_app(app: Flask) -> None:
     """Register the API's routes; the API authenticates by bearer token, not by CSRF."""
     from ..extensions import csrf
-    from . import cases, documents, imports, openapi, problems, tokens  # noqa: F401  (attach to bp)
+    from . import (  # noqa: F401  (attach to bp)
+        cases,
+        documents,
+        imports,
+        notices,
+        openapi,
+        problems,
+        tokens,
+    )
 
     csrf.exempt(bp)
     app.register_blueprint(bp)

@@ -73,6 +73,16 @@ def notify_risk_flag(flag: RiskFlag, case: Case, by: User | None) -> list[Notifi
     return notices
 
 
+def flag_case(case: Case, concern: str, by: User) -> tuple[RiskFlag, list[Notification]]:
+    """Raise an 8.6 flag on ``case`` with its ``concern`` and make the notices it sends (the
+    caller audits, queues the e-mails with ``jobs.notices.enqueue_mail`` and commits)."""
+    flag = RiskFlag(case_id=case.id, raised_by_id=by.id, concern=concern.strip()[:MAX_TEXT],
+                    raised_at=utcnow())
+    db.session.add(flag)
+    db.session.flush()
+    return flag, notify_risk_flag(flag, case, by)
+
+
 def inbox(user: User, limit: int = 100, offset: int = 0, unread_only: bool = False
           ) -> list[Notification]:
     """``user``'s notices, newest first."""

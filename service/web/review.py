@@ -30,7 +30,7 @@ from ..db import db
 from ..forms.builder import form_for, parse_formdata
 from ..jobs.documents import enqueue_documents
 from ..jobs.notices import enqueue_mail
-from ..notify.notices import notify_risk_flag
+from ..notify.notices import flag_case
 from .cases import STATE_NAMES, require_form
 
 bp = Blueprint("review", __name__)
@@ -143,10 +143,7 @@ def raise_flag(case_id: int) -> Any:
     if not concern:
         flash(_("Describe the risk before raising the flag."), "error")
         return redirect(url_for("cases.show", case_id=case.id))
-    flag = RiskFlag(case_id=case.id, raised_by_id=current_user.id, concern=concern)
-    db.session.add(flag)
-    db.session.flush()
-    told = notify_risk_flag(flag, case, current_user)
+    flag, told = flag_case(case, concern, current_user)
     audit.record("risk.flag", case, flag=flag.id, concern=concern,
                  notified=[n.recipient.username for n in told])
     enqueue_mail(told)
