@@ -157,3 +157,57 @@ def test_english_pages_carry_the_agencys_english_name(
     assert "广州" not in page.title()
     page.goto(f"{base}/cases?lang=zh_Hans_CN")
     assert page.title().endswith("· " + app.config["AGENCY_NAME"])
+
+
+@ON_SQLITE
+@VIEWPORTS
+def test_review_list_oldest_first_with_waiting_time_filters_and_count(
+        app, live_server, scene, open_page, viewport) -> None:
+    from service.cases.models import Case
+    from service.db import db
+
+    base = live_server.url
+    page = open_page(viewport, base, "zhou")
+    page.goto(f"{base}/review")
+    rows = page.locator("section.waiting tbody tr")
+    assert rows.count() == 3
+    assert [int(r.get_attribute("data-form")) for r in rows.all()] == [
+        scene.other_intake_id, scene.waiting_interview_id, scene.third_interview_id]
+    assert [t.strip() for t in page.locator("td.waited").all_inner_texts()] == [
+        "3天", "1天", "5小时"]
+    assert "李明" in rows.nth(0).inner_text() and "会谈表 · 第2次" in rows.nth(1).inner_text()
+
+    page.select_option("#filter-worker", label="李明")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**/review?*worker=*")
+    assert [int(r.get_attribute("data-form")) for r in rows.all()] == [scene.other_intake_id]
+    assert "1 / 3" in page.inner_text("p.filtered")
+
+    page.goto(f"{base}/review")
+    page.select_option("#filter-annex", "C")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**/review?*annex=C*")
+    assert [int(r.get_attribute("data-form")) for r in rows.all()] == [
+        scene.waiting_interview_id, scene.third_interview_id]
+
+    number = db.session.get(Case, scene.third_case_id).number
+    page.goto(f"{base}/review")
+    page.fill("#filter-case", number[-3:])
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**/review?*case=*")
+    assert [int(r.get_attribute("data-form")) for r in rows.all()] == [scene.third_interview_id]
+
+    # the count waiting, on every page a reviewer opens; none for a worker
+    for url in (f"{base}/cases", f"{base}/cases/{scene.case_id}",
+                _form_url(base, scene.case_id, scene.intake_id)):
+        page.goto(url)
+        assert page.inner_text("header .waiting-count").strip() == "3", url
+    worker = open_page(viewport, base, "chen")
+    assert worker.locator("header .waiting-count").count() == 0
+
+    # a decision takes the form off the list and the count follows
+    page.goto(_form_url(base, scene.case_id, scene.waiting_interview_id))
+    page.fill("#review_comment", "请写明下次会谈的时间")
+    page.click("#return")
+    page.wait_for_url(f"{base}/cases/{scene.case_id}*")
+    assert page.inner_text("header .waiting-count").strip() == "2"

@@ -70,5 +70,8 @@ def agency_name() -> str:
 
 def init_app(app: Any) -> None:
     """Offer the helpers to every template."""
+    from .queue import waiting_count
+
     app.jinja_env.globals.update(row_spans=row_spans, form_name=form_name,
-                                 agency_name=agency_name, GRID=GRID)
+                                 agency_name=agency_name, GRID=GRID,
+                                 waiting_count=waiting_count)

@@ -20,7 +20,6 @@ from ..auth.access import (
     hand_over,
     require_case,
     roles_required,
-    visible_cases,
 )
 from ..auth.models import Handover, HandoverKind, RiskFlag, Role, User
 from ..auth.users import find_user
@@ -46,15 +45,9 @@ def _text(name: str) -> str:
 @roles_required(Role.SUPERVISOR, Role.DIRECTOR)
 def index() -> Any:
     """The queue: open 8.6 risk flags first, then the forms waiting for sign-off."""
-    visible_ids = visible_cases(current_user).with_only_columns(Case.id)
-    flags = db.session.scalars(
-        select(RiskFlag).where(RiskFlag.handled_at.is_(None),
-                               RiskFlag.case_id.in_(visible_ids))
-        .order_by(RiskFlag.raised_at)).all()
-    flagged = {f.case_id for f in flags}
-    forms = sorted(review.waiting(visible_ids), key=lambda f: (f.case_id not in flagged, f.id))
-    return render_template("review/index.html", flags=flags, forms=forms, flagged=flagged,
-                           annexes=ANNEXES)
+    from .queue import render_queue
+
+    return render_queue()
 
 
 def _rerender(case: Case, record: FormRecord, form: Any, status: int) -> Any:
