@@ -72,6 +72,7 @@ ROUTES: dict[str, Any] = {
     "imports.mapping": ("object", IMPORTERS),
     "imports.confirm": ("object", IMPORTERS),
     "imports.review": ("object", IMPORTERS),
+    "imports.check": ("object", IMPORTERS),
     "imports.submit_review": ("object", IMPORTERS),
     "imports.scan_page": ("object", IMPORTERS),
     "imports.original": ("object", None),

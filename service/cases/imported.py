@@ -58,6 +58,8 @@ class ImportedFile(db.Model):
     annex: Mapped[str] = mapped_column(String(1), default="")
     needs_review: Mapped[bool] = mapped_column(default=False, index=True)
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # the evidence of each value read (service.imports.evidence), for a form sent to a person
+    fields: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # a scan's review: the form typed beside it (kept while it is a draft), who, and when
     form_id: Mapped[int | None] = mapped_column(ForeignKey("form_records.id"))

@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..annexes import Annex, Kind
+
 #: At or above this confidence a value is taken as read; below it, it is flagged.
 SURE = 0.9
 
@@ -114,5 +116,84 @@ def paths(value: Any, prefix: str) -> list[tuple[str, Any]]:
     return [(prefix, value)]
 
 
+@dataclass(frozen=True)
+class Shown:
+    """One value as the review page shows it: the field's label, the value, why it is flagged,
+    where it came from, and the original text split around the part the value was read from."""
+
+    field: str
+    anchor: str  # the id of the field's input on the form
+    label: str
+    value: str
+    flagged: bool
+    confidence: float
+    reason: str
+    source: str
+    before: str
+    marked: str
+    after: str
+
+
+def _label(annex: Annex, path: str) -> tuple[str, str]:
+    """The printed label of a data path (``goals.1.status`` -> 目标达成情况 2 · 目标达成情况) and
+    the form input's id."""
+    parts = path.split(".")
+    base = parts[0]
+    if base in annex:
+        f = annex[base]
+        label = f.label
+        if f.kind is Kind.TABLE and len(parts) == 3 and parts[1].isdigit():
+            column = next((c.label for c in f.columns if c.name == parts[2]), parts[2])
+            label = f"{f.label} {int(parts[1]) + 1} · {column}"
+        elif len(parts) > 1:
+            label = f"{f.label} · {parts[1]}"
+        return label, base
+    notes = annex.note_keys
+    if base in notes:
+        f, option = notes[base]
+        return f"{f.label}（{option.text}）", base
+    return path, base
+
+
+def _show_value(value: Any) -> str:
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _needles(value: Any) -> list[str]:
+    """What to look for in the original text to mark where ``value`` was read."""
+    texts = value if isinstance(value, list) else [value]
+    out = []
+    for t in texts:
+        if t in (None, ""):
+            continue
+        text = str(t)
+        out.append(text)
+        if "\n" in text:
+            out.append(text.split("\n")[0])
+    return out
+
+
+def shown(annex: Annex, entries: Iterable[Evidence | Mapping[str, Any]]) -> list[Shown]:
+    """The values of a reading as a reviewer sees them: flagged first, then in form order."""
+    order = {name: n for n, name in enumerate(annex.data_keys)}
+    rows: list[Shown] = []
+    for entry in entries:
+        e = entry if isinstance(entry, Evidence) else from_dict(entry)
+        label, anchor = _label(annex, e.field)
+        snippet = e.snippet
+        before, marked, after = snippet, "", ""
+        for needle in _needles(e.value):
+            at = snippet.find(needle)
+            if at >= 0:
+                before, marked, after = (snippet[:at], needle, snippet[at + len(needle):])
+                break
+        rows.append(Shown(e.field, anchor, label, _show_value(e.value), e.flagged,
+                          e.confidence, e.reason, e.source, before, marked, after))
+    rows.sort(key=lambda r: (not r.flagged, order.get(r.anchor, len(order)), r.field))
+    return rows
+
+
 __all__ = ["KEYS", "SURE", "Evidence", "by_field", "flag", "flagged", "from_dict",
-           "needs_person", "paths", "report_fields"]
+           "needs_person", "paths", "report_fields", "Shown", "shown"]

@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
         archive,
         auth,
         cases,
+        checks,  # noqa: F401  (its routes attach to imports.bp)
         guard,
         imports,
         look,

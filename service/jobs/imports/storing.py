@@ -11,10 +11,11 @@ from flask import current_app
 
 from ...auth.models import User
 from ...cases.imported import ImportedFile
-from ...cases.lifecycle import content_hash, new_form, submit_form
+from ...cases.lifecycle import content_hash, new_form, save_draft, submit_form
 from ...cases.models import Case, FormRecord, FormVersion, Original
 from ...db import db
 from ...imports import FORM, SCAN
+from ...imports.evidence import needs_person
 from ...storage import atomic_write
 from ..documents import enqueue_documents
 from .matching import Cases, earlier_original, known_original
@@ -73,8 +74,9 @@ def store_item(item: Item, reading: dict[str, Any], raw: bytes, cases: Cases,
             return entry(item, DUPLICATE, annex=item.annex, case=form.case.number, data=data,
                           warnings=reading["warnings"])
     case = form.case if form is not None else cases.existing(item, data)
-    status = NEEDS_REVIEW if item.kind == SCAN else (WOULD_IMPORT if options.dry_run
-                                                    else IMPORTED)
+    unsure = item.kind == FORM and needs_person(reading.get("fields", []))
+    status = NEEDS_REVIEW if item.kind == SCAN or unsure else (
+        WOULD_IMPORT if options.dry_run else IMPORTED)
     if options.dry_run:
         label = case.number if case is not None else cases.label(item)
         if case is not None:
@@ -87,8 +89,10 @@ def store_item(item: Item, reading: dict[str, Any], raw: bytes, cases: Cases,
     version_id = None
     if item.kind == FORM and item.annex:
         form = form or _form_for(case, item.annex, data, options.by)
-        version = submit_form(form, data, by=options.by, source="imported")
-        version_id = version.id
+        if unsure:  # never filed as if certain: a draft, until a person has looked
+            save_draft(form, data, by=options.by)
+        else:
+            version_id = submit_form(form, data, by=options.by, source="imported").id
     relative, fresh = _keep_original(case, item, raw)
     try:
         original = Original(case_id=case.id, version_id=version_id, filename=item.label[:255],
@@ -98,8 +102,10 @@ def store_item(item: Item, reading: dict[str, Any], raw: bytes, cases: Cases,
         db.session.add(ImportedFile(run_id=options.run.id if options.run else None,
                                     case_id=case.id, original_id=original.id,
                                     version_id=version_id, annex=item.annex or "",
-                                    needs_review=item.kind == SCAN,
-                                    warnings=reading["warnings"]))
+                                    needs_review=item.kind == SCAN or unsure,
+                                    form_id=form.id if unsure and form else None,
+                                    warnings=reading["warnings"],
+                                    fields=reading.get("fields", [])))
         db.session.flush()
         if version_id is not None:
             (options.enqueue or enqueue_documents)(version_id)
