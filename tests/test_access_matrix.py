@@ -10,6 +10,7 @@ and someone who may see it reaches it.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import re
 import subprocess
@@ -218,13 +219,15 @@ def world(app, make_user) -> World:
     closed = w.ids["closed"]["case"]
     closed.stage = Stage.CLOSED
     folder = "2024/closed-case"
-    _pdf(Path(app.config["ARCHIVE_ROOT"]) / folder / "001.pdf")
+    filed = Path(app.config["ARCHIVE_ROOT"]) / folder / "001.pdf"
+    _pdf(filed)
     archived = ArchiveFile(case_id=closed.id, dang_hao="X001-WS·2024-Y10-XF-0001",
                            folder=folder, year=2024, retention="Y10", category="XF",
                            grade="一般")
     archived.items.append(ArchiveItem(item_no=1, role="document", format="pdf", annex="B",
-                                      filename="001.pdf", title="接案表", sha256="0" * 64,
-                                      size=1))
+                                      filename="001.pdf", title="接案表",
+                                      sha256=hashlib.sha256(filed.read_bytes()).hexdigest(),
+                                      size=filed.stat().st_size))
     db.session.add(archived)
     request_file = "bundles/request-1.pdf"
     _pdf(Path(app.config["WORK_ROOT"]) / request_file)

@@ -170,3 +170,37 @@ def test_archivist_pages_and_batch(app, make_user, login_as, client):
     assert got.status_code == 200 and got.data.startswith(b"%PDF")
     assert client.get(f"/archive/{record.id + 99}/bundle.pdf").status_code == 404
     db.session.remove()
+
+
+def test_a_damaged_archived_file_is_never_served(app, make_user, login_as, client):
+    """A file changed on disk after filing: a clear error and an audit alert, no bytes."""
+    import sqlalchemy as sa
+
+    from service.auth.models import AuditEntry
+    from service.db import db
+    from service.jobs.archive.lookup import archived
+
+    worker = make_user("chen", "worker")
+    case = _closed_case(app, worker, sessions=1)
+    record = archived(case)
+    item = record.current_items()[0]
+    path = Path(app.config["ARCHIVE_ROOT"]) / record.folder / item.filename
+    login_as(make_user("dang", "archivist"))
+    url = f"/archive/{record.id}/files/{item.filename}"
+    good = client.get(url)
+    assert good.status_code == 200 and good.data.startswith(b"%PDF")
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one bit flipped on the disk
+    path.write_bytes(bytes(data))
+    for damaged_url in (url, f"/archive/{record.id}/bundle.pdf"):
+        response = client.get(damaged_url)
+        assert response.status_code == 500
+        assert not response.data.startswith(b"%PDF")
+        page = response.get_data(as_text=True)
+        assert item.filename in page and "SHA-256" in page and "已损坏" in page
+    alerts = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "archive.damaged")).all()
+    assert len(alerts) == 2 and all(item.filename in a.details for a in alerts)
+    assert {a.case_id for a in alerts} == {case.id}
+    path.unlink()  # gone altogether: the same refusal
+    assert client.get(url).status_code == 500

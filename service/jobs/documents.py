@@ -32,6 +32,7 @@ from ..documents.render import DocumentError, DocumentMeta, render_docx
 from ..storage import atomic_write
 from . import app_context
 from .archive.filing import on_documents_ready
+from .leases import leased, revivable
 from .queue import huey
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,7 @@ def _after_ready(version_id: int) -> None:
 
 
 @huey.task(retries=RETRIES, retry_delay=RETRY_DELAY, context=True)
+@leased("documents")
 def make_documents(version_id: int, task: Task | None = None) -> None:
     """The queue job: both copies of one version, retried, then failed with the reason."""
     final = task is None or not task.retries
@@ -193,6 +195,9 @@ def make_documents(version_id: int, task: Task | None = None) -> None:
                         "final" if final else "will retry", exc)
             raise
         _after_ready(version_id)
+
+
+revivable("documents", make_documents)
 
 
 @huey.periodic_task(crontab(minute="*/5"))

@@ -18,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -32,7 +33,8 @@ from ..cases.archival import ArchiveFile, BundleRequest
 from ..cases.models import Case
 from ..db import db
 from ..jobs.archive.bundles import bundle_one
-from ..jobs.archive.settings import ArchiveError, archive_root, init_policy
+from ..jobs.archive.integrity import DamagedFile, checked_bytes, item_path, raise_alert
+from ..jobs.archive.settings import ArchiveError, init_policy
 from ..jobs.archive.tasks import request_bundles
 from ..storage import resolve_under
 from .exports import send_export
@@ -107,13 +109,26 @@ def show(file_id: int) -> str:
 def download(file_id: int, name: str) -> Any:
     """A filed file, as it is in the archive."""
     record = require_file(file_id)
-    if name not in {i.filename for i in record.items}:
+    item = next((i for i in record.items if i.filename == name), None)
+    if item is None or item_path(record, item) is None:
         abort(404)
-    path = resolve_under(archive_root(), f"{record.folder}/{name}")
-    if path is None or not path.is_file():
-        abort(404)
-    return send_export(path, name, action="archive.download", case=record.case_id,
+    try:
+        data = checked_bytes(record, item)  # the SHA-256 filed with it, or nothing goes out
+    except DamagedFile as error:
+        return _damaged(error)
+    return send_export(data, name, action="archive.download", case=record.case_id,
                        file=record.id)
+
+
+def _damaged(error: DamagedFile) -> Any:
+    """A damaged archived file: an alert in the audit trail, a clear page, no bytes."""
+    db.session.rollback()
+    raise_alert(error)
+    db.session.commit()
+    message = _("The archived file %(name)s is damaged: it is no longer the file that was "
+                "filed (its SHA-256 differs). Nothing was sent; the damage is recorded. Restore "
+                "it from a backup copy.", name=error.item.filename)
+    return render_template("error.html", code=500, message=message), 500
 
 
 @bp.get("/<int:file_id>/bundle.pdf")
@@ -126,6 +141,9 @@ def bundle(file_id: int) -> Any:
     out = Path(tempfile.mkstemp(suffix=".pdf", dir=scratch)[1])
     try:
         bundle_one(record, out, duplex=request.args.get("duplex") == "1")
+    except DamagedFile as error:
+        out.unlink(missing_ok=True)
+        return _damaged(error)
     except (ArchiveError, OSError):
         out.unlink(missing_ok=True)
         raise

@@ -11,6 +11,7 @@ from typing import Any
 from ...archive import bundle as binder
 from ...cases.archival import ArchiveFile
 from ...storage import atomic_open
+from .integrity import check_file
 from .settings import ArchiveError, archive_root, number_sheet
 
 
@@ -20,12 +21,14 @@ def volume_of(record: ArchiveFile) -> binder.Volume:
     roles = {r: record.current_items(r) for r in ("cover", "contents", "note")}
     if not all(roles.values()):
         raise ArchiveError(f"{record.dang_hao}: bundle pages missing; re-file the case")
-    parts = [binder.Part(folder / roles["cover"][0].filename, roles["cover"][0].title),
-             binder.Part(folder / roles["contents"][0].filename, roles["contents"][0].title)]
-    parts += [binder.Part(folder / i.filename, f"{i.item_no} {i.title}")
-              for i in record.current_items()]
-    parts.append(binder.Part(folder / roles["note"][0].filename, roles["note"][0].title))
-    return binder.Volume(title=f"{record.dang_hao} {record.title}", parts=tuple(parts))
+    items = [(roles["cover"][0], roles["cover"][0].title),
+             (roles["contents"][0], roles["contents"][0].title)]
+    items += [(i, f"{i.item_no} {i.title}") for i in record.current_items()]
+    items.append((roles["note"][0], roles["note"][0].title))
+    for item, _title in items:  # nothing damaged is bound: DamagedFile names the file
+        check_file(folder / item.filename, record, item)
+    parts = tuple(binder.Part(folder / item.filename, title) for item, title in items)
+    return binder.Volume(title=f"{record.dang_hao} {record.title}", parts=parts)
 
 
 def bundle_one(record: ArchiveFile, out: Path, *, duplex: bool = False) -> int:

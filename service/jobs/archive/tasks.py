@@ -9,9 +9,11 @@ from ...cases.archival import BundleRequest
 from ...cases.models import Case
 from ...db import db
 from .. import app_context
+from ..leases import leased, revivable
 from ..queue import huey
 from .bundles import bundle_many
 from .filing import archive_case
+from .integrity import DamagedFile, raise_alert
 from .lookup import archived, select_files
 from .settings import ArchiveError, work_root
 
@@ -31,6 +33,7 @@ def request_bundles(file_ids: list[int], *, output: str, duplex: bool,
 
 
 @huey.task()
+@leased("bundles")
 def run_bundle_request(request_id: int) -> None:
     """The queue task behind :func:`request_bundles`, saving progress as it goes."""
     with app_context():
@@ -52,10 +55,15 @@ def run_bundle_request(request_id: int) -> None:
                         duplex=bool(request.options.get("duplex")), progress=progress)
         except Exception as exc:  # noqa: BLE001 - any failure is shown to the archivist
             db.session.rollback()
+            if isinstance(exc, DamagedFile):
+                raise_alert(exc)
             request.state, request.error = "failed", str(exc)[:2000]
         else:
             request.state, request.path = "ready", str(out.relative_to(work_root()))
         db.session.commit()
+
+
+revivable("bundles", run_bundle_request)
 
 
 @huey.task()
