@@ -1,7 +1,7 @@
 """Job leases: a running queue job's claim, so that a job whose worker died runs again
 
 Revision ID: c7d2e4f6a8b1
-Revises: 9f6a5879291e
+Revises: c7d2e4f1a8b6
 Create Date: 2026-12-03 08:40:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'c7d2e4f6a8b1'
-down_revision = '9f6a5879291e'
+down_revision = 'c7d2e4f1a8b6'
 branch_labels = None
 depends_on = None
 
