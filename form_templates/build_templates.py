@@ -124,7 +124,7 @@ def options_runs(f: Field) -> str:
 
 
 def signature_runs(f: Field, with_date: bool) -> str:
-    runs = run(f"{{{{ sig.{f.name}.image }}}}")
+    runs = run(f"{{{{ sig.{f.name}.image }}}}{{{{ sig.{f.name}.name }}}}")
     if with_date:
         runs += run(f"\u3000{{{{ sig.{f.name}.date }}}}")
     return runs

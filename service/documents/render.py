@@ -241,6 +241,7 @@ def build_context(annex: Annex, data: Mapping[str, Any], meta: DocumentMeta,
             sig = value or {}
             signatures[f.name] = {"image": _signature_image(tpl, sig.get("image", "")),
                                   "date": text(printed_value(Kind.DATE, sig.get("date"))),
+                                  "name": text(sig.get("name")),
                                   "remark": text(sig.get("remark"))}
         elif f.kind is Kind.IMAGE:
             images[f.name] = _image(tpl, value or "", PICTURE_MAX_WIDTH_MM,
