@@ -59,7 +59,10 @@ def init_app(app: Flask, babel: Babel) -> None:
         lang = request.args.get("lang")
         if lang in app.config["LANGUAGES"]:
             session["lang"] = lang
-            _remember_language(lang)
+        chosen = session.get("lang")
+        if chosen and request.endpoint not in ("static", "service_worker") \
+                and not request.path.startswith("/api/"):
+            _remember_language(chosen)  # also a choice made before signing in
 
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
 

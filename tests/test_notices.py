@@ -330,6 +330,21 @@ def test_a_report_made_outside_the_service_is_recorded_checked_and_audited(app):
                    ).status_code == 404
 
 
+def test_the_language_chosen_before_or_after_signing_in_is_the_one_mailed_in(app):
+    from service.db import db
+
+    people = _people(_make_user(app))
+    client = app.test_client()
+    client.get("/login?lang=en")
+    login(client, people["w1"])
+    client.get("/cases")
+    db.session.expire_all()
+    assert people["w1"].locale == "en"
+    client.get("/cases?lang=zh_Hans_CN")
+    db.session.expire_all()
+    assert people["w1"].locale == "zh_Hans_CN"
+
+
 def test_people_have_an_email_address_from_the_command_line_and_the_admin_pages(app):
     from service.auth.users import find_user
     from service.db import db

@@ -64,8 +64,11 @@ def login() -> Any:
         user, reason = authenticate(form.username.data, form.password.data)
         _audit_sign_in(form.username.data, user, reason)
         if not reason and user is not None:
+            lang = session.get("lang") or user.locale  # the language survives signing in
             session.clear()
             session.permanent = True
+            if lang:
+                session["lang"] = lang
             login_user(user)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
