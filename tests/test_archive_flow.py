@@ -150,15 +150,18 @@ def test_archivist_pages_and_batch(app, make_user, login_as, client):
     other = app.test_client()
     login(other, worker)
     assert other.get("/archive/").status_code == 403
-    assert other.get(f"/archive/{record.id}/bundle.pdf").status_code == 403
+    from tests.conftest import csrf_token
+
+    assert other.post(f"/archive/{record.id}/bundle",
+                      data={"csrf_token": csrf_token(other, "/cases")}).status_code == 403
     login_as(archivist)
     page = client.get("/archive/").get_data(as_text=True)
     assert record.dang_hao in page
-    one = client.get(f"/archive/{record.id}/bundle.pdf")
-    assert one.status_code == 200 and one.data.startswith(b"%PDF")
-    from tests.conftest import csrf_token
-
     token = csrf_token(client, "/archive/")
+    queued = client.post(f"/archive/{record.id}/bundle", data={"csrf_token": token})
+    assert queued.status_code == 302  # made by a queue worker; the page follows it
+    one = client.get(queued.headers["Location"] + "/file")
+    assert one.status_code == 200 and one.data.startswith(b"%PDF")
     sent = client.post("/archive/bundles", data={"file": [str(record.id)], "output": "pdf",
                                                  "duplex": "1", "csrf_token": token})
     assert sent.status_code == 302
@@ -168,7 +171,8 @@ def test_archivist_pages_and_batch(app, make_user, login_as, client):
     assert state == {"state": "ready", "done": 1, "total": 1, "error": ""}
     got = client.get(sent.headers["Location"] + "/file")
     assert got.status_code == 200 and got.data.startswith(b"%PDF")
-    assert client.get(f"/archive/{record.id + 99}/bundle.pdf").status_code == 404
+    assert client.post(f"/archive/{record.id + 99}/bundle",
+                       data={"csrf_token": token}).status_code == 404
     db.session.remove()
 
 
@@ -192,12 +196,18 @@ def test_a_damaged_archived_file_is_never_served(app, make_user, login_as, clien
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01  # one bit flipped on the disk
     path.write_bytes(bytes(data))
-    for damaged_url in (url, f"/archive/{record.id}/bundle.pdf"):
-        response = client.get(damaged_url)
-        assert response.status_code == 500
-        assert not response.data.startswith(b"%PDF")
-        page = response.get_data(as_text=True)
-        assert item.filename in page and "SHA-256" in page and "已损坏" in page
+    response = client.get(url)
+    assert response.status_code == 500
+    assert not response.data.startswith(b"%PDF")
+    page = response.get_data(as_text=True)
+    assert item.filename in page and "SHA-256" in page and "已损坏" in page
+    from tests.conftest import csrf_token
+
+    queued = client.post(f"/archive/{record.id}/bundle",
+                         data={"csrf_token": csrf_token(client, "/archive/")})
+    progress = client.get(queued.headers["Location"]).get_data(as_text=True)
+    assert "role=\"alert\"" in progress and item.filename in progress and "SHA-256" in progress
+    assert client.get(queued.headers["Location"] + "/file").status_code == 404
     alerts = db.session.scalars(sa.select(AuditEntry).where(
         AuditEntry.action == "archive.damaged")).all()
     assert len(alerts) == 2 and all(item.filename in a.details for a in alerts)

@@ -5,8 +5,6 @@ confidential case file masked, and nothing of it opens for them."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -32,9 +30,8 @@ from ..auth.models import Role
 from ..cases.archival import ArchiveFile, BundleRequest
 from ..cases.models import Case
 from ..db import db
-from ..jobs.archive.bundles import bundle_one
 from ..jobs.archive.integrity import DamagedFile, checked_bytes, item_path, raise_alert
-from ..jobs.archive.settings import ArchiveError, init_policy
+from ..jobs.archive.settings import init_policy
 from ..jobs.archive.tasks import request_bundles
 from ..storage import resolve_under
 from .exports import send_export
@@ -131,29 +128,16 @@ def _damaged(error: DamagedFile) -> Any:
     return render_template("error.html", code=500, message=message), 500
 
 
-@bp.get("/<int:file_id>/bundle.pdf")
+@bp.post("/<int:file_id>/bundle")
 @roles_required(*READERS)
 def bundle(file_id: int) -> Any:
-    """One case file's printed bundle (``?duplex=1``: every document on an odd page)."""
+    """Queue one case file's printed bundle (``duplex=1``: every document on an odd page); the
+    page that follows it offers the file when a worker has made it (LibreOffice draws the page
+    numbers, so no web process binds bundles)."""
     record = require_file(file_id)
-    scratch = Path(current_app.config["WORK_ROOT"]) / "bundles"
-    scratch.mkdir(parents=True, exist_ok=True)
-    out = Path(tempfile.mkstemp(suffix=".pdf", dir=scratch)[1])
-    try:
-        bundle_one(record, out, duplex=request.args.get("duplex") == "1")
-    except DamagedFile as error:
-        out.unlink(missing_ok=True)
-        return _damaged(error)
-    except (ArchiveError, OSError):
-        out.unlink(missing_ok=True)
-        raise
-
-    try:
-        data = out.read_bytes()
-    finally:
-        out.unlink(missing_ok=True)
-    return send_export(data, f"{Path(record.folder).name}.pdf", action="archive.bundle",
-                       case=record.case_id, inline=True, file=record.id)
+    req = request_bundles([record.id], output="pdf", duplex=request.form.get("duplex") == "1",
+                          by=current_user)
+    return redirect(url_for("archive.progress", request_id=req.id))
 
 
 @bp.post("/bundles")

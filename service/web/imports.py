@@ -33,7 +33,7 @@ from ..cases.imported import ImportedFile, ImportRun, RunState
 from ..cases.models import Case, Original
 from ..db import db
 from ..forms.builder import FieldNameError
-from ..jobs.imports.runs import check_run, import_run_task
+from ..jobs.imports.runs import check_run_task, import_run_task
 from ..storage import atomic_write
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -69,21 +69,20 @@ def index() -> str:
 @bp.post("/")
 @roles_required(*IMPORTERS)
 def upload() -> Any:
-    """Keep the uploaded ZIP and dry-run it."""
+    """Keep the uploaded ZIP and have a queue worker dry-run it."""
     upload = request.files.get("archive")
     raw = upload.read() if upload else b""
     if not upload or not raw.startswith(_ZIP_MAGIC):
         flash(_("Choose a ZIP file of legacy forms."), "error")
         return redirect(url_for("imports.index"))
     name = Path(upload.filename or "upload.zip").name[:255]
-    run = ImportRun(created_by_id=current_user.id, upload_name=name, state=RunState.CHECKED)
+    run = ImportRun(created_by_id=current_user.id, upload_name=name, state=RunState.CHECKING)
     db.session.add(run)
     db.session.flush()
     run.upload_path = f"imports/{run.id}/upload.zip"
     atomic_write(Path(current_app.config["WORK_ROOT"]) / run.upload_path, raw)
     db.session.commit()
-    check_run(run, current_user)
-    db.session.commit()
+    check_run_task(run.id)  # a worker dry-runs it (.doc files need LibreOffice): the page polls
     return redirect(url_for("imports.show", run_id=run.id))
 
 
@@ -119,9 +118,9 @@ def mapping(run_id: int) -> Any:
     if unknown:
         raise FieldNameError(unknown)
     run.mapping = chosen
+    run.state = RunState.CHECKING
     db.session.commit()
-    check_run(run, current_user)
-    db.session.commit()
+    check_run_task(run.id)
     flash(_("The mapping is applied; check the report again."), "info")
     return redirect(url_for("imports.show", run_id=run.id))
 

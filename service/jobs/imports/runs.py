@@ -12,6 +12,7 @@ from ...cases.imported import ImportRun, RunState
 from ...cases.models import utcnow
 from ...db import db
 from .. import app_context
+from ..leases import leased, revivable
 from ..queue import huey
 from .model import Options, Report
 from .pipeline import run_import
@@ -43,6 +44,7 @@ def check_run(run: ImportRun, by: User | None) -> Report:
 
 
 @huey.task()
+@leased("imports-check")
 def check_run_task(run_id: int) -> None:
     """Dry-run an uploaded run in the background (its files may need LibreOffice or OCR)."""
     with app_context():
@@ -68,10 +70,15 @@ def check_queued_run(run_id: int) -> None:
 
 
 @huey.task()
+@leased("imports")
 def import_run_task(run_id: int) -> None:
     """Import a confirmed run in the background, keeping its progress and final report."""
     with app_context():
         execute_run(run_id)
+
+
+revivable("imports-check", check_run_task)
+revivable("imports", import_run_task)
 
 
 def execute_run(run_id: int) -> None:
