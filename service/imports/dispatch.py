@@ -23,9 +23,24 @@ _IMAGES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
 
 
 def read_file(name: str, data: bytes, *, limits: Limits | None = None,
-              aliases: Aliases | None = None) -> list[Reading]:
+              aliases: Aliases | None = None, scans: bool = True) -> list[Reading]:
     """The forms in one file (one, or one per row of a register); :class:`ImportFailure`
-    with the reason when the file cannot be read."""
+    with the reason when the file cannot be read. A scan (a picture, a PDF of pictures) is
+    read by the paper engine unless ``scans`` is false."""
+    readings = _read_file(name, data, limits=limits, aliases=aliases)
+    if scans and len(readings) == 1 and readings[0].kind == SCAN and readings[0].annex is None:
+        from ..paper.references import lookup
+        from .paper import read_scan
+
+        try:
+            return read_scan(name, data, lookup, limits=limits)
+        except ImportFailure as e:  # kept for a person to look at, as before it was read
+            readings[0].warnings.append(f"the scan could not be read: {e}")
+    return readings
+
+
+def _read_file(name: str, data: bytes, *, limits: Limits | None = None,
+               aliases: Aliases | None = None) -> list[Reading]:
     limits = limits or Limits()
     if len(data) > limits.file_bytes:
         raise ImportFailure(f"{len(data)} bytes; at most {limits.file_bytes}")

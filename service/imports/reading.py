@@ -35,6 +35,8 @@ class Reading:
     unmapped: dict[str, str] = field(default_factory=dict)
     part: str = ""  # the row of a register ("row 3"); empty for a whole file
     evidence: list[Evidence] = field(default_factory=list)
+    case_number: str = ""  # a scan whose printed code names its case
+    pages: list[int] = field(default_factory=list)  # a scan's pages of this form, in order
 
     @property
     def flagged(self) -> bool:

@@ -70,7 +70,8 @@ def _item(order: int, source: Any, sha: str, reading: Reading, spool: Spool) -> 
     seq = data.get("session_no") or 0
     offset = spool.put({"data": data, "warnings": reading.warnings,
                         "unmapped": reading.unmapped,
-                        "fields": report_fields(reading.evidence)})
+                        "fields": report_fields(reading.evidence),
+                        "case_number": reading.case_number, "pages": reading.pages})
     return Item(order, reading.label, source.folder, sha, source.size, reading.kind,
                  reading.annex, (_ORDER.get(reading.annex, 3), seq, when, order), offset)
 
@@ -120,6 +121,7 @@ def _one(item: Item, reading: dict[str, Any], loaders: Mapping[str, Callable[[],
             raise ImportFailure("the file changed while it was being imported")
         stored = store_item(item, reading, raw, cases, options)
         stored["fields"] = reading.get("fields", [])
+        _scan_facts(stored, reading)
         if not options.dry_run:  # a dry run only asked questions: nothing to commit
             db.session.commit()
         return stored
@@ -129,7 +131,15 @@ def _one(item: Item, reading: dict[str, Any], loaders: Mapping[str, Callable[[],
         failed = entry(item, ERROR, annex=item.annex, data=reading["data"],
                        warnings=reading["warnings"], errors=[message])
         failed["fields"] = reading.get("fields", [])
+        _scan_facts(failed, reading)
         return failed
+
+
+def _scan_facts(report_entry: dict[str, Any], reading: dict[str, Any]) -> None:
+    """A read scan's entry also says which case its code named and which pages it holds."""
+    if reading.get("pages"):
+        report_entry["case_number"] = reading.get("case_number") or None
+        report_entry["pages"] = reading["pages"]
 
 
 def _note_group(report: Report, item: Item) -> None:

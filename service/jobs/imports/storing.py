@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import select
 
+from ...auth.access import can_edit_case
 from ...auth.models import User
 from ...cases.imported import ImportedFile
-from ...cases.lifecycle import content_hash, new_form, save_draft, submit_form
-from ...cases.models import Case, FormRecord, FormVersion, Original
+from ...cases.lifecycle import LifecycleError, content_hash, new_form, save_draft, submit_form
+from ...cases.models import Case, FormRecord, FormState, FormVersion, Original
 from ...db import db
 from ...imports import FORM, SCAN
 from ...imports.evidence import needs_person
@@ -44,6 +46,43 @@ def _form_for(case: Case, annex: str, data: dict[str, Any], by: User | None) -> 
     return new_form(case, annex, by=by)
 
 
+def coded_case(number: str, by: User | None, warnings: list[str]) -> Case | None:
+    """The case a scan's printed code names, if the importer may write into it (and it is
+    open); otherwise None, with the reason added to ``warnings``."""
+    if not number:
+        return None
+    case = db.session.scalars(select(Case).where(Case.number == number)).first()
+    if case is None:
+        warnings.append(f"the form's code names case {number}, which does not exist")
+        return None
+    if not case.is_open:
+        warnings.append(f"the form's code names case {number}, which is closed")
+        return None
+    if by is not None and not can_edit_case(by, case):
+        warnings.append(f"the form's code names case {number}, which you may not edit")
+        return None
+    return case
+
+
+def _scan_draft(case: Case, annex: str, data: dict[str, Any], by: User | None,
+                warnings: list[str]) -> FormRecord | None:
+    """The draft a read scan pre-fills for its reviewer: the case's B or D (unless signed
+    off or waiting for sign-off), or a new form."""
+    existing = case.forms_of(annex) if annex != "C" else []
+    try:
+        record = existing[0] if existing else new_form(case, annex, by=by)
+    except LifecycleError as e:
+        warnings.append(str(e))
+        return None
+    if record.state in (FormState.SUBMITTED, FormState.APPROVED):
+        warnings.append("the case's form is signed off or waiting for sign-off; the scan's "
+                        "values were not written into it")
+        return record
+    if data:
+        save_draft(record, {**(record.data or {}), **data}, by=by)
+    return record
+
+
 def _keep_original(case: Case, item: Item, raw: bytes) -> tuple[str, bool]:
     """Write the original under the case's folder; its relative path and whether it is new."""
     root = Path(current_app.config["WORK_ROOT"])
@@ -73,7 +112,11 @@ def store_item(item: Item, reading: dict[str, Any], raw: bytes, cases: Cases,
         if form is not None and form.current and form.current.content_hash == content_hash(data):
             return entry(item, DUPLICATE, annex=item.annex, case=form.case.number, data=data,
                           warnings=reading["warnings"])
-    case = form.case if form is not None else cases.existing(item, data)
+    warnings = list(reading["warnings"])
+    case = form.case if form is not None else (
+        coded_case(reading.get("case_number") or "", options.by, warnings)
+        or cases.existing(item, data))
+    reading = {**reading, "warnings": warnings}
     unsure = item.kind == FORM and needs_person(reading.get("fields", []))
     status = NEEDS_REVIEW if item.kind == SCAN or unsure else (
         WOULD_IMPORT if options.dry_run else IMPORTED)
@@ -87,6 +130,9 @@ def store_item(item: Item, reading: dict[str, Any], raw: bytes, cases: Cases,
         case = cases.open(item, data)
     cases.remember(item, case)
     version_id = None
+    draft = None
+    if item.kind == SCAN and item.annex:
+        draft = _scan_draft(case, item.annex, data, options.by, reading["warnings"])
     if item.kind == FORM and item.annex:
         form = form or _form_for(case, item.annex, data, options.by)
         if unsure:  # never filed as if certain: a draft, until a person has looked
@@ -103,7 +149,8 @@ def store_item(item: Item, reading: dict[str, Any], raw: bytes, cases: Cases,
                                     case_id=case.id, original_id=original.id,
                                     version_id=version_id, annex=item.annex or "",
                                     needs_review=item.kind == SCAN or unsure,
-                                    form_id=form.id if unsure and form else None,
+                                    form_id=(form.id if unsure and form else
+                                             draft.id if draft is not None else None),
                                     warnings=reading["warnings"],
                                     fields=reading.get("fields", [])))
         db.session.flush()

@@ -1,0 +1,112 @@
+"""Scans through the import pipeline: a blank form printed for a case, filled by hand and
+scanned, comes back to that case with its ticks read and its handwriting waiting as images;
+a typed form scanned pages-reversed is read in page order; the report names annex, case and
+pages."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from pathlib import Path
+
+import cv2
+import pytest
+from PIL import Image
+
+from service.annexes import ANNEXES
+from service.annexes.examples import example
+from service.documents import DocumentMeta, render_docx
+from service.documents.convert import to_pdf
+from service.paper.layout import page_layouts, rasterise
+from tests.scan_helpers import fill_by_hand, scan
+
+pytestmark = pytest.mark.office
+
+TICKS = {"place": ["其他"], "work_mode": ["面谈"]}
+
+
+def _handfilled_c(number: str, out: Path) -> None:
+    pdf = to_pdf(render_docx(ANNEXES["C"], {}, DocumentMeta(case_number=number)))
+    image, layout = rasterise(pdf)[0], page_layouts(ANNEXES["C"], "00000000", pdf)[0]
+    rng = random.Random(5)
+    page = fill_by_hand(image, layout, rng, TICKS, {"interviewee", "record"})
+    ok, jpeg = cv2.imencode(".jpg", scan(page, rng, dpi=200, angle=-2.0, noise=5),
+                            [cv2.IMWRITE_JPEG_QUALITY, 85])
+    out.write_bytes(jpeg.tobytes())
+
+
+def _typed_b_reversed(out: Path) -> None:
+    pdf = to_pdf(render_docx(ANNEXES["B"], example("B")))
+    rng = random.Random(6)
+    pages = [Image.fromarray(scan(p, rng, dpi=150, angle=1.0)) for p in rasterise(pdf)][::-1]
+    buffer = io.BytesIO()
+    pages[0].save(buffer, "PDF", save_all=True, append_images=pages[1:], resolution=150)
+    out.write_bytes(buffer.getvalue())
+
+
+def test_scans_come_home_to_their_case_read(app, make_user, tmp_path):
+    from service.cases import lifecycle
+    from service.cases.imported import ImportedFile
+    from service.cases.models import FormRecord
+    from service.db import db
+    from service.jobs.imports.model import Options
+    from service.jobs.imports.pipeline import run_import
+
+    worker = make_user("chen", "worker")
+    boss = make_user("zhou", "director")
+    case = lifecycle.open_case(worker=worker, client_name="王建国")
+    db.session.commit()
+    folder = tmp_path / "paper"
+    folder.mkdir()
+    _handfilled_c(case.number, folder / "visit.jpg")
+    _typed_b_reversed(folder / "intake.pdf")
+
+    report = run_import([folder], Options(dry_run=True, by=boss))
+    entries = {Path(e["file"]).name: e for e in report.as_dict()["files"]}
+    visit, intake = entries["visit.jpg"], entries["intake.pdf"]
+    assert (visit["annex"], visit["case_number"], visit["pages"]) == ("C", case.number, [1])
+    assert visit["case"] == case.number
+    fields = {f["field"]: f for f in visit["fields"]}
+    assert fields["place"]["value"] == "其他" and not fields["place"]["flagged"]
+    assert fields["work_mode"]["value"] == "面谈" and not fields["work_mode"]["flagged"]
+    for name in ("interviewee", "record", "place_other"):
+        assert fields[name]["flagged"] and fields[name]["value"] == "", name
+    assert (intake["annex"], intake["case_number"], intake["pages"]) == ("B", None, [1, 2])
+    read = {f["field"]: f for f in intake["fields"]}
+    assert read["client_name"]["value"] == example("B")["client_name"]
+    assert read["education"]["value"] == example("B")["education"]
+    json.dumps(report.as_dict(), ensure_ascii=False)
+    report.close()
+
+    report = run_import([folder / "visit.jpg"], Options(by=boss, enqueue=lambda _: None))
+    report.close()
+    imported = db.session.scalars(db.select(ImportedFile)).one()
+    assert imported.case_id == case.id and imported.needs_review and imported.annex == "C"
+    draft = db.session.get(FormRecord, imported.form_id)
+    assert draft.case_id == case.id and draft.annex == "C"
+    assert draft.data["place"] == "其他" and draft.data["work_mode"] == "面谈"
+    assert not draft.data.get("interviewee")
+
+
+def test_a_code_naming_a_case_the_importer_may_not_edit_is_not_followed(app, make_user,
+                                                                         tmp_path):
+    from service.auth.models import Team
+    from service.cases import lifecycle
+    from service.db import db
+    from service.jobs.imports.model import Options
+    from service.jobs.imports.pipeline import run_import
+
+    other_team = Team(name="T2")
+    db.session.add(other_team)
+    db.session.commit()
+    worker = make_user("chen", "worker")
+    outsider = make_user("wu", "supervisor", team_id=other_team.id)
+    case = lifecycle.open_case(worker=worker, client_name="王建国")
+    db.session.commit()
+    _handfilled_c(case.number, tmp_path / "visit.jpg")
+    report = run_import([tmp_path / "visit.jpg"], Options(dry_run=True, by=outsider))
+    entry = report.as_dict()["files"][0]
+    report.close()
+    assert entry["case_number"] == case.number and entry["case"] != case.number
+    assert any("may not edit" in w for w in entry["warnings"])
