@@ -282,11 +282,13 @@ def _box(on: bool, v: Variant, n: int) -> Run | None:
             return ("xml", f'<w:sdt {nsdecls("w")} {W14}><w:sdtPr><w14:checkbox><w14:checked '
                     f'w14:val="{1 if on else 0}"/></w14:checkbox></w:sdtPr><w:sdtContent>'
                     f'<w:r><w:t>{"☒" if on else "☐"}</w:t></w:r></w:sdtContent></w:sdt>', "")
-        case "form_field":
+        case "form_field":  # a legacy FORMCHECKBOX field, begin to end
             return ("xml", f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="begin"><w:ffData>'
                     f'<w:name w:val="Check{n}"/><w:enabled/><w:checkBox><w:sizeAuto/>'
                     f'<w:default w:val="{1 if on else 0}"/></w:checkBox></w:ffData>'
-                    f'</w:fldChar></w:r>', "")
+                    f'</w:fldChar></w:r>|<w:r {nsdecls("w")}><w:instrText xml:space="preserve">'
+                    f' FORMCHECKBOX </w:instrText></w:r>|<w:r {nsdecls("w")}>'
+                    f'<w:fldChar w:fldCharType="end"/></w:r>', "")
         case "bracket_before":
             return ("text", ("（√）" if n % 2 else "(√)") if on else ("（  ）" if n % 2 else
                                                                        "( )"), "")
@@ -367,7 +369,8 @@ class Sink:
     def runs(self, paragraph: Any, runs: list[Run]) -> None:
         for kind, text, fmt in runs:
             if kind == "xml":
-                paragraph._p.append(parse_xml(text))
+                for part in text.split("|"):
+                    paragraph._p.append(parse_xml(part))
                 continue
             for n, line in enumerate(text.split("\n")):
                 if n:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from .docx import read_docx_forms
 from .limits import Limits
-from .office import doc_to_docx
+from .office import doc_to_docx, is_odt
 from .pdf import read_pdf
 from .reading import SCAN, ImportFailure, Reading
 from .register import read_register
@@ -57,9 +57,14 @@ def _read_file(name: str, data: bytes, *, limits: Limits | None = None,
         return read_register(name, data, xlsx=True, limits=limits, aliases=aliases)
     if lower.endswith(".csv"):
         return read_register(name, data, xlsx=False, limits=limits, aliases=aliases)
+    if is_odt(data) or lower.endswith(".odt"):
+        if not is_odt(data):
+            raise ImportFailure("the .odt file is damaged (not an OpenDocument text)")
+        return read_docx_forms(name, doc_to_docx(data, kind=".odt"), limits=limits,
+                               aliases=aliases)
     if lower.endswith(".doc") and data.startswith(_CFB):
         return read_docx_forms(name, doc_to_docx(data), limits=limits, aliases=aliases)
     if lower.endswith((".docx", ".docm", ".doc")) or data.startswith(_ZIP):
         return read_docx_forms(name, data, limits=limits, aliases=aliases)
-    raise ImportFailure("not a file type the import reads (Word, PDF, CSV, XLSX, "
-                        "JPEG, PNG, TIFF)")
+    raise ImportFailure("not a file type the import reads (Word, OpenDocument, PDF, CSV, "
+                        "XLSX, JPEG, PNG, TIFF)")

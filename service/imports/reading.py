@@ -145,4 +145,9 @@ def conclude(annex_code: str, data: dict[str, Any], warnings: list[str],
                                  "not kept: " + "; ".join(troubles[key]), confidence=0.2))
         elif e.flagged:
             evidence.append(e)
+    seen = {_base(e.field) for e in evidence}
+    for f in annex:  # a required value not found may have been lost: a person looks
+        if f.required and _empty(kept.get(f.name)) and f.name not in seen:
+            evidence.append(Evidence(f.name, None, 0.0, True, "",
+                                     "required, but nothing was read for it"))
     return kept, warnings, evidence
