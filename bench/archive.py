@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from service.archive import bundle as binder  # noqa: E402
 from service.archive.filing import Item, Manifest, add_item, file_bytes, write_manifest  # noqa: E402
 from service.archive.fixity import verify  # noqa: E402
+from service.documents.convert import pdf_pages  # noqa: E402
 from tests.archive_helpers import office_pdf  # noqa: E402
 
 
@@ -47,7 +48,7 @@ def make_parts(folder: Path) -> list[binder.Part]:
         path = folder / f"{code}.pdf"
         path.write_bytes(office_pdf(render_docx(ANNEXES[code], example(code))))
         docs.append(path)
-    rows = [binder.ContentsRow(n, "陈晓敏", ANNEXES[p.stem].title, "2024-05-08", binder.pdf_pages(p))
+    rows = [binder.ContentsRow(n, "陈晓敏", ANNEXES[p.stem].title, "2024-05-08", pdf_pages(p))
             for n, p in enumerate(docs, start=1)]
     info = {"fonds_name": "广州市信访社会工作服务中心", "category": "一般信访", "grade": "低风险",
             "title": "王建国一般信访个案卷",
@@ -93,7 +94,7 @@ def bench_bundles(scratch: Path, cases: int) -> None:
                             "--", str(out / f"q{n}.pdf")], check=True)
 
     t_ours, t_qpdf = best(3, ours), best(3, qpdf)
-    pages = binder.pdf_pages(out / "b0.pdf")
+    pages = pdf_pages(out / "b0.pdf")
     print(f"bundle {cases} cases ({pages} pages each): ours {t_ours:.2f}s, "
           f"qpdf --empty --pages {t_qpdf:.2f}s, ratio {t_ours / t_qpdf:.2f} (goal <= 2)")
 

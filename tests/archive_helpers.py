@@ -29,9 +29,9 @@ def office_pdf(docx: bytes) -> bytes:
 def make_copies(version, work_root: Path) -> None:
     """What the documents jobs do for a version: its Word and PDF copies, marked ready."""
     from service.annexes import ANNEXES
-    from service.archive.bundle import pdf_pages
     from service.cases.models import Document, DocumentState
     from service.db import db
+    from service.documents.convert import pdf_pages
     from service.documents.render import render_docx
 
     docx = render_docx(ANNEXES[version.form.annex], version.data)

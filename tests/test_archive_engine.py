@@ -17,11 +17,11 @@ from service.archive.filing import (
     Item,
     Manifest,
     add_item,
-    atomic_write,
     file_bytes,
     move_folder,
     read_manifest,
     write_manifest,
+    write_once,
 )
 from service.archive.fixity import verify
 from service.archive.policy import (
@@ -32,6 +32,7 @@ from service.archive.policy import (
     load_policy,
     parse_dang_hao,
 )
+from service.documents.convert import pdf_pages
 
 from .archive_helpers import office_pdf
 
@@ -100,12 +101,12 @@ def test_unreadable_policy_file(tmp_path):
         load_policy(bad, fonds="X001")
 
 
-def test_atomic_write_never_overwrites_a_filed_file(tmp_path):
+def test_write_once_never_overwrites_a_filed_file(tmp_path):
     target = tmp_path / "a" / "f.pdf"
-    atomic_write(target, b"one", overwrite=False)
-    atomic_write(target, b"one", overwrite=False)  # a retried job: identical, fine
+    write_once(target, b"one")
+    write_once(target, b"one")  # a retried job: identical, fine
     with pytest.raises(FilingError):
-        atomic_write(target, b"two", overwrite=False)
+        write_once(target, b"two")
     assert target.read_bytes() == b"one"
     assert [p.name for p in target.parent.iterdir()] == ["f.pdf"]  # no temp file left
 
@@ -204,7 +205,7 @@ def bound(tmp_path_factory):
         path = folder / f"doc{n}.pdf"
         path.write_bytes(office_pdf(_docx(text)))
         docs.append(path)
-    rows = [binder.ContentsRow(n, "陈晓敏", f"文件{n}", "2024-05-08", binder.pdf_pages(p))
+    rows = [binder.ContentsRow(n, "陈晓敏", f"文件{n}", "2024-05-08", pdf_pages(p))
             for n, p in enumerate(docs, start=1)]
     pages = binder.render_pages(info, rows, convert=office_pdf, render=render_template)
     parts = []

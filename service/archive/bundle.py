@@ -11,8 +11,6 @@ which a plain page merge drops.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +21,9 @@ from docx import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.shared import Cm, Pt
 
-from ..documents.convert import to_pdf
+from ..documents.convert import pdf_pages, to_pdf
 from ..documents.render import render_template
-from .filing import atomic_write
+from ..storage import atomic_write
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "form_templates"
 COVER, CONTENTS, NOTE = "bundle_cover.docx", "bundle_contents.docx", "bundle_note.docx"
@@ -66,13 +64,6 @@ class ContentsRow:
     date: str  # 日期
     pages: int  # how many pages the 件 has
     remark: str = ""  # 备注
-
-
-def pdf_pages(data: bytes | Path) -> int:
-    """The number of pages of a PDF (bytes or a path)."""
-    source = io.BytesIO(data) if isinstance(data, bytes) else data
-    with pikepdf.open(source) as pdf:
-        return len(pdf.pages)
 
 
 def default_converter(docx: bytes) -> bytes:
@@ -303,11 +294,3 @@ def pdfa_identification(path: Path) -> tuple[str, str, bool]:
         meta = pdf.open_metadata()
         return (str(meta.get("pdfaid:part", "")), str(meta.get("pdfaid:conformance", "")),
                 "/OutputIntents" in pdf.Root)
-
-
-def temp_pdf(data: bytes, folder: Path) -> Path:
-    """Write PDF bytes to a temporary file in ``folder`` (the caller removes it)."""
-    fd, name = tempfile.mkstemp(suffix=".pdf", dir=folder)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    return Path(name)

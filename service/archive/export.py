@@ -12,7 +12,8 @@ from pathlib import Path
 
 import bagit
 
-from .filing import atomic_write, read_manifest
+from ..storage import atomic_write
+from .filing import read_manifest
 
 FILE_LIST = "文件目录.csv"
 FILE_LIST_HEADER = ("档号", "题名", "责任者", "日期", "页数", "文件")

@@ -14,8 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .. import storage
-from ..storage import TEMP_PREFIX, fsync_dir
+from ..storage import TEMP_PREFIX, atomic_write, fsync_dir
 
 MANIFEST = "manifest.json"
 _CHUNK = 1 << 20
@@ -61,9 +60,6 @@ class Manifest:
         found = [i for i in self.items if not i.superseded and (role is None or i.role == role)]
         return sorted(found, key=lambda i: (i.item_no, i.format))
 
-    def by_file(self) -> dict[str, Item]:
-        return {i.file: i for i in self.items}
-
     def next_item_no(self) -> int:
         """The next unused 件号 (件号 are never reused)."""
         return max((i.item_no for i in self.items), default=0) + 1
@@ -88,17 +84,14 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def atomic_write(path: Path, data: bytes, *, overwrite: bool = True) -> None:
-    """Write ``data`` to ``path`` whole or not at all (temp file, fsync, rename).
-
-    With ``overwrite=False`` an existing different file is an error (an identical one is left
-    as it is, so a retried job is harmless).
-    """
-    if not overwrite and path.exists():
+def write_once(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole, never over a different file (FilingError); an
+    identical file is left as it is, so a retried job is harmless."""
+    if path.exists():
         if path.stat().st_size == len(data) and sha256_file(path) == _sha(data):
             return
         raise FilingError(f"{path} exists and differs; filed files are never overwritten")
-    storage.atomic_write(path, data, replace=overwrite)
+    atomic_write(path, data, replace=False)
 
 
 def _sha(data: bytes) -> str:
@@ -120,7 +113,7 @@ def file_bytes(folder: Path, item: Item, data: bytes) -> Item:
     if "/" in item.file or item.file in (MANIFEST, "", ".", "..") \
             or item.file.startswith(TEMP_PREFIX):
         raise FilingError(f"bad file name {item.file!r}")
-    atomic_write(folder / item.file, data, overwrite=False)
+    write_once(folder / item.file, data)
     return replace(item, sha256=_sha(data), size=len(data))
 
 
@@ -167,8 +160,3 @@ def prune_empty(root: Path, folder: Path) -> None:
         except OSError:
             return
         folder = folder.parent
-
-
-def case_folders(root: Path) -> list[Path]:
-    """Every case folder (a folder holding a manifest) under ``root``, relative to it."""
-    return sorted(p.parent.relative_to(root) for p in root.rglob(MANIFEST))

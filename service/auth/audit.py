@@ -171,15 +171,6 @@ def count() -> int:
     return db.session.scalar(select(func.count()).select_from(AuditEntry)) or 0
 
 
-def parse_details(entry: AuditEntry) -> dict[str, Any]:
-    """An entry's details as a dict."""
-    try:
-        value = json.loads(entry.details or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 # --- append-only, as far as the application goes -------------------------------------------
 
 

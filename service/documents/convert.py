@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pikepdf
+
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
@@ -396,9 +398,7 @@ def shutdown_pool() -> None:
         _pool = None
 
 
-def pdf_pages(pdf: bytes) -> int:
-    """The number of pages of a PDF."""
-    import pikepdf
-
-    with pikepdf.open(io.BytesIO(pdf)) as doc:
+def pdf_pages(pdf: bytes | Path) -> int:
+    """The number of pages of a PDF (its bytes or its path)."""
+    with pikepdf.open(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf) as doc:
         return len(doc.pages)

@@ -9,11 +9,11 @@ signatures and pictures as inline images, Annex D's goal rows.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import os
 import re
 import struct
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,6 +45,8 @@ PICTURE_MAX_WIDTH_MM, PICTURE_MAX_HEIGHT_MM = 110.0, 110.0
 CODE_MM = 14.0
 _PNG_URL = "data:image/png;base64,"
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: How many compiled, patched or read template sources each cache keeps.
+_CACHED = 64
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _TEXT_KINDS = frozenset({Kind.TEXT, Kind.LONGTEXT, Kind.PHONE, Kind.DATE, Kind.YEAR_MONTH,
@@ -83,43 +85,30 @@ class _CachingEnvironment(Environment):
 
     def __init__(self) -> None:
         super().__init__(autoescape=True, undefined=StrictUndefined)
-        self._compiled: dict[str, Template] = {}
-        self._lock = threading.Lock()
+        self._from_source = functools.lru_cache(maxsize=_CACHED)(super().from_string)
 
     def from_string(self, source: Any, globals: Any = None,  # noqa: A002 - Jinja's name
                     template_class: Any = None) -> Template:
         if globals is not None or template_class is not None or not isinstance(source, str):
             return super().from_string(source, globals, template_class)
-        compiled = self._compiled.get(source)
-        if compiled is None:
-            compiled = super().from_string(source)
-            with self._lock:
-                if len(self._compiled) > 64:
-                    self._compiled.clear()
-                self._compiled[source] = compiled
-        return compiled
+        return self._from_source(source)
+
+
+@functools.lru_cache(maxsize=_CACHED)
+def _patched_xml(source: str) -> str:
+    """docxtpl's patch of a part's XML, made once per distinct source (the patch is a long run
+    of regular expressions over the whole part, and depends on nothing but the source)."""
+    return DocxTemplate.patch_xml(None, source)
 
 
 class _Template(DocxTemplate):
-    """A DocxTemplate that patches each distinct part source once (the patch is a long run of
-    regular expressions over the whole part, and depends on nothing but the source)."""
-
-    _patched: dict[str, str] = {}
-    _lock = threading.Lock()
+    """A DocxTemplate that patches each distinct part source once."""
 
     def patch_xml(self, src_xml: str) -> str:
-        patched = self._patched.get(src_xml)
-        if patched is None:
-            patched = super().patch_xml(src_xml)
-            with self._lock:
-                if len(self._patched) > 64:
-                    self._patched.clear()
-                self._patched[src_xml] = patched
-        return patched
+        return _patched_xml(src_xml)
 
 
 _ENV = _CachingEnvironment()
-_TEMPLATE_BYTES: dict[tuple[str, int, int], bytes] = {}
 
 
 def text(value: Any) -> Markup:
@@ -140,13 +129,14 @@ def template_path(annex: Annex, directory: Path | None = None) -> Path:
 
 
 def _template_bytes(path: Path) -> bytes:
+    """A template file's bytes, read again only when the file changed."""
     stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
-    cached = _TEMPLATE_BYTES.get(key)
-    if cached is None:
-        cached = path.read_bytes()
-        _TEMPLATE_BYTES[key] = cached
-    return cached
+    return _read_template(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=_CACHED)
+def _read_template(path: str, _mtime_ns: int, _size: int) -> bytes:
+    return Path(path).read_bytes()
 
 
 def png_size(png: bytes) -> tuple[int, int]:

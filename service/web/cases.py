@@ -241,7 +241,7 @@ def edit_form(case_id: int, form_id: int) -> Any:
     if request.method == "GET":
         form = form_for(annex, data=record.data)
         form.submission_token.data = uuid.uuid4().hex
-        return _render_form(case, record, form, readonly, reviewer)
+        return render_form_page(case, record, form, readonly=readonly, reviewer=reviewer)
     if readonly or reviewer == "only":
         abort(403)
     posted = parse_formdata(annex, request.form)  # CSRF is checked before any view runs
@@ -251,7 +251,8 @@ def edit_form(case_id: int, form_id: int) -> Any:
         db.session.commit()
         form = form_for(annex, formdata=request.form)
         form.attach(problems)
-        return _render_form(case, record, form, readonly, reviewer, status=422)
+        return render_form_page(case, record, form, readonly=readonly, reviewer=reviewer,
+                                status=422)
     store_submission(case, record, data, stored, request.form.get("submission_token") or None)
     db.session.commit()
     flash(_("Submitted. The Word and PDF copies are being made."), "ok")
@@ -292,9 +293,11 @@ def store_submission(case: Case, record: FormRecord, data: dict[str, Any],
     return version
 
 
-def _render_form(case: Case, record: FormRecord, form: Any, readonly: bool, reviewer: Any,
-                 status: int = 200) -> Any:
-    has_errors = any(f.errors for f in form) or bool(form.submission_token.errors)
+def render_form_page(case: Case, record: FormRecord, form: Any, *, readonly: bool,
+                     reviewer: Any, status: int = 200, has_errors: bool = False) -> Any:
+    """The form page of ``record``: every view that shows a form draws it here."""
+    has_errors = (has_errors or any(f.errors for f in form)
+                  or bool(form.submission_token.errors))
     return render_template("cases/form.html", case=case, record=record, form=form,
                            annex=ANNEXES[record.annex], readonly=readonly, reviewer=reviewer,
                            state_names=STATE_NAMES, has_errors=has_errors,
@@ -342,9 +345,7 @@ def show_version(case_id: int, form_id: int, number: int) -> Any:
     if version is None:
         abort(404)
     form = form_for(ANNEXES[record.annex], data=version.data)
-    return render_template("cases/form.html", case=case, record=record, form=form,
-                           annex=ANNEXES[record.annex], readonly=True, reviewer=False,
-                           state_names=STATE_NAMES, has_errors=False, just_submitted=False)
+    return render_form_page(case, record, form, readonly=True, reviewer=False)
 
 
 @bp.post("/cases/<int:case_id>/documents/<int:doc_id>/retry")

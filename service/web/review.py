@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -24,13 +24,13 @@ from ..auth.access import (
 from ..auth.models import Handover, HandoverKind, RiskFlag, Role, User
 from ..auth.users import find_user
 from ..cases import review
-from ..cases.models import Case, FormRecord, utcnow
+from ..cases.models import Case, utcnow
 from ..db import db
 from ..forms.builder import form_for, parse_formdata
 from ..jobs.documents import enqueue_documents
 from ..jobs.notices import enqueue_mail
 from ..notify.notices import flag_case
-from .cases import STATE_NAMES, require_form
+from .cases import render_form_page, require_form
 
 bp = Blueprint("review", __name__)
 
@@ -48,13 +48,6 @@ def index() -> Any:
     from .queue import render_queue
 
     return render_queue()
-
-
-def _rerender(case: Case, record: FormRecord, form: Any, status: int) -> Any:
-    return render_template("cases/form.html", case=case, record=record, form=form,
-                           annex=ANNEXES[record.annex], readonly=False, reviewer="only",
-                           state_names=STATE_NAMES, has_errors=True,
-                           just_submitted=False), status
 
 
 @bp.post("/cases/<int:case_id>/forms/<int:form_id>/approve")
@@ -75,7 +68,8 @@ def approve(case_id: int, form_id: int) -> Any:
     if version is None:
         form = form_for(annex, formdata=request.form)
         form.attach(problems)
-        return _rerender(case, record, form, 422)
+        return render_form_page(case, record, form, readonly=False, reviewer="only",
+                                status=422, has_errors=True)
     before = record.versions[-2].data if len(record.versions) > 1 else {}
     audit.record("form.approve", case, form=record.annex, seq=record.seq,
                  version=version.number, before=before, after=version.data)

@@ -25,6 +25,7 @@ from ...archive.policy import Placement
 from ...cases.archival import ArchiveCounter, ArchiveFile, ArchiveItem
 from ...cases.models import Case, FormRecord, FormVersion, Original
 from ...db import db, take_turns
+from ...documents.convert import pdf_pages
 from .facts import author_of, facts_of, form_title, item_date, ordered_forms, ready_copies
 from .lookup import archived
 from .settings import ArchiveError, archive_root, policy, work_root
@@ -138,7 +139,7 @@ def _file_form(record: ArchiveFile, manifest: Manifest, folder: Path, form: Form
     for item, source in sources:
         data = source.read_bytes()
         if item.format == "pdf" and not item.pages:
-            item = replace(item, pages=binder.pdf_pages(data))
+            item = replace(item, pages=pdf_pages(data))
         _record_item(record, manifest, file_bytes(folder, item, data), form.id)
 
 
@@ -188,7 +189,7 @@ def file_pages(record: ArchiveFile, manifest: Manifest, folder: Path) -> None:
         version = 1 + sum(1 for i in manifest.items if i.role == role)
         name = rules.item_name(record.dang_hao, 0, labels[role], "pdf", version)
         item = Item(file=name, item_no=0, title=labels[role], date=info["date"], role=role,
-                    version=version, pages=binder.pdf_pages(data), author=rules.fonds_name)
+                    version=version, pages=pdf_pages(data), author=rules.fonds_name)
         _record_item(record, manifest, file_bytes(folder, item, data), None)
     record.pages = sum(i.pages for i in manifest.current() if i.format == "pdf")
 

@@ -1,20 +1,17 @@
-"""The archive's queue tasks: a batch of bundles requested from the archive page, and filing a
-closed case whose copies were ready before it closed."""
+"""The archive's queue tasks: a batch of bundles requested from the archive page."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ...cases.archival import BundleRequest
-from ...cases.models import Case
 from ...db import db
 from .. import app_context
 from ..leases import leased, revivable
 from ..queue import huey
 from .bundles import bundle_many
-from .filing import archive_case
 from .integrity import DamagedFile, raise_alert
-from .lookup import archived, select_files
+from .lookup import select_files
 from .settings import ArchiveError, work_root
 
 
@@ -64,12 +61,3 @@ def run_bundle_request(request_id: int) -> None:
 
 
 revivable("bundles", run_bundle_request)
-
-
-@huey.task()
-def archive_case_task(case_id: int) -> None:
-    """File a closed case from the queue (when its copies were ready before it closed)."""
-    with app_context():
-        case = db.session.get(Case, case_id)
-        if case is not None and not case.is_open and archived(case) is None:
-            archive_case(case)

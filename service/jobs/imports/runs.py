@@ -18,11 +18,6 @@ from .model import Options, Report
 from .pipeline import run_import
 
 
-def upload_folder(run: ImportRun) -> Path:
-    """Where a run's upload is kept (under WORK_ROOT)."""
-    return Path(current_app.config["WORK_ROOT"]) / "imports" / str(run.id)
-
-
 def run_options(run: ImportRun, *, dry_run: bool, by: User | None) -> Options:
     """The options of a web run: its mapping, its user, progress kept on the run."""
     return Options(dry_run=dry_run, aliases=run.mapping or {}, by=by, run=run)
