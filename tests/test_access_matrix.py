@@ -15,6 +15,7 @@ import io
 import re
 import subprocess
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,11 @@ ROUTES: dict[str, Any] = {
     "cases.save_draft": ("object", None),
     "cases.show_version": ("object", None),
     "cases.update_profile": ("object", None),
+    "evaluation.show": ("object", None),
+    "evaluation.update": ("object", None),
+    "evaluation.add_survey": ("object", None),
+    "evaluation.record_followup": ("object", None),
+    "evaluation.followups": "signed_in",
     "paper.blank_form": ("object", None),
     "review.approve": ("object", None),
     "review.return_form": ("object", None),
@@ -150,6 +156,7 @@ def _case_with_documents(app, worker, team, name: str, phone: str, tag: str) -> 
     from service.annexes.examples import example
     from service.auth.models import RiskFlag
     from service.cases import lifecycle
+    from service.cases.evaluation import Followup
     from service.cases.models import Document, DocumentState
     from service.db import db
 
@@ -168,9 +175,12 @@ def _case_with_documents(app, worker, team, name: str, phone: str, tag: str) -> 
     db.session.add(doc)
     flag = RiskFlag(case_id=case.id, raised_by_id=worker.id, concern="自伤风险")
     db.session.add(flag)
+    followup = Followup(case_id=case.id, due_on=date(2024, 7, 1), finding="", reopened=False)
+    db.session.add(followup)
     db.session.flush()
     return {"case": case, "case_id": case.id, "form_id": record.id, "doc_id": doc.id,
-            "number": 1, "annex_code": "C", "flag_id": flag.id, "original_id": original.id}
+            "number": 1, "annex_code": "C", "flag_id": flag.id, "original_id": original.id,
+            "followup_id": followup.id}
 
 
 def _original(app, case, tag: str) -> Any:

@@ -106,3 +106,55 @@ def test_stored_forms_leave_their_facts(app, make_user) -> None:
     due = db.session.scalars(select(Followup.due_on).where(Followup.case_id == case.id)
                              .order_by(Followup.due_on)).all()
     assert due == [date(2024, 9, 30), date(2024, 11, 30)]
+
+
+def test_the_evaluation_page_stores_place_change_survey_and_followup(app, client, make_user,
+                                                                     login_as) -> None:
+    from service.cases import lifecycle
+    from service.cases.evaluation import CaseEvaluation, Followup, SatisfactionSurvey
+    from service.db import db
+    from service.reports.figures import Scope
+    from service.reports.period import year
+    from service.reports.summary import summary
+    from tests.conftest import csrf_token
+
+    worker = make_user("chen", "worker")
+    case = lifecycle.open_case(worker=worker, client_name="王五", opened_on=date(2024, 5, 8))
+    closing = {**example("D"), "opened_on": "2024-05-08", "closed_on": "2024-06-01"}
+    lifecycle.submit_form(lifecycle.new_form(case, "D"), closing)
+    db.session.commit()
+    login_as(worker)
+    page = f"/cases/{case.id}/evaluation"
+    assert "2024-07-01" in client.get(page).get_data(as_text=True)
+    token = csrf_token(client, page)
+    bad = client.post(page, data={"csrf_token": token, "district": "东城区"},
+                      follow_redirects=True)
+    assert "不是本机构所列的区" in bad.get_data(as_text=True)
+    client.post(page, data={"csrf_token": token, "district": "天河区", "street": "石牌街道",
+                            "change_before": "2", "change_after": "4"})
+    db.session.expire_all()
+    row = db.session.get(CaseEvaluation, case.id)
+    assert (row.place_district, row.place_street, row.change_before, row.change_after) == (
+        "天河区", "石牌街道", 2, 4)
+    answers = {"csrf_token": token, "respondent": "phone", "attitude": "5", "timeliness": "4",
+               "help": "3", "overall": "4", "comment": "<b>好</b>", "filled_on": "2024-07-02"}
+    client.post(f"/cases/{case.id}/surveys", data=answers)
+    refused = client.post(f"/cases/{case.id}/surveys", data={**answers, "overall": "9"},
+                          follow_redirects=True)
+    assert "五个" in refused.get_data(as_text=True) or "five" in refused.get_data(as_text=True)
+    assert db.session.query(SatisfactionSurvey).count() == 1
+    shown = client.get(page).get_data(as_text=True)
+    assert "&lt;b&gt;好&lt;/b&gt;" in shown and "<b>好</b>" not in shown
+    first = db.session.query(Followup).order_by(Followup.due_on).first()
+    listed = client.get("/followups").get_data(as_text=True)
+    assert case.number in listed and "2024-07-01" in listed
+    client.post(f"/cases/{case.id}/followups/{first.id}",
+                data={"csrf_token": token, "done_on": "2024-07-02", "finding": "问题再次出现",
+                      "reopen": "1"})
+    db.session.expire_all()
+    assert db.session.get(Followup, first.id).done_on == date(2024, 7, 2)
+    assert db.session.get(type(case), case.id).is_open
+    assert db.session.query(Followup).filter(Followup.done_on.is_(None)).count() == 0
+    s = summary(Scope(year(2024)))
+    assert (s["satisfaction_rate"], s["followups_done"]) == (1.0, 1)
+    assert s["by_place"]["天河区"]["satisfaction_rate"] == 1.0

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..annexes import CLOSING, INTAKE
 from ..annexes.closing import GOAL_MET, GOAL_PARTLY_MET
+from ..annexes.process import Stage
 from ..annexes.validate import time_span_minutes
 from ..db import db
 from ..evaluation.followup import DEFAULT_MONTHS, due_dates
@@ -79,6 +80,27 @@ class Followup(db.Model):
     finding: Mapped[str] = mapped_column(Text, default="")
     reopened: Mapped[bool] = mapped_column(default=False)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class SatisfactionSurvey(db.Model):
+    """One answered satisfaction survey of a case (see ``service.evaluation.survey``)."""
+
+    __tablename__ = "satisfaction_surveys"
+    __table_args__ = (Index("ix_satisfaction_surveys_filled_on", "filled_on", "case_id",
+                            "overall"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    filled_on: Mapped[date]
+    respondent: Mapped[str] = mapped_column(String(20))
+    attitude: Mapped[int]
+    timeliness: Mapped[int]
+    help: Mapped[int]
+    overall: Mapped[int]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    followup_id: Mapped[int | None] = mapped_column(ForeignKey("followups.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # The figures select cases by these dates and stages.
@@ -147,6 +169,20 @@ def schedule_followups(case: Case, closed_on: date, months: tuple[int, ...]) -> 
             for d in due_dates(closed_on, months) if d not in done]
     db.session.add_all(made)
     return made
+
+
+def reopen_after_followup(followup: Followup) -> None:
+    """A follow-up found the matter unresolved: the case is open again (服务实施), its end date
+    cleared and its follow-ups not yet done cancelled; a later closing schedules new ones."""
+    case = db.session.get(Case, followup.case_id)
+    if case is None:
+        return
+    followup.reopened = True
+    case.stage = Stage.DELIVERY
+    case.closed_on = None
+    db.session.execute(delete(Followup).where(Followup.case_id == case.id,
+                                              Followup.done_on.is_(None),
+                                              Followup.id != followup.id))
 
 
 def _date(value: Any) -> date | None:

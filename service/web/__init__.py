@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
         auth,
         cases,
         checks,  # noqa: F401  (its routes attach to imports.bp)
+        evaluation,
         guard,
         imports,
         look,
@@ -26,5 +27,5 @@ def init_app(app: Flask) -> None:
     security.init_app(app)
     look.init_app(app)
     guard.init_app(app)
-    for module in (auth, cases, archive, imports, paper, review, notices, admin):
+    for module in (auth, cases, archive, imports, paper, review, notices, admin, evaluation):
         app.register_blueprint(module.bp)

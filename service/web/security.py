@@ -33,6 +33,7 @@ ERROR_MESSAGES = {
 #: (endpoint, label, roles that see the link): other blueprints' entry points.
 NAV = [
     ("review.index", _l("Review"), (Role.SUPERVISOR, Role.DIRECTOR)),
+    ("evaluation.followups", _l("Follow-ups"), (Role.WORKER, Role.SUPERVISOR, Role.DIRECTOR)),
     ("archive.index", _l("Archive"), (Role.ARCHIVIST, Role.DIRECTOR, Role.SUPERVISOR)),
     ("imports.index", _l("Import"), (Role.ADMIN, Role.DIRECTOR, Role.SUPERVISOR)),
     ("admin.users", _l("People"), (Role.ADMIN,)),
