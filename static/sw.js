@@ -1,8 +1,9 @@
-/* Keeps the last copy of each form page and the static files, so that a form reloaded while
-   the connection is down still opens (its typed values come back from localStorage). */
+/* Keeps the last copy of each form page, case page and the case list, and the static files, so
+   that a form reloaded while the connection is down still opens (its typed values come back
+   from localStorage) and going back and forth between a case and its forms works offline. */
 "use strict";
 var PAGES = "pages-v1", STATIC = "static-v1";
-var FORM_PAGE = /^\/cases\/\d+\/forms\/\d+$/;
+var FORM_PAGE = /^\/cases(\/\d+(\/forms\/\d+)?)?$/;
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(STATIC).then(function (c) {

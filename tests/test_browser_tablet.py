@@ -211,3 +211,160 @@ def test_review_list_oldest_first_with_waiting_time_filters_and_count(
     page.click("#return")
     page.wait_for_url(f"{base}/cases/{scene.case_id}*")
     assert page.inner_text("header .waiting-count").strip() == "2"
+
+
+def _record(form_id: int):
+    from service.cases.models import FormRecord
+    from service.db import db
+
+    db.session.expire_all()
+    return db.session.get(FormRecord, form_id)
+
+
+OFFLINE_RECORD = "恢复网络前写下的会谈记录：案主同意下周再约儿子一起面谈。"
+
+
+@ON_SQLITE
+@VIEWPORTS
+def test_submit_offline_waits_on_the_page_and_goes_when_the_connection_returns(
+        app, live_server, scene, open_page, viewport) -> None:
+    base = live_server.url
+    page = open_page(viewport, base, "chen")
+    context = page.context
+    case_url = f"{base}/cases/{scene.case_id}"
+    form_url = _form_url(base, scene.case_id, scene.returned_interview_id)
+    page.goto(case_url)
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()  # the service worker now keeps a copy of the case page
+    page.locator(f"a.button[href='/cases/{scene.case_id}/forms/{scene.returned_interview_id}']").click()
+    page.wait_for_url(form_url)
+    assert "已退回修改" in page.inner_text("#form-state")
+    page.fill("[name=record]", OFFLINE_RECORD)
+    page.locator("[name=record]").blur()
+    page.wait_for_function("() => document.getElementById('save-status').textContent.includes('草稿已保存')")
+
+    context.set_offline(True)
+    page.click("button[type=submit][value=submit]")
+    page.wait_for_function(
+        "() => document.getElementById('save-status').textContent.includes('恢复连接后立即自动发送')")
+    assert page.url == form_url  # the page stayed, and says so
+    assert page.locator("#save-status.offline").count() == 1
+    assert page.is_enabled("button[type=submit][value=submit]")
+    assert _record(scene.returned_interview_id).state == "returned"
+
+    page.go_back()  # offline: the case page comes from this device's copy
+    page.wait_for_url(case_url)
+    assert tablet_scene_number(scene) in page.inner_text("h1")
+    page.go_forward()
+    page.wait_for_url(form_url)
+    assert page.input_value("[name=record]") == OFFLINE_RECORD
+    page.wait_for_function(
+        "() => document.getElementById('save-status').textContent.includes('恢复连接后立即自动发送')")
+    assert _record(scene.returned_interview_id).state == "returned"
+
+    context.set_offline(False)  # the connection returns: the waiting submission goes by itself
+    page.wait_for_url(f"{case_url}?submitted=*")
+    record = _record(scene.returned_interview_id)
+    assert record.state == "submitted"
+    assert record.current.data["record"] == OFFLINE_RECORD
+    assert len(record.versions) == 2
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('draft:')).length") == 0
+
+
+def tablet_scene_number(scene) -> str:
+    from service.cases.models import Case
+    from service.db import db
+
+    return db.session.get(Case, scene.case_id).number
+
+
+@ON_SQLITE
+@VIEWPORTS
+def test_an_impossible_date_is_refused_beside_its_field_and_kept_as_typed(
+        app, live_server, scene, open_page, viewport) -> None:
+    base = live_server.url
+    page = open_page(viewport, base, "chen")
+    form_url = _form_url(base, scene.case_id, scene.returned_interview_id)
+    page.goto(form_url)
+    date_field = page.locator("[name=date]")
+    date_field.fill("")
+    date_field.focus()
+    for part in ("02", "30", "2023"):  # typed into the field's mm/dd/yyyy: February 30th
+        page.keyboard.type(part)
+    assert date_field.evaluate("el => el.validity.badInput")  # the field holds what was typed
+    page.click("button[type=submit][value=submit]")
+    error = page.locator("td[data-field=date] .error.bad-date")
+    error.wait_for()
+    assert "没有这个日期" in error.inner_text()
+    assert page.url == form_url
+    assert date_field.evaluate("el => el.validity.badInput")  # still shown as typed, to correct
+    assert _record(scene.returned_interview_id).state == "returned"
+    date_field.fill("2023-02-28")
+    assert page.locator("td[data-field=date] .error.bad-date").count() == 0
+
+    # a browser without a date picker sends the text itself: it comes back as typed
+    date_field.evaluate("el => { el.type = 'text'; }")
+    date_field.fill("2023-02-30")
+    page.click("button[type=submit][value=submit]")
+    page.wait_for_load_state()
+    page.locator("td[data-field=date] .error").first.wait_for()
+    assert page.locator("[name=date]").input_value() == "2023-02-30"
+    assert page.locator("[name=date]").get_attribute("type") == "text"
+    assert _record(scene.returned_interview_id).state == "returned"
+
+
+@ON_SQLITE
+@VIEWPORTS
+def test_the_footer_says_the_forms_state(app, live_server, scene, open_page, viewport) -> None:
+    base = live_server.url
+    worker = open_page(viewport, base, "chen")
+    expected = {
+        scene.intake_id: "已审批签字",
+        scene.waiting_interview_id: "已提交：等待审核",
+        scene.returned_interview_id: "已退回修改",
+        scene.closing_id: "草稿：尚未提交",
+    }
+    for form_id, words in expected.items():
+        worker.goto(_form_url(base, scene.case_id, form_id))
+        assert words in worker.inner_text("#form-state"), form_id
+        if form_id != scene.closing_id:
+            assert "草稿已保存" not in worker.inner_text(".actions")
+    worker.goto(f"{base}/cases/{scene.case_id}/forms/{scene.intake_id}/v1")
+    assert "第1版" in worker.inner_text("#form-state")
+    reviewer = open_page(viewport, base, "zhou")
+    reviewer.goto(_form_url(base, scene.case_id, scene.waiting_interview_id))
+    assert "等待您审核" in reviewer.inner_text("#form-state")
+    assert "草稿已保存" not in reviewer.inner_text(".actions")
+
+    # in English, the page and its script speak English (texts from the catalogs)
+    worker.goto(_form_url(base, scene.case_id, scene.returned_interview_id) + "?lang=en")
+    assert "Returned with comments" in worker.inner_text("#form-state")
+    worker.context.set_offline(True)
+    worker.fill("[name=purpose]", "Offline edit")
+    worker.locator("[name=purpose]").blur()
+    worker.wait_for_function(
+        "() => document.getElementById('save-status').textContent.startsWith('Offline: kept on this device')")
+    worker.context.set_offline(False)
+
+
+@ON_SQLITE
+@VIEWPORTS
+def test_a_prefilled_name_is_replaced_not_appended_to(
+        app, live_server, scene, open_page, viewport) -> None:
+    base = live_server.url
+    page = open_page(viewport, base, "chen")
+    page.goto(f"{base}/cases/{scene.case_id}")
+    page.locator("form[action$='/forms/C'] button").click()
+    page.wait_for_url("**/forms/*")
+    field = page.locator("[name=interviewee]")
+    assert field.input_value() == "王建国"
+    assert field.get_attribute("data-prefilled") == "1"
+    field.tap()
+    page.keyboard.type("王太太")
+    assert field.input_value() == "王太太"
+    assert page.locator("[name=contact]").get_attribute("data-prefilled") is None
+    page.locator("[name=contact]").tap()
+    field.tap()  # once changed, a tap places the caret as usual
+    page.keyboard.press("End")
+    page.keyboard.type("（妻子）")
+    assert field.input_value() == "王太太（妻子）"

@@ -74,3 +74,29 @@ def test_pages_follow_the_chosen_language(app, client, make_user) -> None:
     page = client.get("/cases?lang=zh_Hans_CN", follow_redirects=True).get_data(as_text=True)
     assert "初次接触日期" not in page  # the list, in Chinese again
     assert 'lang="zh-Hans"' in page
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_form_script_takes_every_text_from_the_catalogs(app) -> None:
+    """forms.js holds no text of either language: each t("key") it shows is one of the texts
+    the page renders from the catalogs, and each of those is translated in both."""
+    import re
+
+    from flask_babel import force_locale
+
+    from service.web.look import form_texts
+
+    script = (ROOT / "static" / "js" / "forms.js").read_text(encoding="utf-8")
+    code = re.sub(r"/\*.*?\*/", "", script, flags=re.S)  # comments may name a cell
+    assert not re.search(r"[\u4e00-\u9fff]", code)
+    assert not re.search(r"\"(Draft saved|Saving|Offline)", code)
+    used = set(re.findall(r"\bt\(\"(\w+)\"\)", script))
+    with app.test_request_context():
+        with force_locale("en"):
+            english = form_texts()
+        with force_locale("zh_Hans_CN"):
+            chinese = form_texts()
+    assert used and used <= set(english), used - set(english)
+    for key in english:
+        assert english[key] and not re.search(r"[\u4e00-\u9fff]", english[key]), key
+        assert chinese[key] != english[key] and re.search(r"[\u4e00-\u9fff]", chinese[key]), key

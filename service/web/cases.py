@@ -294,14 +294,16 @@ def store_submission(case: Case, record: FormRecord, data: dict[str, Any],
 
 
 def render_form_page(case: Case, record: FormRecord, form: Any, *, readonly: bool,
-                     reviewer: Any, status: int = 200, has_errors: bool = False) -> Any:
-    """The form page of ``record``: every view that shows a form draws it here."""
+                     reviewer: Any, status: int = 200, has_errors: bool = False,
+                     version: Any = None) -> Any:
+    """The form page of ``record`` (or, read only, of one ``version`` of it): every view
+    that shows a form draws it here."""
     has_errors = (has_errors or any(f.errors for f in form)
                   or bool(form.submission_token.errors))
     return render_template("cases/form.html", case=case, record=record, form=form,
                            annex=ANNEXES[record.annex], readonly=readonly, reviewer=reviewer,
                            state_names=STATE_NAMES, has_errors=has_errors,
-                           just_submitted=False), status
+                           just_submitted=False, version=version), status
 
 
 @bp.post("/cases/<int:case_id>/forms/<int:form_id>/draft")
@@ -345,7 +347,8 @@ def show_version(case_id: int, form_id: int, number: int) -> Any:
     if version is None:
         abort(404)
     form = form_for(ANNEXES[record.annex], data=version.data)
-    return render_form_page(case, record, form, readonly=True, reviewer=False)
+    return render_form_page(case, record, form, readonly=True, reviewer=False,
+                            version=version)
 
 
 @bp.post("/cases/<int:case_id>/documents/<int:doc_id>/retry")

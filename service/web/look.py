@@ -3,6 +3,7 @@ language, the column spans of a paper row, and the state a form's footer says.""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import current_app
@@ -68,10 +69,80 @@ def agency_name() -> str:
     return str(current_app.config.get("AGENCY_NAME", ""))
 
 
+def as_typed(field: Any) -> dict[str, str]:
+    """Extra attributes that show a refused date exactly as typed.
+
+    A browser's date field cannot hold a date that does not exist (2023-02-30) and would come
+    back empty; such a value comes back as plain text beside its error, to be corrected.
+    """
+    value = field.data if isinstance(field.data, str) else ""
+    if not value or field.render_kw is None or field.render_kw.get("type") != "date":
+        return {}
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return {"type": "text", "inputmode": "numeric", "placeholder": _("YYYY-MM-DD")}
+    return {}
+
+
+def prefilled_cells(case: Any, record: Any) -> set[str]:
+    """The text cells of a never-submitted form that still hold what its case pre-filled
+    (C's 会谈对象: the petitioner's name); the page selects such a value when it is entered."""
+    from ..annexes import ANNEXES
+    from ..cases import lifecycle
+
+    if record.versions:
+        return set()
+    annex = ANNEXES[record.annex]
+    data = record.draft or {}
+    given = lifecycle._prefill(case, record.annex, record.seq)  # noqa: SLF001
+    return {name for name, value in given.items()
+            if name in annex and annex[name].kind is Kind.TEXT
+            and isinstance(value, str) and value and data.get(name) == value}
+
+
+def form_texts() -> dict[str, str]:
+    """The texts the form page's script shows, in the page's language."""
+    return {
+        "saved": _("Draft saved"),
+        "saving": _("Saving…"),
+        "offline": _("Offline: kept on this device, sent when the connection returns"),
+        "restored": _("Restored what was typed on this device"),
+        "submitting": _("Sending…"),
+        "submitWaiting": _("No connection: the submission waits on this device and is sent "
+                           "as soon as the connection returns. Keep this page open."),
+        "badDate": _("This date does not exist: check the day and the month."),
+    }
+
+
+def form_state(record: Any, *, readonly: bool, reviewer: Any, version: Any = None) -> str:
+    """What the form page's footer says of the form: its state, in words for this reader."""
+    if version is not None:
+        if version.approved_by_id is not None:
+            return _("Version %(n)s, signed and approved", n=version.number)
+        return _("Version %(n)s, as submitted", n=version.number)
+    state = str(record.state)
+    if state == "submitted":
+        if reviewer == "only":
+            return _("Submitted: waiting for your review")
+        return _("Submitted: waiting for review")
+    if state == "returned":
+        return _("Returned with comments: correct the form and submit it again")
+    if state == "approved":
+        return _("Signed and approved: locked")
+    if state == "draft":
+        return _("Draft: not yet submitted") if not readonly else _("Draft")
+    from .cases import STATE_NAMES
+
+    return str(STATE_NAMES.get(record.state, state))
+
+
 def init_app(app: Any) -> None:
     """Offer the helpers to every template."""
     from .queue import waiting_count
 
     app.jinja_env.globals.update(row_spans=row_spans, form_name=form_name,
                                  agency_name=agency_name, GRID=GRID,
-                                 waiting_count=waiting_count)
+                                 waiting_count=waiting_count, form_texts=form_texts,
+                                 form_state=form_state, as_typed=as_typed,
+                                 prefilled_cells=prefilled_cells)

@@ -2,7 +2,12 @@
    - every change is kept in this browser at once (localStorage), with the time it was typed;
    - the draft goes to the server every few seconds and when a field is left;
    - offline, the page comes from the service worker's copy and the typed values are restored;
-   - signatures and pictures are drawn with a finger; D's goal table grows row by row. */
+   - a submission made while the connection is down waits on this device and is sent when the
+     connection returns (the page stays; going back and forth offline works from the cache);
+   - a date that does not exist is refused beside its field before anything is sent;
+   - a value the case pre-filled is selected when the field is entered, so typing replaces it;
+   - signatures and pictures are drawn with a finger; D's goal table grows row by row.
+   The texts come from the catalogs, in the page's language (the page's #form-texts). */
 (function () {
   "use strict";
   var form = document.getElementById("annex-form");
@@ -12,14 +17,9 @@
   var status = document.getElementById("save-status");
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   var dirty = false, saving = false, timer = null;
-  var text = {
-    saved: document.documentElement.lang === "en" ? "Draft saved " : "草稿已保存 ",
-    offline: document.documentElement.lang === "en" ? "Offline: kept on this device, sent when the connection returns"
-                                                   : "离线：已保存在本设备，恢复连接后自动上传",
-    restored: document.documentElement.lang === "en" ? "Restored what was typed on this device"
-                                                     : "已恢复本设备上输入的内容",
-    saving: document.documentElement.lang === "en" ? "Saving…" : "正在保存…"
-  };
+  var text = {};
+  try { text = JSON.parse(document.getElementById("form-texts").textContent); } catch (e) { /* keys shown */ }
+  function t(name) { return text[name] || name; }
 
   function setStatus(message, offline) {
     if (!status) { return; }
@@ -40,7 +40,10 @@
 
   function keepLocal() {
     try {
-      localStorage.setItem(key, JSON.stringify({ typedAt: new Date().toISOString(), synced: false, values: values() }));
+      var copy = { typedAt: new Date().toISOString(), synced: false, values: values() };
+      var before = JSON.parse(localStorage.getItem(key) || "null");
+      if (before && before.pendingSubmit) { copy.pendingSubmit = before.pendingSubmit; }
+      localStorage.setItem(key, JSON.stringify(copy));
     } catch (e) { /* storage full or disabled: the server copy still works */ }
   }
 
@@ -78,7 +81,7 @@
     if (Date.parse(copy.typedAt) > server) {
       restore(copy);
       dirty = true;
-      setStatus(text.restored, !navigator.onLine);
+      setStatus(t("restored"), !navigator.onLine);
       schedule(500);
     }
   }
@@ -87,7 +90,7 @@
     if (!draftUrl || !dirty || saving) { return; }
     saving = true;
     dirty = false;
-    setStatus(text.saving);
+    setStatus(t("saving"));
     var body = new FormData(form);
     fetch(draftUrl, { method: "POST", body: body, credentials: "same-origin",
                       headers: { "X-CSRFToken": csrf, "X-Requested-With": "fetch" } })
@@ -97,9 +100,9 @@
       })
       .then(function (j) {
         markSynced(j.saved_at);
-        setStatus(text.saved + new Date().toLocaleTimeString(), false);
+        setStatus(t("saved") + " " + new Date().toLocaleTimeString(), false);
       })
-      .catch(function () { dirty = true; setStatus(text.offline, true); })
+      .catch(function () { dirty = true; setStatus(t("offline"), true); })
       .then(function () { saving = false; });
   }
 
@@ -120,12 +123,97 @@
   setInterval(function () { if (dirty) { save(); } }, 5000);
   document.addEventListener("visibilitychange", function () { if (document.hidden && dirty) { save(); } });
 
-  form.addEventListener("submit", function (e) {
-    keepLocal();
-    var button = form.querySelector("button[type=submit]");
-    if (form.dataset.sending) { e.preventDefault(); return; }
+  /* Submitting: a date that does not exist stops it beside its field; without a connection
+     the submission waits on this device and goes when the connection returns. */
+  var submitters = Array.prototype.slice.call(form.querySelectorAll("button[type=submit]"));
+  var going = false;
+
+  function badDates() {
+    var bad = [];
+    form.querySelectorAll("input[type=date]").forEach(function (el) {
+      var note = el.parentElement.querySelector(".error.bad-date");
+      if (el.validity && el.validity.badInput) {
+        if (!note) {
+          note = document.createElement("span");
+          note.className = "error bad-date";
+          note.setAttribute("role", "alert");
+          note.textContent = t("badDate");
+          el.insertAdjacentElement("afterend", note);
+        }
+        bad.push(el);
+      } else if (note) { note.remove(); }
+    });
+    return bad;
+  }
+  form.addEventListener("input", function (e) { if (e.target.type === "date") { badDates(); } });
+
+  function pending() {
+    try { return (JSON.parse(localStorage.getItem(key) || "null") || {}).pendingSubmit; } catch (e) { return null; }
+  }
+  function setPending(index) {
+    try {
+      var copy = JSON.parse(localStorage.getItem(key) || "null") || { values: values() };
+      if (index === null) { delete copy.pendingSubmit; } else { copy.pendingSubmit = { button: index, at: new Date().toISOString() }; }
+      localStorage.setItem(key, JSON.stringify(copy));
+    } catch (e) { /* storage disabled: the page itself still holds the values */ }
+  }
+  function waitForConnection(index) {
+    setPending(index);
+    submitters.forEach(function (b) { b.disabled = false; });
+    setStatus(t("submitWaiting"), true);
+  }
+  function send(index) {
+    var button = submitters[index] || submitters[0];
+    going = true;
     form.dataset.sending = "1";
-    if (button) { setTimeout(function () { button.disabled = true; }, 0); }
+    if (form.requestSubmit) { form.requestSubmit(button); }
+    else {
+      if (button && button.name) {
+        var carry = document.createElement("input");
+        carry.type = "hidden"; carry.name = button.name; carry.value = button.value; form.appendChild(carry);
+      }
+      if (button && button.formAction) { form.action = button.formAction; }
+      form.submit();
+    }
+  }
+  /* Try the server first (a HEAD of a tiny file): a submission never leaves for a dead line. */
+  function trySend(index) {
+    if (!navigator.onLine) { waitForConnection(index); return; }
+    setStatus(t("submitting"));
+    fetch("/sw.js", { method: "HEAD", cache: "no-store", credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } setPending(null); send(index); })
+      .catch(function () { waitForConnection(index); });
+  }
+
+  form.addEventListener("submit", function (e) {
+    if (going) {  // the checked submission itself: let it go, once
+      submitters.forEach(function (b) { setTimeout(function () { b.disabled = true; }, 0); });
+      return;
+    }
+    e.preventDefault();
+    if (form.dataset.sending) { return; }
+    keepLocal();
+    var bad = badDates();
+    if (bad.length) { bad[0].focus(); setStatus(t("badDate"), false); return; }
+    var index = Math.max(submitters.indexOf(e.submitter), 0);
+    trySend(index);
+  });
+  window.addEventListener("online", function () {
+    var waiting = pending();
+    if (waiting && !form.dataset.sending) { trySend(waiting.button || 0); }
+  });
+
+  /* A value the case pre-filled (say 会谈对象, the petitioner's name) is selected whole when
+     the field is entered, so that typing replaces it instead of adding to it. */
+  form.querySelectorAll("[data-prefilled]").forEach(function (el) {
+    var fresh = true;
+    function selectAll() { if (fresh && el.value === el.defaultValue) { el.select(); } }
+    el.addEventListener("focus", function () { setTimeout(selectAll, 0); });
+    el.addEventListener("pointerup", function (e) {
+      if (fresh && el.value === el.defaultValue) { e.preventDefault(); el.select(); }
+      fresh = false;
+    });
+    el.addEventListener("input", function () { fresh = false; });
   });
 
   function tickOption(input) {
@@ -211,4 +299,7 @@
   });
 
   maybeRestore();
+  if (pending()) {  // a submission made offline, before this page was reloaded or reopened
+    if (navigator.onLine) { trySend(pending().button || 0); } else { waitForConnection(pending().button || 0); }
+  }
 })();
