@@ -59,6 +59,8 @@ def load(instance: Path) -> dict[str, Any]:
         "ARCHIVE_ROOT": str(archive),
         "WORK_ROOT": os.environ.get("WORK_ROOT") or str(instance / "work"),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        # seconds an API request waits for a worker's PDF before answering 202 and a job URL
+        "API_DOCUMENT_WAIT": float(os.environ.get("API_DOCUMENT_WAIT", 10)),
         # rate limits: counted in Redis when REDIS_URL is set (shared by every web process)
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "petition"),
         "HUEY_IMMEDIATE": os.environ.get("HUEY_IMMEDIATE", "") == "1",

@@ -95,6 +95,7 @@ ROUTES: dict[str, Any] = {
     "api.list_notifications": "token",
     "api.get_case": "token",
     "api.make_document": "token",
+    "api.document_job": "token",
     "api.create_case": "token",
     "api.revoke_current_token": "token",
     "api.import_files": "token",
@@ -335,7 +336,7 @@ def _targets(world: World, rule) -> list[tuple[str, dict[str, Any]]]:
         return [("open", world.ids["open"]), ("closed", world.ids["closed"])]
     if kind is not None:
         return [(kind, world.ids[kind])]
-    return [("", {"code": "B"})]
+    return [("", {"code": "B", "job": "not-a-job"})]
 
 
 def _extra(rule, values: dict[str, Any], missing: bool = False) -> dict[str, Any]:

@@ -1,0 +1,85 @@
+"""A PDF asked of the API that a worker cannot make at once: 202 and a job URL within the web
+timeout, then the PDF from that URL once a real queue worker (and LibreOffice) has made it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from service.annexes.examples import example
+from tests.servers import huey_consumer, server_env
+
+pytestmark = pytest.mark.office
+
+
+@pytest.fixture
+def bearer(app, make_user):
+    from service.auth.users import issue_token
+    from service.db import db
+
+    token = issue_token(make_user("api", "worker"))
+    db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def real_queue():
+    """Jobs go to the instance's SQLite queue file, for a consumer process to take."""
+    from service.jobs.queue import huey
+
+    huey.immediate = False
+    yield huey
+    huey.immediate = True
+
+
+def test_a_slow_pdf_is_a_202_with_a_job_url_then_the_pdf(app, client, bearer, real_queue,
+                                                        database_url, tmp_path: Path) -> None:
+    app.config["API_DOCUMENT_WAIT"] = 0.5  # no worker is running yet: it cannot be ready
+    started = time.monotonic()
+    response = client.post("/api/v1/documents/C?format=pdf", json=example("C"), headers=bearer)
+    assert time.monotonic() - started < 10  # well within the web server's timeout
+    assert response.status_code == 202, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["status"] == "pending" and response.headers["Location"] == body["url"]
+    assert int(response.headers["Retry-After"]) > 0
+    assert client.get(body["url"], headers=bearer).status_code == 202  # still waiting
+    other = _other_callers_headers(app)
+    assert client.get(body["url"], headers=other).status_code == 404  # not another's
+    assert client.get(body["url"][:-3] + "xyz", headers=bearer).status_code == 404
+    instance = os.environ["INSTANCE_PATH"]  # where this process's queue file is
+    env = server_env(Path(instance), database_url, OFFICE_WORKERS="1")
+    with huey_consumer(env, tmp_path / "worker.log", "--workers", "1"):
+        deadline = time.monotonic() + 120
+        while (got := client.get(body["url"], headers=bearer)).status_code == 202:
+            assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()[-2000:]
+            time.sleep(0.5)
+    assert got.status_code == 200 and got.mimetype == "application/pdf"
+    text = subprocess.run(["pdftotext", "-", "-"], input=got.data, capture_output=True,
+                          check=True).stdout.decode()
+    assert "会谈" in text
+    gone = client.get(body["url"], headers=bearer)
+    assert gone.status_code == 410 and gone.mimetype == "application/problem+json"
+
+
+def _other_callers_headers(app) -> dict[str, str]:
+    from service.auth.models import Role
+    from service.auth.users import create_user, issue_token
+    from service.db import db
+
+    user = create_user("other", {Role.WORKER}, "correct horse battery")
+    db.session.commit()
+    token = issue_token(user)
+    db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_openapi_document_describes_the_202_and_the_job(client) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    make = spec["paths"]["/api/v1/documents/{code}"]["post"]
+    assert make["operationId"] == "makeDocument" and {"200", "202", "503"} <= set(make["responses"])
+    job = spec["paths"]["/api/v1/documents/jobs/{job}"]["get"]
+    assert job["operationId"] == "getDocumentJob" and {"200", "202", "410"} <= set(job["responses"])
