@@ -71,6 +71,7 @@ ROUTES: dict[str, Any] = {
     "archive.progress": ("object", READERS),
     "archive.progress_json": ("object", READERS),
     "archive.batch_file": ("object", READERS),
+    "archive.retry_failure": ("object", READERS),
     "imports.index": ("page", IMPORTERS),
     "imports.upload": ("page", IMPORTERS),
     "imports.show": ("object", IMPORTERS),
@@ -102,7 +103,8 @@ ROUTES: dict[str, Any] = {
     "api.get_import": "token",
 }
 #: Reached positively elsewhere (they run LibreOffice): here only their refusals are checked.
-HEAVY = {"archive.bundle", "archive.batch", "imports.mapping", "imports.confirm"}
+HEAVY = {"archive.bundle", "archive.batch", "archive.retry_failure", "imports.mapping",
+         "imports.confirm"}
 
 PEOPLE = {  # name: (roles, team)
     "w1": (("worker",), "T1"),
@@ -212,8 +214,9 @@ def world(app, make_user) -> World:
     from service.auth.access import hand_over
     from service.auth.models import HandoverKind, Role
     from service.auth.users import team_named
-    from service.cases.archival import ArchiveFile, ArchiveItem, BundleRequest
+    from service.cases.archival import ArchiveFile, ArchiveItem, BundleRequest, FilingFailure
     from service.cases.imported import ImportedFile, ImportRun, RunState
+    from service.cases.models import FormRecord
     from service.db import db
     from service.notify.models import NoticeKind, Notification
 
@@ -246,7 +249,12 @@ def world(app, make_user) -> World:
                            path=request_file, options={"output": "pdf"})
     db.session.add(bundle)
     db.session.flush()
-    w.ids["closed"].update(file_id=archived.id, name="001.pdf")
+    closed_form = db.session.get(FormRecord, w.ids["closed"]["form_id"])
+    failure = FilingFailure(case_id=closed.id, version_id=closed_form.current.id,
+                            error="OSError: the archive volume is not mounted")
+    db.session.add(failure)
+    db.session.flush()
+    w.ids["closed"].update(file_id=archived.id, name="001.pdf", failure_id=failure.id)
     w.ids["request"] = {"request_id": bundle.id}
     run = ImportRun(created_by_id=users["s1"].id, upload_name="old.zip",
                     state=RunState.CHECKED, report={"summary": {}})
@@ -282,7 +290,7 @@ def _kind(rule) -> str | None:
         return "person"
     if "notice_id" in rule.arguments and "case_id" not in rule.arguments:
         return "notice"
-    if "file_id" in rule.arguments:
+    if "file_id" in rule.arguments or "failure_id" in rule.arguments:
         return "closed"
     if "case_id" in rule.arguments:
         return "case"
@@ -296,7 +304,7 @@ def _url(app, rule, values: dict[str, Any], missing: bool = False) -> str:
             raise AssertionError(f"{rule.endpoint}: no test value for <{name}>")
         args[name] = values[name]
     if missing:
-        for name in ("request_id", "run_id", "imported_id", "file_id", "case_id", "notice_id",
+        for name in ("request_id", "run_id", "imported_id", "file_id", "failure_id", "case_id", "notice_id",
                      "user_id"):
             if name in args:
                 args[name] = MISSING

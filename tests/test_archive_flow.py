@@ -214,3 +214,74 @@ def test_a_damaged_archived_file_is_never_served(app, make_user, login_as, clien
     assert {a.case_id for a in alerts} == {case.id}
     path.unlink()  # gone altogether: the same refusal
     assert client.get(url).status_code == 500
+
+
+def test_a_failed_filing_is_kept_shown_retried_and_filed(app, make_user, login_as, client,
+                                                         tmp_path):
+    """A filing that fails (here: the archive volume is not a folder) is recorded with its
+    reason, shown to the archivist with a retry button, and filed by the periodic retry once
+    the volume is back."""
+    from sqlalchemy import select
+
+    from service.annexes.examples import example
+    from service.cases import lifecycle
+    from service.cases.archival import FilingFailure
+    from service.db import db
+    from service.jobs.archive.lookup import archived
+    from service.jobs.archive.tasks import retry_failed_filings
+    from service.jobs.documents import enqueue_documents
+    from tests.conftest import csrf_token
+
+    worker = make_user("chen", "worker")
+    archivist = make_user("dang", "archivist")
+    case = lifecycle.open_case(worker=worker, client_name="王建国", opened_on=date(2024, 5, 8))
+    work = Path(app.config["WORK_ROOT"])
+    intake = lifecycle.submit_form(lifecycle.new_form(case, "B", by=worker), example("B"),
+                                   by=worker)
+    make_copies(intake, work)
+    db.session.commit()
+    volume = app.config["ARCHIVE_ROOT"]
+    broken = tmp_path / "archive-volume"
+    broken.write_bytes(b"not a folder")  # the archive volume is missing: a file in its place
+    app.config["ARCHIVE_ROOT"] = str(broken)
+    try:
+        # the closing form's copies are made by the real documents job, whose filing fails
+        closing = lifecycle.submit_form(lifecycle.new_form(case, "D", by=worker),
+                                        example("D"), by=worker)
+        enqueue_documents(closing.id)
+        db.session.commit()
+        assert not case.is_open
+        assert archived(case) is None
+        failure = db.session.scalars(select(FilingFailure)).one()
+        assert (failure.case_id, failure.version_id) == (case.id, closing.id)
+        assert failure.resolved_at is None and failure.attempts == 1
+        assert "NotADirectoryError" in failure.error or "FileExistsError" in failure.error
+
+        login_as(archivist)
+        page = client.get("/archive/").get_data(as_text=True)
+        assert case.number in page
+        assert failure.error.split(":")[0] in page
+        retry_url = f"/archive/failures/{failure.id}/retry"
+        assert retry_url in page
+        # the archivist's retry while the volume is still missing: still failing, counted
+        token = csrf_token(client, "/archive/")
+        sent = client.post(retry_url, data={"csrf_token": token})
+        assert sent.status_code == 302
+        db.session.expire_all()
+        failure = db.session.get(FilingFailure, failure.id)
+        assert failure.attempts == 2 and failure.resolved_at is None
+        assert archived(case) is None
+    finally:
+        app.config["ARCHIVE_ROOT"] = volume
+
+    # the volume is back: the periodic task files the case and resolves the failure
+    assert retry_failed_filings.call_local() == (1, 1)
+    db.session.expire_all()
+    record = archived(case)
+    assert record is not None
+    assert (Path(volume) / record.folder / "manifest.json").exists()
+    assert db.session.get(FilingFailure, failure.id).resolved_at is not None
+    page = client.get("/archive/").get_data(as_text=True)
+    assert retry_url not in page
+    assert record.dang_hao in page
+    assert retry_failed_filings.call_local() == (0, 0)

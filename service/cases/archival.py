@@ -1,5 +1,5 @@
-"""Records of the archive: 档号 series counters, case files (案卷), their 件, moves and
-batch bundle requests. The tree on disk mirrors these; `archive verify` checks both ways."""
+"""Records of the archive: 档号 series counters, case files (案卷), their 件, moves, batch
+bundle requests and failed filings. The tree on disk mirrors these; `archive verify` checks both ways."""
 
 from __future__ import annotations
 
@@ -115,3 +115,22 @@ class BundleRequest(db.Model):
     path: Mapped[str] = mapped_column(default="")  # relative to WORK_ROOT
     error: Mapped[str] = mapped_column(default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FilingFailure(db.Model):
+    """A filing into the archive that failed: kept with its reason, shown to archivists and
+    retried by the periodic task until it succeeds (then it is resolved, not deleted)."""
+
+    __tablename__ = "filing_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("form_versions.id"), index=True)
+    error: Mapped[str] = mapped_column(default="")
+    attempts: Mapped[int] = mapped_column(default=1)
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    tried_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    case = relationship("Case")
+    version = relationship("FormVersion")

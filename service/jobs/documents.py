@@ -31,7 +31,7 @@ from ..documents.convert import pdf_pages, to_pdf
 from ..documents.render import DocumentError, DocumentMeta, render_docx
 from ..storage import atomic_write
 from . import app_context
-from .archive.filing import on_documents_ready
+from .archive.failures import file_ready_version
 from .leases import leased, revivable
 from .queue import huey
 
@@ -168,15 +168,6 @@ def _record_failure(version_id: int, exc: BaseException, final: bool) -> None:
     db.session.commit()
 
 
-def _after_ready(version_id: int) -> None:
-    """Let the archive file the version (its hook commits what it files)."""
-    try:
-        on_documents_ready(version_id)
-    except Exception:
-        db.session.rollback()
-        log.exception("filing version %s into the archive failed", version_id)
-
-
 @huey.task(retries=RETRIES, retry_delay=RETRY_DELAY, context=True)
 @leased("documents")
 def make_documents(version_id: int, task: Task | None = None) -> None:
@@ -194,7 +185,7 @@ def make_documents(version_id: int, task: Task | None = None) -> None:
             log.warning("documents of version %s failed (%s): %s", version_id,
                         "final" if final else "will retry", exc)
             raise
-        _after_ready(version_id)
+        file_ready_version(version_id)  # a failure is recorded and retried, not raised
 
 
 revivable("documents", make_documents)

@@ -1,7 +1,8 @@
-"""Pages of the archive: archived case files by year, category and grade; one bundle; a
-batch of bundles (one print file or a ZIP) with its progress; the filed files themselves.
-Every page asks `auth.access` which cases the person may see; an archivist's list shows a
-confidential case file masked, and nothing of it opens for them."""
+"""Pages of the archive: archived case files by year, category and grade; filings that failed,
+with their reason and a retry; one bundle; a batch of bundles (one print file or a ZIP) with its
+progress; the filed files themselves. Every page asks `auth.access` which cases the person may
+see; an archivist's list shows a confidential case file masked, and nothing of it opens for
+them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
@@ -20,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..auth import audit
 from ..auth.access import (
     audit_confidential_opening,
     case_filter,
@@ -27,12 +30,12 @@ from ..auth.access import (
     roles_required,
 )
 from ..auth.models import Role
-from ..cases.archival import ArchiveFile, BundleRequest
+from ..cases.archival import ArchiveFile, BundleRequest, FilingFailure
 from ..cases.models import Case
 from ..db import db
 from ..jobs.archive.integrity import DamagedFile, checked_bytes, item_path, raise_alert
 from ..jobs.archive.settings import init_policy
-from ..jobs.archive.tasks import request_bundles
+from ..jobs.archive.tasks import request_bundles, retry_filing
 from ..storage import resolve_under
 from .exports import send_export
 
@@ -90,7 +93,34 @@ def index() -> str:
         "grade": sorted({f.grade for f in everything}),
     }
     return render_template("archive/index.html", files=files, filters=filters,
-                           choices=choices, openable=openable)
+                           choices=choices, openable=openable,
+                           failures=visible_failures())
+
+
+def visible_failures() -> list[FilingFailure]:
+    """The unresolved failed filings of the cases the current person may see, oldest first."""
+    return list(db.session.scalars(
+        select(FilingFailure).join(Case, Case.id == FilingFailure.case_id)
+        .where(FilingFailure.resolved_at.is_(None), case_filter(current_user))
+        .order_by(FilingFailure.id)))
+
+
+@bp.post("/failures/<int:failure_id>/retry")
+@roles_required(*READERS)
+def retry_failure(failure_id: int) -> Any:
+    """Queue a failed filing again; the archive page shows whether it is still failing."""
+    failure = db.session.scalar(
+        select(FilingFailure).join(Case, Case.id == FilingFailure.case_id)
+        .where(FilingFailure.id == failure_id, case_filter(current_user)))
+    if failure is None:
+        abort(404)
+    if failure.resolved_at is None:
+        audit.record("archive.retry", failure.case, failure=failure.id,
+                     version=failure.version_id, error=failure.error)
+        db.session.commit()
+        retry_filing(failure.id)
+        flash(_("The filing is being tried again."), "info")
+    return redirect(url_for("archive.index"))
 
 
 @bp.get("/<int:file_id>")

@@ -1,15 +1,19 @@
-"""The archive's queue tasks: a batch of bundles requested from the archive page."""
+"""The archive's queue tasks: a batch of bundles requested from the archive page, and failed
+filings tried again (every few minutes, and when an archivist asks)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ...cases.archival import BundleRequest
+from huey import crontab
+
+from ...cases.archival import BundleRequest, FilingFailure
 from ...db import db
 from .. import app_context
 from ..leases import leased, revivable
 from ..queue import huey
 from .bundles import bundle_many
+from .failures import file_ready_version, retry_all
 from .integrity import DamagedFile, raise_alert
 from .lookup import select_files
 from .settings import ArchiveError, work_root
@@ -61,3 +65,19 @@ def run_bundle_request(request_id: int) -> None:
 
 
 revivable("bundles", run_bundle_request)
+
+@huey.periodic_task(crontab(minute="*/5"))
+def retry_failed_filings() -> tuple[int, int]:
+    """File again every version whose filing failed; (how many were tried, how many filed)."""
+    with app_context():
+        return retry_all()
+
+
+@huey.task()
+def retry_filing(failure_id: int) -> bool:
+    """An archivist's retry of one failed filing; whether it is now filed (or was already)."""
+    with app_context():
+        failure = db.session.get(FilingFailure, failure_id)
+        if failure is None or failure.resolved_at is not None:
+            return True
+        return file_ready_version(failure.version_id)
