@@ -574,3 +574,67 @@ def odd_variant(v: Variant, **changes: Any) -> Variant:
 __all__ = ["DATES", "LAYOUTS", "STANDARD", "TICKS", "Sample", "Variant", "chinese_number",
            "corpus", "make_sample", "odd_variant", "qn", "random_data", "random_variant",
            "truth"]
+
+
+# --- registers (one case a row) ----------------------------------------------------------
+
+def _synonym_of(field_key: str, option: str, rng: random.Random) -> str:
+    """A word offices write for ``option`` (from the service's default synonyms), or itself."""
+    from service.imports.synonyms import DEFAULT
+
+    words = [w for w, o in DEFAULT.get(field_key, {}).items() if o == option and w != "*"]
+    return rng.choice(words) if words and rng.random() < 0.6 else option
+
+
+def _register_value(f: Field, data: dict[str, Any], v: Variant, rng: random.Random,
+                    names: dict[str, str]) -> str | Any:
+    value = data.get(f.name)
+    if f.is_choice:
+        chosen = value if isinstance(value, list) else [value] if value else []
+        if f.name == "place" and chosen == ["其他"] and data.get("place_other"):
+            return data["place_other"]  # a place name: 其他 by the synonyms' rule
+        return rng.choice(("、", "，", ";")).join(_synonym_of(f.name, o, rng) for o in chosen)
+    if f.kind is Kind.SIGNATURE:  # a register keeps the name and the date in one cell
+        return " ".join(p for p in (value.get("remark", ""), names.get(f.name, ""),
+                                    _date(value["date"], v)) if p) if value else ""
+    if f.kind is Kind.DATE and value and rng.random() < 0.3:
+        import datetime as dt
+
+        return dt.date.fromisoformat(value)  # a real date cell
+    runs = _value_runs(f, data, v, names)
+    return "".join(r[1] for r in runs)
+
+
+def make_register(n: int, rng: random.Random, code: str, rows: int = 12) -> Sample:
+    """An XLSX register of annex ``code``: a title, a header of dressed labels, a row a form."""
+    from openpyxl import Workbook
+
+    annex = ANNEXES[code]
+    v = random_variant(rng)
+    fields = [f for f in annex if f.kind not in (Kind.IMAGE, Kind.TABLE)]
+    book = Workbook()
+    sheet = book.active
+    sheet.append([annex.title])
+    header = []
+    for f in fields:
+        header.append(_label(f.label, v).strip())
+        for o in f.notes:
+            header.append(rng.choice((f"{f.label}（{o.text}）", f"{f.label}{o.text}",
+                                      o.note or "")))
+    sheet.append(header)
+    forms = []
+    for _ in range(rows):
+        data = random_data(code, rng)
+        names = {f.name: _name(rng) for f in annex if f.kind is Kind.SIGNATURE}
+        row: list[Any] = []
+        for f in fields:
+            row.append(_register_value(f, data, v, rng, names))
+            for o in f.notes:
+                place_name = f.name == "place" and data.get(f.name) == "其他"
+                row.append("" if place_name else data.get(o.note or "", ""))
+        sheet.append(row)
+        truth_data = {k: x for k, x in data.items() if k != "goals"}
+        forms.append((code, truth(code, truth_data, replace(v, signature_name=True), names)))
+    out = io.BytesIO()
+    book.save(out)
+    return Sample(f"{n:04d}-register-{code}.xlsx", out.getvalue(), tuple(forms), v)

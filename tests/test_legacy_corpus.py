@@ -53,3 +53,18 @@ def test_several_forms_in_one_file_are_each_read_in_order():
     assert [r.part for r in readings] == ["form 1", "form 2", "form 3"]
     t = score(sample.forms, readings)
     assert t.wrong == 0
+
+
+def test_registers_read_their_rows_right():
+    import random
+
+    from tests.legacy_corpus import make_register
+
+    rng = random.Random(UNFAMILIAR)
+    total = Tally()
+    for n in range(6):
+        sample = make_register(n, rng, "BCD"[n % 3])
+        total.add(score(sample.forms, read_file(sample.name, sample.content), sample.name))
+    assert total.forms == 72
+    assert total.share_right >= 0.95, total.misses.most_common(5)
+    assert total.wrong == total.wrong_flagged, total.silent[:5]

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..annexes import Field, Kind, Option
+from .synonyms import DEFAULTS, Synonyms
 from .text import (
     EMPTY,
     FORMAT_END,
@@ -38,6 +39,7 @@ class Choice:
     value: Any
     notes: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    via: str = ""  # how a value not printed as its option was read ("synonym 高中")
 
 
 @lru_cache(maxsize=256)
@@ -69,14 +71,24 @@ def write_in(option: Option, rest: str) -> str:
     return strip_value(rest[start:])
 
 
-def _unmarked(f: Field, raw: str) -> tuple[list[Option], dict[str, str]]:
-    """Options written out as words with no box at all (a typed answer)."""
+def _unmarked(f: Field, raw: str, synonyms: Synonyms | None = None
+              ) -> tuple[list[Option], dict[str, str]]:
+    """Options written out as words with no box at all (a typed answer), or a word the
+    agency's synonyms map to an option."""
     words = [w for w in _LIST_SPLIT.split(fold(raw).strip()) if w]
     texts = {squeeze(o.text): o for o in f.options}
     if len(words) > 1 and all(squeeze(w) in texts for w in words):
         if len({squeeze(w) for w in words}) == len(f.options):
             return [], {}  # the options printed, none of them marked
         return [texts[squeeze(w)] for w in words], {}
+    written = strip_value(raw)
+    if written:  # a word the agency's synonyms know comes first: 电话联系 is 电话
+        mapped = (synonyms or DEFAULTS).option(f, written)
+        option = f.option(mapped[0]) if mapped else None
+        exact = _match_option(f, fold(raw))
+        if option is not None and mapped is not None and not (
+                exact and not strip_value(raw[exact[1]:])):
+            return [option], ({option.note: mapped[1]} if option.note and mapped[1] else {})
     found = _match_option(f, fold(raw))
     if not found:
         return [], {}
@@ -85,7 +97,6 @@ def _unmarked(f: Field, raw: str) -> tuple[list[Option], dict[str, str]]:
     if not option.note:
         return ([option], {}) if not strip_value(rest) else ([], {})
     return [option], {option.note: write_in(option, rest)}
-
 
 
 _CLOSE = ")]}"
@@ -212,7 +223,7 @@ def _formatted(f: Field, raw: str, folded: str, places: list[tuple[int, int, Opt
     return chosen, "、".join(dict.fromkeys(kinds))
 
 
-def read_choice(f: Field, raw: str) -> Choice:
+def read_choice(f: Field, raw: str, synonyms: Synonyms | None = None) -> Choice:
     """The value of choice field ``f`` from the text of its cell (with decoded ticks).
 
     Marks before or after their option, bracketed or bare, are paired with the nearer option;
@@ -235,8 +246,11 @@ def read_choice(f: Field, raw: str) -> Choice:
             return _result(f, chosen, notes, warnings)
         if len({o for _, _, o in places}) > 1:  # the row as printed, nothing marked
             return _result(f, [], {}, warnings)
-        chosen, notes = _unmarked(f, plain(raw))
-        return _result(f, chosen, notes, warnings)
+        chosen, notes = _unmarked(f, plain(raw), synonyms)
+        result = _result(f, chosen, notes, warnings)
+        if chosen and not places:
+            result.via = f"written “{strip_value(plain(raw))}”, read by the synonyms"
+        return result
     boxes, side = _pair(folded, spots, places)
     if side == "mixed":
         warnings.append(f"{label}: marks stand both before and after their options; "
@@ -295,12 +309,12 @@ def _result(f: Field, chosen: list[Option], notes: dict[str, str], warnings: lis
     return Choice([o.text for o in sorted(chosen, key=order.index)], notes, warnings)
 
 
-def read_listed(f: Field, raw: str) -> Choice:
+def read_listed(f: Field, raw: str, synonyms: Synonyms | None = None) -> Choice:
     """A choice written in a register cell: option texts separated by 、 , ; or spaces."""
     if any(c in MARKS for c in fold(raw)):
-        return read_choice(f, raw)
+        return read_choice(f, raw, synonyms)
     if f.kind is Kind.ONE_OF:
-        return read_choice(f, raw)
+        return read_choice(f, raw, synonyms)
     chosen: list[Option] = []
     notes: dict[str, str] = {}
     unknown: list[str] = []
@@ -309,7 +323,14 @@ def read_listed(f: Field, raw: str) -> Choice:
             continue
         found = _match_option(f, fold(part))
         if not found:
-            unknown.append(strip_value(part))
+            mapped = (synonyms or DEFAULTS).option(f, strip_value(part))
+            option = f.option(mapped[0]) if mapped else None
+            if option is None or mapped is None:
+                unknown.append(strip_value(part))
+                continue
+            chosen.append(option)
+            if option.note and mapped[1]:
+                notes[option.note] = mapped[1]
             continue
         option, end = found
         chosen.append(option)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..annexes import ANNEXES
 from .docx import read_docx_forms
 from .limits import Limits
 from .office import doc_to_docx, is_odt
 from .pdf import read_pdf
 from .reading import SCAN, ImportFailure, Reading
 from .register import read_register
+from .synonyms import DEFAULTS, Synonyms
 
 Aliases = Mapping[str, Mapping[str, str]]
 
@@ -22,12 +24,27 @@ _CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _IMAGES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
 
 
+def _with_labels(aliases: Aliases | None, synonyms: Synonyms) -> dict[str, dict[str, str]]:
+    """A reviewer's label mapping over the agency's label synonyms, by annex."""
+    out: dict[str, dict[str, str]] = {}
+    for code, annex in ANNEXES.items():
+        mine = {label: key for label, key in synonyms.labels.items() if key in annex}
+        mine.update((aliases or {}).get(code, {}))
+        if mine:
+            out[code] = mine
+    return out
+
+
 def read_file(name: str, data: bytes, *, limits: Limits | None = None,
-              aliases: Aliases | None = None, scans: bool = True) -> list[Reading]:
+              aliases: Aliases | None = None, scans: bool = True,
+              synonyms: Synonyms | None = None) -> list[Reading]:
     """The forms in one file (one, or one per row of a register); :class:`ImportFailure`
     with the reason when the file cannot be read. A scan (a picture, a PDF of pictures) is
-    read by the paper engine unless ``scans`` is false."""
-    readings = _read_file(name, data, limits=limits, aliases=aliases)
+    read by the paper engine unless ``scans`` is false. ``synonyms`` are the agency's words
+    for options and labels (the service's own when None)."""
+    synonyms = synonyms or DEFAULTS
+    readings = _read_file(name, data, limits=limits, aliases=_with_labels(aliases, synonyms),
+                          synonyms=synonyms)
     if scans and len(readings) == 1 and readings[0].kind == SCAN and readings[0].annex is None:
         from ..paper.references import lookup
         from .paper import read_scan
@@ -40,7 +57,8 @@ def read_file(name: str, data: bytes, *, limits: Limits | None = None,
 
 
 def _read_file(name: str, data: bytes, *, limits: Limits | None = None,
-               aliases: Aliases | None = None) -> list[Reading]:
+               aliases: Aliases | None = None, synonyms: Synonyms = DEFAULTS
+               ) -> list[Reading]:
     limits = limits or Limits()
     if len(data) > limits.file_bytes:
         raise ImportFailure(f"{len(data)} bytes; at most {limits.file_bytes}")
@@ -54,17 +72,20 @@ def _read_file(name: str, data: bytes, *, limits: Limits | None = None,
     if lower.endswith(_IMAGES):
         raise ImportFailure("the picture is damaged (not a PNG, JPEG or TIFF)")
     if lower.endswith(".xlsx"):
-        return read_register(name, data, xlsx=True, limits=limits, aliases=aliases)
+        return read_register(name, data, xlsx=True, limits=limits, aliases=aliases,
+                             synonyms=synonyms)
     if lower.endswith(".csv"):
-        return read_register(name, data, xlsx=False, limits=limits, aliases=aliases)
+        return read_register(name, data, xlsx=False, limits=limits, aliases=aliases,
+                             synonyms=synonyms)
     if is_odt(data) or lower.endswith(".odt"):
         if not is_odt(data):
             raise ImportFailure("the .odt file is damaged (not an OpenDocument text)")
         return read_docx_forms(name, doc_to_docx(data, kind=".odt"), limits=limits,
-                               aliases=aliases)
+                               aliases=aliases, synonyms=synonyms)
     if lower.endswith(".doc") and data.startswith(_CFB):
-        return read_docx_forms(name, doc_to_docx(data), limits=limits, aliases=aliases)
+        return read_docx_forms(name, doc_to_docx(data), limits=limits, aliases=aliases,
+                               synonyms=synonyms)
     if lower.endswith((".docx", ".docm", ".doc")) or data.startswith(_ZIP):
-        return read_docx_forms(name, data, limits=limits, aliases=aliases)
+        return read_docx_forms(name, data, limits=limits, aliases=aliases, synonyms=synonyms)
     raise ImportFailure("not a file type the import reads (Word, OpenDocument, PDF, CSV, "
                         "XLSX, JPEG, PNG, TIFF)")

@@ -18,6 +18,7 @@ from lxml import etree
 from .layout import Cell, read_cells
 from .limits import Limits, check_zip
 from .reading import ImportFailure, Reading
+from .synonyms import Synonyms
 from .text import EMPTY, FORMAT_END, SYMBOL_FONTS, TICKED
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -250,7 +251,8 @@ def split_forms(cells: list[Cell]) -> list[list[Cell]]:
 
 
 def read_docx_forms(name: str, data: bytes, *, limits: Limits | None = None,
-                    aliases: Mapping[str, Mapping[str, str]] | None = None) -> list[Reading]:
+                    aliases: Mapping[str, Mapping[str, str]] | None = None,
+                    synonyms: Synonyms | None = None) -> list[Reading]:
     """Every form in a Word file, in order: one reading each (``part`` names the form)."""
     from .layout import detect_annex
 
@@ -260,7 +262,7 @@ def read_docx_forms(name: str, data: bytes, *, limits: Limits | None = None,
     for n, cells in enumerate(chunks, start=1):
         code = detect_annex(cells)
         reading = read_cells(cells, name, annex=code,
-                             aliases=(aliases or {}).get(code or "", None))
+                             aliases=(aliases or {}).get(code or "", None), synonyms=synonyms)
         if len(chunks) > 1:
             reading.part = f"form {n}"
         readings.append(reading)

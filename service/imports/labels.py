@@ -122,10 +122,20 @@ def _shared_labels() -> frozenset[str]:
     return frozenset(k for k, n in seen.items() if n > 1)
 
 
+_DRESSING = re.compile(r"[*]+|[(\[]\s*(?:可多选|多选|单选|必填|选填)\s*[)\]]|^\s*[一二三四五六七八九十\d]{1,3}\s*[、.]")
+
+
+def bare_label(text: str) -> str:
+    """A header or label as typed, squeezed and without its dressing: asterisks, notes such
+    as (可多选), a heading's number and colons (``*案主姓名：`` -> ``案主姓名``)."""
+    return _DRESSING.sub("", squeeze(text)).strip(":")
+
+
 def label_key(text: str) -> str:
     """The key under which a reviewer's mapping of a label is kept."""
     return squeeze(text)
 
 
-__all__ = ["FIELD", "IGNORE", "SIGNATURE_DATE", "LabelIndex", "Target", "build_index",
+__all__ = ["FIELD", "IGNORE", "SIGNATURE_DATE", "LabelIndex", "Target", "bare_label",
+           "build_index",
            "default_index", "detect_annex", "fold", "label_key"]

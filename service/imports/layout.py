@@ -19,6 +19,7 @@ from .evidence import Evidence
 from .labels import FIELD, IGNORE, SIGNATURE_DATE, LabelIndex, build_index, default_index
 from .labels import detect_annex as _detect
 from .reading import ImportFailure, Reading, conclude
+from .synonyms import Synonyms
 from .text import (
     MARKS,
     find_date,
@@ -195,8 +196,9 @@ def _following_lines(first: Cell, rows: _Rows, value: str) -> tuple[str, Cell]:
 class _Builder:
     """Collects the values of one form while the cells are walked."""
 
-    def __init__(self, annex: Annex) -> None:
+    def __init__(self, annex: Annex, synonyms: Synonyms | None = None) -> None:
         self.annex = annex
+        self.synonyms = synonyms
         self.data: dict[str, Any] = {}
         self.warnings: list[str] = []
         self.unmapped: dict[str, str] = {}
@@ -204,14 +206,17 @@ class _Builder:
         self.evidence: list[Evidence] = []
 
     def note(self, key: str, value: Any, cell: Cell | None, *, reason: str = "",
-             confidence: float = 1.0) -> None:
-        """Record where ``key``'s value came from (flagged when there is a reason)."""
+             how: str = "") -> None:
+        """Record where ``key``'s value came from: flagged when there is a ``reason``;
+        ``how`` says how a value not written as printed was read (not a doubt)."""
+        confidence = 0.5 if reason else 0.95 if how else 1.0
         self.evidence.append(Evidence(
-            key, value, confidence if not reason else min(confidence, 0.5), bool(reason),
-            cell.where if cell else "", reason, (cell.original if cell else "")[:500]))
+            key, value, confidence, bool(reason), cell.where if cell else "",
+            reason or how, (cell.original if cell else "")[:500]))
 
     def put(self, f: Field, raw: str, cell: Cell | None = None) -> None:
-        value, notes, warnings = convert(f, raw)
+        how: list[str] = []
+        value, notes, warnings = convert(f, raw, self.synonyms, how)
         self.warnings.extend(warnings)
         if f.kind is Kind.SIGNATURE:
             self.last_signature = f
@@ -227,9 +232,9 @@ class _Builder:
             return
         self.data[f.name] = value
         self.data.update(notes)
-        self.note(f.name, value, cell, reason="; ".join(warnings))
+        self.note(f.name, value, cell, reason="; ".join(warnings), how="; ".join(how))
         for key, text in notes.items():
-            self.note(key, text, cell)
+            self.note(key, text, cell, how="; ".join(how))
 
     def put_signature_date(self, raw: str, cell: Cell | None = None) -> None:
         f = self.last_signature
@@ -249,10 +254,14 @@ def _show(value: Any) -> str:
     return "、".join(value) if isinstance(value, list) else str(value)
 
 
-def convert(f: Field, raw: str) -> tuple[Any, dict[str, str], list[str]]:
-    """The value of ``f`` from the text written for it, with write-ins and warnings."""
+def convert(f: Field, raw: str, synonyms: Synonyms | None = None,
+            how: list[str] | None = None) -> tuple[Any, dict[str, str], list[str]]:
+    """The value of ``f`` from the text written for it, with write-ins and warnings; how a
+    value not written as printed was read is added to ``how``."""
     if f.is_choice:
-        choice = read_choice(f, raw)
+        choice = read_choice(f, raw, synonyms)
+        if choice.via and how is not None:
+            how.append(choice.via)
         return choice.value, choice.notes, choice.warnings
     raw = plain(raw)
     text = strip_value(raw) if f.kind is not Kind.LONGTEXT else raw.strip(" \t\n\u3000:：")
@@ -413,7 +422,8 @@ def _leftovers(cells: Sequence[Cell], rows: _Rows, out: _Builder) -> None:
 
 
 def read_cells(cells: Sequence[Cell], name: str, *, annex: str | None = None,
-               aliases: Mapping[str, str] | None = None) -> Reading:
+               aliases: Mapping[str, str] | None = None,
+               synonyms: Synonyms | None = None) -> Reading:
     """Read the form laid out in ``cells``.
 
     ``annex`` forces the annex (else it is recognised); ``aliases`` maps labels a reviewer
@@ -427,7 +437,7 @@ def read_cells(cells: Sequence[Cell], name: str, *, annex: str | None = None,
         _blank_hints(cell, index)
         _segment(cell, index)
     rows = _Rows(cells)
-    out = _Builder(ANNEXES[code])
+    out = _Builder(ANNEXES[code], synonyms)
     goals = _goal_table(cells, index, rows) or _goal_list(cells, index, rows)
     for cell in cells:
         if cell.used:

@@ -15,10 +15,11 @@ from typing import Any
 from ..annexes import ANNEXES, Annex, Field, Kind, Option
 from .choices import read_listed
 from .evidence import Evidence
-from .labels import FIELD, build_index, default_index, detect_annex
+from .labels import FIELD, bare_label, build_index, default_index, detect_annex
 from .layout import convert
 from .limits import Limits
 from .reading import ImportFailure, Reading, conclude
+from .synonyms import Synonyms
 from .text import squeeze
 
 _HEADER_SCAN = 10
@@ -76,7 +77,8 @@ def _note_headers(annex: Annex) -> dict[str, tuple[Field, Option]]:
     for f in annex:
         for option in f.notes:
             assert option.note
-            for text in (option.note, f.label + option.text, f.label + option.printed):
+            for text in (option.note, f.label + option.text, f.label + option.printed,
+                         f"{f.label}({option.text})", f"{f.label}（{option.text}）"):
                 heads[squeeze(text).strip(":")] = (f, option)
     return heads
 
@@ -86,11 +88,11 @@ def _column(annex: Annex, aliases: Mapping[str, str] | None, header: str
     if header in annex:
         return annex[header]
     index = build_index(annex, aliases) if aliases else default_index(annex.code)
-    key = squeeze(header).strip(":")
+    key = bare_label(header)
     target = index.targets.get(key)
     if target is not None and target.kind == FIELD:
         return annex[target.name]
-    return _note_headers(annex).get(key)
+    return _note_headers(annex).get(key) or _note_headers(annex).get(squeeze(header).strip(":"))
 
 
 def _header(rows: list[list[str]], aliases: Mapping[str, Mapping[str, str]]
@@ -116,7 +118,8 @@ def _letter(n: int) -> str:
     return out
 
 
-def _row(annex: Annex, columns: list[Any], headers: list[str], values: list[str], row: int
+def _row(annex: Annex, columns: list[Any], headers: list[str], values: list[str], row: int,
+         synonyms: Synonyms | None = None
          ) -> tuple[dict[str, Any], list[str], dict[str, str], list[Evidence]]:
     data: dict[str, Any] = {}
     warnings: list[str] = []
@@ -136,9 +139,11 @@ def _row(annex: Annex, columns: list[Any], headers: list[str], values: list[str]
             evidence.append(Evidence(column[1].note or "", value, 1.0, False, where, "", value))
             continue
         f: Field = column
+        how = ""
         if f.is_choice:
-            choice = read_listed(f, value)
+            choice = read_listed(f, value, synonyms)
             data[f.name], found, more = choice.value, choice.notes, choice.warnings
+            how = choice.via
         elif f.kind is Kind.SIGNATURE:
             converted, found, more = convert(f, value)
             data[f.name] = converted
@@ -146,16 +151,17 @@ def _row(annex: Annex, columns: list[Any], headers: list[str], values: list[str]
             data[f.name], found, more = convert(f, value)
         for key, note in found.items():
             data.setdefault(key, note)
-            evidence.append(Evidence(key, note, 1.0, False, where, "", value))
+            evidence.append(Evidence(key, note, 0.95 if how else 1.0, False, where, how, value))
         warnings.extend(more)
         reason = "; ".join(more)
-        evidence.append(Evidence(f.name, data[f.name], 0.5 if reason else 1.0, bool(reason),
-                                 where, reason, value))
+        evidence.append(Evidence(f.name, data[f.name], 0.5 if reason else 0.95 if how else 1.0,
+                                 bool(reason), where, reason or how, value))
     return data, warnings, unmapped, evidence
 
 
 def read_register(name: str, data: bytes, *, xlsx: bool, limits: Limits | None = None,
-                  aliases: Mapping[str, Mapping[str, str]] | None = None) -> list[Reading]:
+                  aliases: Mapping[str, Mapping[str, str]] | None = None,
+                  synonyms: Synonyms | None = None) -> list[Reading]:
     """One reading per filled row of a register."""
     limits = limits or Limits()
     aliases = aliases or {}
@@ -175,7 +181,7 @@ def read_register(name: str, data: bytes, *, xlsx: bool, limits: Limits | None =
     for n, values in enumerate(rows[at + 1:], start=at + 2):
         if not any(v.strip() for v in values):
             continue
-        form, warnings, unmapped, read = _row(annex, columns, headers, values, n)
+        form, warnings, unmapped, read = _row(annex, columns, headers, values, n, synonyms)
         form, warnings, evidence = conclude(code, form, warnings, read)
         readings.append(Reading(name=name, annex=code, data=form, warnings=warnings,
                                 unmapped=unmapped, part=f"row {n}", evidence=evidence))

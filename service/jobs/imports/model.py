@@ -14,6 +14,7 @@ from ...auth.models import User
 from ...cases.imported import ImportRun
 from ...imports.grouping import Group
 from ...imports.limits import Limits
+from ...imports.synonyms import Synonyms
 
 IMPORTED = "imported"
 WOULD_IMPORT = "would_import"
@@ -117,6 +118,7 @@ class Options:
     enqueue: Callable[[int], None] | None = None  # default: the documents queue
     progress: Progress | None = None
     run: ImportRun | None = None
+    synonyms: Synonyms | None = None  # default: the instance's import_synonyms.toml
 
 
 def entry(item: Item, status: str, *, annex: str | None = None, case: str = "",

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
+
 from ...db import db
 from ...imports import ImportFailure, Reading
 from ...imports.dispatch import read_file
@@ -20,6 +22,8 @@ from ...imports.evidence import report_fields
 from ...imports.grouping import facts, group
 from ...imports.limits import Limits
 from ...imports.sources import collect
+from ...imports.synonyms import Synonyms
+from ...imports.synonyms import load as load_synonyms
 from .matching import Cases
 from .model import ERROR, Item, Options, Report, Spool, entry
 from .storing import store_item
@@ -27,10 +31,21 @@ from .storing import store_item
 _ORDER = {"B": 0, "C": 1, "D": 2, None: 3}
 
 
+def _synonyms(options: Options) -> Synonyms | str:
+    """The agency's synonyms (or why its file cannot be used: then every file fails with it)."""
+    if options.synonyms is not None:
+        return options.synonyms
+    try:
+        return load_synonyms(Path(current_app.instance_path))
+    except ImportFailure as e:
+        return str(e)
+
+
 def _read_all(paths: Sequence[str | Path], options: Options, spool: Spool
               ) -> tuple[list[Item], list[tuple[Item, str]]]:
     """First pass: every source read, its readings spooled; the failures set aside."""
     sources = list(collect(paths, options.limits))
+    synonyms = _synonyms(options)
     items: list[Item] = []
     failed: list[tuple[Item, str]] = []
     order = 0
@@ -46,8 +61,10 @@ def _read_all(paths: Sequence[str | Path], options: Options, spool: Spool
         try:
             raw = source.load()
             blank.sha = hashlib.sha256(raw).hexdigest()
+            if isinstance(synonyms, str):
+                raise ImportFailure(synonyms)
             readings = read_file(source.name, raw, limits=options.limits,
-                                 aliases=options.aliases)
+                                 aliases=options.aliases, synonyms=synonyms)
         except ImportFailure as e:
             failed.append((blank, str(e)))
             continue
