@@ -3,7 +3,9 @@
 :func:`enqueue_mail` hands notices to the queue once the transaction that made them commits.
 :func:`send_notice_mail` sends one; a failure is retried, then recorded on the notice
 (``mail_state`` failed, with the reason), written to the audit trail and shown on the pages.
-:func:`requeue_stale_mail` hands back any e-mail left queued too long (a lost message).
+:func:`requeue_stale_mail` hands back any e-mail left queued too long (a lost message); a
+worker killed while sending loses its lease and the e-mail is sent again within a minute
+(``jobs.leases``), so an e-mail may, rarely, arrive twice, but is never silently lost.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ..extensions import mail
 from ..notify.mail import compose
 from ..notify.models import MailState, Notification
 from . import app_context
+from .leases import leased, revivable
 from .queue import huey
 
 log = logging.getLogger(__name__)
@@ -89,6 +92,7 @@ def deliver(notice_id: int, final: bool) -> None:
 
 
 @huey.task(retries=RETRIES, retry_delay=RETRY_DELAY, context=True)
+@leased("notice_mail")
 def send_notice_mail(notice_id: int, task: Task | None = None) -> None:
     """The queue job: one notice's e-mail, retried, then marked failed with the reason."""
     final = task is None or not task.retries
@@ -99,6 +103,9 @@ def send_notice_mail(notice_id: int, task: Task | None = None) -> None:
             if final:
                 return  # recorded and shown; nothing more the queue can do
             raise
+
+
+revivable("notice_mail", send_notice_mail)
 
 
 @huey.periodic_task(crontab(minute="*/5"))

@@ -6,6 +6,8 @@ its number and links to it; the concern and the petitioner stay in the service.
 
 from __future__ import annotations
 
+import socket
+
 from flask import Flask, url_for
 from flask_mail import Message
 
@@ -25,6 +27,15 @@ def case_link(app: Flask, case_id: int | None) -> str:
         return base + url_for("cases.show", case_id=case_id)
 
 
+def sender(app: Flask) -> str:
+    """The From address: MAIL_DEFAULT_SENDER; else MAIL_USERNAME when it is an address (what
+    most SMTP servers accept from that account); else noreply@ this machine's name."""
+    if chosen := app.config.get("MAIL_DEFAULT_SENDER"):
+        return chosen
+    username = app.config.get("MAIL_USERNAME") or ""
+    return username if "@" in username else f"noreply@{socket.getfqdn() or 'localhost'}"
+
+
 def compose(app: Flask, notice: Notification) -> Message:
     """The e-mail of ``notice`` to its recipient's address."""
     link = case_link(app, notice.case_id)
@@ -32,4 +43,4 @@ def compose(app: Flask, notice: Notification) -> Message:
         subject = headline(notice.kind, notice.params or {})
         text = body(notice.kind, notice.params or {}, link)
     return Message(subject=subject, recipients=[notice.mail_to], body=text,
-                   sender=app.config.get("MAIL_DEFAULT_SENDER") or None)
+                   sender=sender(app))
