@@ -15,7 +15,7 @@ SYSTEM_PACKAGES := libreoffice-writer-nogui python3-uno fonts-noto-cjk fonts-dej
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test setup system-packages venv catalogs services migrate lint messages clean \
-	bench bench-forms bench-documents bench-archive bench-imports bench-reports
+	bench bench-forms bench-documents bench-archive bench-imports bench-legacy bench-reports
 
 setup: system-packages venv catalogs
 
@@ -65,7 +65,7 @@ lint: venv
 test: setup services lint
 	REQUIRE_POSTGRES=1 $(VENV)/bin/pytest -q -p no:cacheprovider
 
-bench: bench-forms bench-documents bench-archive bench-imports bench-reports
+bench: bench-forms bench-documents bench-archive bench-imports bench-legacy bench-reports
 
 bench-forms: setup services
 	$(PY) bench/forms.py
@@ -79,6 +79,9 @@ bench-archive: setup
 
 bench-imports: setup
 	$(PY) bench/imports.py
+
+bench-legacy: setup
+	$(PY) bench/legacy.py
 
 bench-reports: setup services
 	$(PY) bench/reports.py
