@@ -125,6 +125,11 @@ def test_dates_show_the_whole_year(app, live_server, scene, open_page, viewport)
         width, needed = field.evaluate(DATE_NEEDS)
         assert width >= needed, (field.get_attribute("name"), width, needed)
     assert page.locator("[name=date]").input_value() == "2024-06-05"
+    # 第 [3] 次 stays on one line beside them
+    middles = page.eval_on_selector_all(
+        "td[data-field=session_no] .affix, td[data-field=session_no] input",
+        "els => els.map(e => { const r = e.getBoundingClientRect(); return r.top + r.height / 2; })")
+    assert len(middles) == 3 and max(middles) - min(middles) <= 4, middles
 
 
 @ON_SQLITE

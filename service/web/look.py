@@ -14,11 +14,11 @@ from ..annexes.model import Annex, Kind
 
 #: The paper form's grid: a row is split into this many equal columns.
 GRID = 24
-#: A label cell's columns; a short label (two characters) in a crowded row takes fewer.
-LABEL_SPAN, SHORT_LABEL_SPAN = 4, 3
+#: A label cell's columns; a short label (up to four characters) in a crowded row takes fewer.
+LABEL_SPAN, SHORT_LABEL_SPAN, SHORT_LABEL = 4, 3, 4
 #: The columns a value cell needs at the narrowest page (768 px portrait: about 30 px each),
 #: so that what it holds is never cut: a date shows its year, a time its minutes.
-MIN_VALUE_SPAN = {Kind.DATE: 6, Kind.TIME: 5, Kind.ORDINAL: 3}
+MIN_VALUE_SPAN = {Kind.DATE: 6, Kind.TIME: 5, Kind.ORDINAL: 4}
 
 
 def row_spans(annex: Annex, row: tuple[str, ...], width: int) -> list[tuple[int, int]]:
@@ -28,7 +28,7 @@ def row_spans(annex: Annex, row: tuple[str, ...], width: int) -> list[tuple[int,
     equally, the last cell taking the remainder, so the row always fills its width.
     """
     crowded = len(row) >= 3
-    labels = [SHORT_LABEL_SPAN if crowded and len(annex[name].label) <= 2 else LABEL_SPAN
+    labels = [SHORT_LABEL_SPAN if crowded and len(annex[name].label) <= SHORT_LABEL else LABEL_SPAN
               for name in row]
     needs = [MIN_VALUE_SPAN.get(annex[name].kind, 1) for name in row]
     spare = width - sum(labels) - sum(needs)
