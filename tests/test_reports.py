@@ -215,3 +215,43 @@ def test_the_command_writes_json_and_a_workbook_that_read_back(app, known, tmp_p
     nobody = runner.invoke(args=["reports", "summary", "--from", "2024-04-01", "--to",
                                  "2024-06-30", "--worker", "nobody"])
     assert nobody.exit_code != 0 and "nobody" in nobody.output
+
+
+def test_the_statistics_page_for_directors_and_monitors(app, known, make_user) -> None:
+    import io
+    import re
+
+    from openpyxl import load_workbook
+
+    from tests.conftest import login
+
+    director = make_user("zhou", "director")
+    monitor = make_user("jian", "monitor")
+    q2 = "from=2024-04-01&to=2024-06-30"
+    client = app.test_client()
+    login(client, director)
+    page = client.get(f"/statistics?{q2}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<svg" in html and "style=" not in html
+    link = re.search(r'href="(/statistics/cases\?[^"]*figure=caseload[^"]*)"', html)
+    assert link, "the caseload figure links to its cases"
+    listed = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    c = known["cases"]
+    assert all(c[k].number in listed for k in ("c1", "c2", "c3"))
+    assert c["c4"].number not in listed and "某某" not in listed  # names masked
+    bad = client.get("/statistics?from=2024-06-31&to=2024-07-01").get_data(as_text=True)
+    assert "2024-05-08" in bad  # the error says how to write a date
+    book = load_workbook(io.BytesIO(client.get(f"/statistics/workbook?{q2}").data))
+    assert "个案明细" in book.sheetnames
+
+    watcher = app.test_client()
+    login(watcher, monitor)
+    seen = watcher.get(f"/statistics?{q2}").get_data(as_text=True)
+    assert "/statistics/cases" not in seen and ">2<" in seen
+    assert watcher.get(f"/statistics/cases?figure=caseload&{q2}").status_code == 403
+    book = load_workbook(io.BytesIO(watcher.get(f"/statistics/workbook?{q2}").data))
+    assert "个案明细" not in book.sheetnames
+
+    worker = app.test_client()
+    login(worker, known["chen"])
+    assert worker.get(f"/statistics?{q2}").status_code == 403

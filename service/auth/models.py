@@ -22,6 +22,7 @@ class Role(StrEnum):
     DIRECTOR = "director"  # 主任
     ARCHIVIST = "archivist"  # 档案员
     ADMIN = "admin"  # 管理员
+    MONITOR = "monitor"  # 信访部门监测: the bureau's monitors read the figures, never a case
 
 
 class Team(db.Model):

@@ -39,8 +39,8 @@ def _read_password(from_stdin: bool) -> str:
 @users.command("create")
 @click.argument("name")
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLE_CODES),
-              help="worker 社工, supervisor 督导, director 主任, archivist 档案员, admin 管理员 "
-                   "(repeat for several).")
+              help="worker 社工, supervisor 督导, director 主任, archivist 档案员, admin 管理员, "
+                   "monitor 监测 (repeat for several).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--team", default="", help="The team (created if new).")
 @click.option("--display-name", default="", help="The name shown on pages (e.g. 陈晓敏).")

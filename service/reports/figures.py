@@ -25,6 +25,11 @@ from ..evaluation.places import UNPLACED
 from .period import Period
 
 
+def N_(message: str) -> str:  # noqa: N802 - the conventional name for a deferred msgid
+    """Mark a figure's name for the catalogs; pages translate it, files keep the Chinese."""
+    return message
+
+
 class days_between(FunctionElement[int]):  # noqa: N801 - reads as SQL
     """Whole days from the first date to the second."""
 
@@ -147,38 +152,38 @@ def _held_in(p: Period) -> ColumnElement[bool]:
 
 
 FIGURES: tuple[Figure, ...] = (
-    Figure("cases_new", "新开个案数", "cases", opened_in, CASES),
-    Figure("cases_open", "期末在案个案数", "cases", open_at_end, CASES),
-    Figure("cases_closed", "结案个案数", "cases", lambda p: ended_in(p, Stage.CLOSED), CASES),
-    Figure("cases_transferred", "转介个案数", "cases",
+    Figure("cases_new", N_("新开个案数"), "cases", opened_in, CASES),
+    Figure("cases_open", N_("期末在案个案数"), "cases", open_at_end, CASES),
+    Figure("cases_closed", N_("结案个案数"), "cases", lambda p: ended_in(p, Stage.CLOSED), CASES),
+    Figure("cases_transferred", N_("转介个案数"), "cases",
            lambda p: ended_in(p, Stage.TRANSFERRED), CASES),
-    Figure("caseload", "服务个案数（个案量）", "cases", served_in, CASES),
-    Figure("interviews", "会谈次数", "interviews", _held_in, INTERVIEWS),
-    Figure("service_hours", "服务时数（小时）", "interviews", _held_in,
+    Figure("caseload", N_("服务个案数（个案量）"), "cases", served_in, CASES),
+    Figure("interviews", N_("会谈次数"), "interviews", _held_in, INTERVIEWS),
+    Figure("service_hours", N_("服务时数（小时）"), "interviews", _held_in,
            (("sum", lambda: InterviewFact.minutes),), _hours),
-    Figure("interviews_untimed", "未记起止时间的会谈次数", "interviews",
+    Figure("interviews_untimed", N_("未记起止时间的会谈次数"), "interviews",
            lambda p: and_(_held_in(p), InterviewFact.minutes.is_(None)), INTERVIEWS),
-    Figure("goal_rows", "目标数（结案/转介个案）", "cases", lambda p: ended_in(p, *ENDED),
+    Figure("goal_rows", N_("目标数（结案/转介个案）"), "cases", lambda p: ended_in(p, *ENDED),
            _goal_sum(CaseEvaluation.goals_total)),
-    Figure("goal_rows_met", "达成的目标数", "cases", lambda p: ended_in(p, *ENDED),
+    Figure("goal_rows_met", N_("达成的目标数"), "cases", lambda p: ended_in(p, *ENDED),
            _goal_sum(CaseEvaluation.goals_met)),
-    Figure("goal_rows_unrated", "未评定达成情况的目标数", "cases", lambda p: ended_in(p, *ENDED),
+    Figure("goal_rows_unrated", N_("未评定达成情况的目标数"), "cases", lambda p: ended_in(p, *ENDED),
            _goal_sum(CaseEvaluation.goals_unrated)),
-    Figure("goal_achievement_rate", "服务目标达成率", "cases", lambda p: ended_in(p, *ENDED),
+    Figure("goal_achievement_rate", N_("服务目标达成率"), "cases", lambda p: ended_in(p, *ENDED),
            (*_goal_sum(CaseEvaluation.goals_met), *_goal_sum(CaseEvaluation.goals_total)),
            _ratio),
-    Figure("change_rated", "评定改变程度的个案数", "cases", _rated, CASES),
-    Figure("change_improved", "有改善的个案数", "cases",
+    Figure("change_rated", N_("评定改变程度的个案数"), "cases", _rated, CASES),
+    Figure("change_improved", N_("有改善的个案数"), "cases",
            lambda p: and_(_rated(p), CaseEvaluation.change_after > CaseEvaluation.change_before),
            CASES),
-    Figure("change_mean", "平均改变程度（服务后减服务前）", "cases", _rated,
+    Figure("change_mean", N_("平均改变程度（服务后减服务前）"), "cases", _rated,
            (("sum", lambda: CaseEvaluation.change_after - CaseEvaluation.change_before),
             ("count", lambda: Case.id)), _mean),
-    Figure("followups_due", "到期跟进次数", "followups",
+    Figure("followups_due", N_("到期跟进次数"), "followups",
            lambda p: Followup.due_on.between(p.start, p.end), FOLLOWUPS),
-    Figure("followups_done", "完成跟进次数", "followups",
+    Figure("followups_done", N_("完成跟进次数"), "followups",
            lambda p: Followup.done_on.between(p.start, p.end), FOLLOWUPS),
-    Figure("followups_overdue", "逾期未跟进次数", "followups",
+    Figure("followups_overdue", N_("逾期未跟进次数"), "followups",
            lambda p: and_(Followup.due_on <= p.end,
                           or_(Followup.done_on.is_(None), Followup.done_on > p.end)),
            FOLLOWUPS),

@@ -33,8 +33,8 @@ EXTRA_KEYS: tuple[str, ...] = (
 #: The Chinese name of every number a summary holds, by JSON key.
 NAMES: dict[str, str] = {
     **{f.key: f.name for f in fig.FIGURES},
-    "median_days_to_close": "结案天数中位数",
-    "satisfaction_rate": "服务对象满意率",
+    "median_days_to_close": fig.N_("结案天数中位数"),
+    "satisfaction_rate": fig.N_("服务对象满意率"),
 }
 UNASSIGNED = "未分配"
 UNGRADED = "未评定"

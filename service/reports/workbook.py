@@ -36,8 +36,10 @@ def _header(sheet: Worksheet, *titles: str) -> None:
     sheet.freeze_panes = "A2"
 
 
-def workbook_bytes(data: dict[str, Any], scope: Scope, visible: Any = None) -> bytes:
-    """The workbook of a summary ``data`` (as :func:`summary` made it for ``scope``)."""
+def workbook_bytes(data: dict[str, Any], scope: Scope, visible: Any = None, *,
+                   case_rows: bool = True) -> bytes:
+    """The workbook of a summary ``data`` (as :func:`summary` made it for ``scope``); without
+    ``case_rows``, aggregates only."""
     book = Workbook()
     sheet = book.active
     sheet.title = "汇总"
@@ -63,16 +65,22 @@ def workbook_bytes(data: dict[str, Any], scope: Scope, visible: Any = None) -> b
     for place, counts in data["needs_by_place"].items():
         for need, n in counts.items():
             recurring.append([place, need, n])
+    if not case_rows:
+        return _saved(book)
     cases = book.create_sheet("个案明细")
     _header(cases, *CASE_COLUMNS)
-    for row in db.session.execute(case_rows(scope, visible)):
+    for row in db.session.execute(case_rows_query(scope, visible)):
         cases.append([*row[:5], *(d.isoformat() if d else "" for d in row[5:7]), *row[7:]])
+    return _saved(book)
+
+
+def _saved(book: Workbook) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def case_rows(scope: Scope, visible: Any = None) -> Any:
+def case_rows_query(scope: Scope, visible: Any = None) -> Any:
     """One row per case served in the period (no names: the case number identifies it)."""
     talks = (select(InterviewFact.case_id, func.count().label("n"),
                     func.sum(InterviewFact.minutes).label("minutes"))

@@ -22,10 +22,12 @@ def init_app(app: Flask) -> None:
         review,
         scans,  # noqa: F401  (its routes attach to imports.bp)
         security,
+        statistics,
     )
 
     security.init_app(app)
     look.init_app(app)
     guard.init_app(app)
-    for module in (auth, cases, archive, imports, paper, review, notices, admin, evaluation):
+    for module in (auth, cases, archive, imports, paper, review, notices, admin, evaluation,
+                   statistics):
         app.register_blueprint(module.bp)

@@ -34,6 +34,7 @@ ERROR_MESSAGES = {
 NAV = [
     ("review.index", _l("Review"), (Role.SUPERVISOR, Role.DIRECTOR)),
     ("evaluation.followups", _l("Follow-ups"), (Role.WORKER, Role.SUPERVISOR, Role.DIRECTOR)),
+    ("statistics.index", _l("Statistics"), (Role.DIRECTOR, Role.SUPERVISOR, Role.MONITOR)),
     ("archive.index", _l("Archive"), (Role.ARCHIVIST, Role.DIRECTOR, Role.SUPERVISOR)),
     ("imports.index", _l("Import"), (Role.ADMIN, Role.DIRECTOR, Role.SUPERVISOR)),
     ("admin.users", _l("People"), (Role.ADMIN,)),

@@ -1,0 +1,116 @@
+"""The statistics page (7.1.5, 8.2) for directors, supervisors and the bureau's monitors: any
+period, by worker, team and 问题属地, charts with their numbers, the workbook, and the cases
+behind each figure for those who may see them. Thin: read the period, call ``reports``."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth.access import roles_required, visible_cases
+from ..auth.models import Role
+from ..cases.models import Case
+from ..db import db
+from ..reports.figures import BY_KEY, Scope, cases_behind
+from ..reports.period import Period, PeriodError, between, month, parse_period, previous_quarter
+from ..reports.period import year as whole_year
+from ..reports.summary import CORE_KEYS, EXTRA_KEYS, NAMES, summary
+from ..reports.workbook import workbook_bytes
+from .exports import send_export
+
+bp = Blueprint("statistics", __name__)
+
+READERS = (Role.DIRECTOR, Role.SUPERVISOR, Role.MONITOR)
+#: Those who may open the cases behind a figure (the cases they may see, no other).
+CASE_READERS = (Role.DIRECTOR, Role.SUPERVISOR)
+GROUP_TITLES = {"by_worker": "Worker", "by_team": "Team", "by_place": "问题属地"}
+
+
+def _period() -> tuple[Period, str | None]:
+    """The period the request asks for (default: the last whole quarter), and an error."""
+    text = request.args.get("period", "").strip()
+    start, end = request.args.get("from", "").strip(), request.args.get("to", "").strip()
+    try:
+        if start or end:
+            return between(start, end), None
+        if text:
+            return parse_period(text), None
+    except PeriodError as error:
+        return previous_quarter(date.today()), _(str(error))
+    return previous_quarter(date.today()), None
+
+
+def _visible() -> Any:
+    """The cases whose figures the user reads: a monitor reads the whole agency's figures
+    (and never a case), the others the cases they may see."""
+    if current_user.has_role(Role.MONITOR) and not current_user.has_role(*CASE_READERS):
+        return None
+    return visible_cases(current_user).with_only_columns(Case.id)
+
+
+def bars(values: dict[str, Any], limit: int = 20) -> list[dict[str, Any]]:
+    """Rows of a horizontal bar chart: label, value and the bar's length from 0 to 1."""
+    items = [(str(k), v) for k, v in values.items() if isinstance(v, int | float)][:limit]
+    top = max((v for _, v in items), default=0) or 1
+    return [{"label": k, "value": v, "length": v / top} for k, v in items]
+
+
+@bp.get("/statistics")
+@roles_required(*READERS)
+def index() -> Any:
+    """The figures of a period, with charts and links to the cases behind them."""
+    period, error = _period()
+    scope = Scope(period)
+    data = summary(scope, _visible())
+    today = date.today()
+    presets = [(_("Last quarter"), previous_quarter(today)),
+               (_("This month"), month(today.year, today.month)),
+               (_("This year"), whole_year(today.year)),
+               (_("Last year"), whole_year(today.year - 1))]
+    db.session.commit()
+    return render_template(
+        "statistics/index.html", data=data, period=period, error=error, presets=presets,
+        keys=CORE_KEYS + EXTRA_KEYS, names=NAMES, linkable=set(BY_KEY),
+        may_open=current_user.has_role(*CASE_READERS), group_titles=GROUP_TITLES,
+        charts=[("cases", _("New cases by worker"), bars(
+                    {k: v["cases_new"] for k, v in data["by_worker"].items()})),
+                ("places", _("Caseload by 问题属地"), bars(
+                    {k: v["caseload"] for k, v in data["by_place"].items()})),
+                ("needs", _("问题/需要 of the cases served"), bars(data["needs"])),
+                ("grades", _("Risk grades"), bars(data["risk_grades"]))],
+        core=CORE_KEYS)
+
+
+@bp.get("/statistics/cases")
+@roles_required(*CASE_READERS)
+def cases() -> Any:
+    """The cases behind one figure of a period, among those the user may see."""
+    figure = BY_KEY.get(request.args.get("figure") or "caseload")
+    if figure is None:
+        abort(404)
+    period, error = _period()
+    stmt = cases_behind(figure, Scope(period), _visible())
+    found = db.session.scalars(select(Case).where(Case.id.in_(stmt)).order_by(Case.number)
+                               .limit(1000)).all()
+    db.session.commit()
+    return render_template("statistics/cases.html", figure=figure, period=period, error=error,
+                           cases=found)
+
+
+@bp.get("/statistics/workbook")
+@roles_required(*READERS)
+def workbook() -> Any:
+    """The period's workbook (a monitor's has no case rows)."""
+    period, _error = _period()
+    scope = Scope(period)
+    visible = _visible()
+    data = summary(scope, visible)
+    content = workbook_bytes(data, scope, visible, case_rows=visible is not None)
+    return send_export(content, f"figures-{period.start.isoformat()}-{period.end.isoformat()}"
+                       ".xlsx", action="reports.workbook", start=period.start.isoformat(),
+                       end=period.end.isoformat())
