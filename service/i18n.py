@@ -72,3 +72,27 @@ def problem_message(problem: Problem) -> str:
     params: dict[str, Any] = {
         k: gettext(v) if isinstance(v, str) and v else v for k, v in problem.params.items()}
     return gettext(problem.message, **params)
+
+
+class MessageError(Exception):
+    """An error told to a person: its message is a catalog entry, marked with ``N_`` where it
+    is raised (so `make messages` extracts it), with its values; it is translated only where
+    it is shown (:func:`message_of`). ``str()`` gives the English text, for logs and the CLI."""
+
+    def __init__(self, msgid: str, **values: Any) -> None:
+        super().__init__(msgid % values if values else msgid)
+        self.msgid = msgid
+        self.values = values
+
+
+def message_of(error: BaseException) -> str:
+    """An error's message in the reader's language.
+
+    A :class:`MessageError` is translated from its msgid and values; any other error's text is
+    looked up as a msgid as it stands (right for errors raised with an ``N_`` id, English for
+    the rest).
+    """
+    if isinstance(error, MessageError):
+        return gettext(error.msgid, **error.values)
+    text = str(error)
+    return gettext(text)

@@ -100,3 +100,111 @@ def test_the_form_script_takes_every_text_from_the_catalogs(app) -> None:
     for key in english:
         assert english[key] and not re.search(r"[\u4e00-\u9fff]", english[key]), key
         assert chinese[key] != english[key] and re.search(r"[\u4e00-\u9fff]", chinese[key]), key
+
+
+def _service_trees():
+    import ast
+
+    for path in sorted((ROOT / "service").rglob("*.py")):
+        yield path.relative_to(ROOT), ast.parse(path.read_text(encoding="utf-8"))
+
+
+def test_no_error_text_is_translated_as_it_runs() -> None:
+    """An error is shown through ``message_of``: ``_(str(error))`` or ``_(f"...")`` would look
+    up text no catalog holds, and the Chinese pages would show English."""
+    import ast
+
+    gettext_names = {"_", "gettext", "lazy_gettext", "_l", "ngettext", "N_"}
+    found = []
+    for path, tree in _service_trees():
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in gettext_names and node.args):
+                continue
+            first = node.args[0]
+            if isinstance(first, ast.JoinedStr) or (
+                    isinstance(first, ast.Call) and isinstance(first.func, ast.Name)
+                    and first.func.id in ("str", "repr", "format")):
+                found.append(f"{path}:{node.lineno}: {ast.unparse(node)}")
+    assert found == []
+
+
+def _message_errors() -> dict[str, type]:
+    """Every MessageError subclass the service defines, by name."""
+    import importlib
+    import pkgutil
+
+    import service
+    from service.i18n import MessageError
+
+    for module in pkgutil.walk_packages(service.__path__, "service."):
+        importlib.import_module(module.name)
+    found: dict[str, type] = {}
+    todo = [MessageError]
+    while todo:
+        cls = todo.pop()
+        found[cls.__name__] = cls
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def test_every_message_raised_for_people_has_its_chinese_text() -> None:
+    """Each error told to a person is raised with an ``N_`` catalog id whose placeholders are
+    the values given, and the Chinese catalog translates it (placeholders kept)."""
+    import ast
+    import re
+
+    errors = _message_errors()
+    assert {"ArchiveError", "HandoverError", "UserError"} <= set(errors)
+    catalog = _catalog("zh_Hans_CN")
+    checked, wrong = 0, []
+    from service.i18n import MessageError
+
+    # the message is given where the error is raised, or in its own __init__
+    own_init = {n for n, cls in errors.items() if cls.__init__ is not MessageError.__init__}
+    for path, tree in _service_trees():
+        for node in ast.walk(tree):
+            call = node.exc if isinstance(node, ast.Raise) else None
+            func = call.func if isinstance(call, ast.Call) else None
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if isinstance(node, ast.ClassDef) and node.name in own_init:
+                call = next(c for c in ast.walk(node) if isinstance(c, ast.Call)
+                            and isinstance(c.func, ast.Attribute) and c.func.attr == "__init__")
+            elif name not in errors or name in own_init:
+                continue
+            where = f"{path}:{node.lineno}"
+            args = call.args
+            if not (args and isinstance(args[0], ast.Call) and isinstance(args[0].func, ast.Name)
+                    and args[0].func.id == "N_" and isinstance(args[0].args[0], ast.Constant)):
+                wrong.append(f"{where}: not raised with N_(\"...\")")
+                continue
+            msgid = args[0].args[0].value
+            names = set(re.findall(r"%\((\w+)\)", msgid))
+            given = {k.arg for k in call.keywords}
+            if names != given:
+                wrong.append(f"{where}: {msgid!r} takes {sorted(names)}, given {sorted(given)}")
+            entry = catalog.get(msgid)
+            chinese = entry.string if entry is not None and not entry.fuzzy else ""
+            if not chinese or not re.search(r"[\u4e00-\u9fff]", chinese) \
+                    or set(re.findall(r"%\((\w+)\)", chinese)) != names:
+                wrong.append(f"{where}: no Chinese text for {msgid!r}")
+            checked += 1
+    assert wrong == []
+    assert checked >= 15
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_error_is_shown_in_the_reader_s_language(app) -> None:
+    from flask_babel import force_locale
+
+    from service.annexes.validate import N_
+    from service.auth.users import UserError
+    from service.i18n import message_of
+
+    error = UserError(N_("The user %(name)s exists already."), name="chen")
+    assert str(error) == "The user chen exists already."
+    with app.test_request_context():
+        with force_locale("zh_Hans_CN"):
+            assert message_of(error) == "用户 chen 已存在。"
+        with force_locale("en"):
+            assert message_of(error) == "The user chen exists already."

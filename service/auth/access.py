@@ -23,8 +23,10 @@ from flask_login import current_user
 from sqlalchemy import Select, and_, false, or_, select, true
 
 from ..annexes.process import END_STAGES
+from ..annexes.validate import N_
 from ..cases.models import Case
 from ..db import db
+from ..i18n import MessageError
 from .models import Handover, HandoverKind, Role, Team, User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -126,8 +128,8 @@ def reviewers_of(case: Case) -> list[User]:
             and can_view_case(u, case)]
 
 
-class HandoverError(ValueError):
-    """A case cannot be handed over as asked (message id)."""
+class HandoverError(MessageError, ValueError):
+    """A case cannot be handed over as asked."""
 
 
 def hand_over(case: Case, to_user: User, kind: HandoverKind, *, by: User | None = None,
@@ -138,9 +140,9 @@ def hand_over(case: Case, to_user: User, kind: HandoverKind, *, by: User | None 
     ``to_user`` its worker, and the previous worker no longer sees it.
     """
     if not to_user.active or not to_user.has_role(Role.WORKER):
-        raise HandoverError("A case can only be handed to an active social worker.")
+        raise HandoverError(N_("A case can only be handed to an active social worker."))
     if to_user.id == case.worker_id:
-        raise HandoverError("This worker already holds the case.")
+        raise HandoverError(N_("This worker already holds the case."))
     handover = Handover(case_id=case.id, from_user_id=case.worker_id, to_user_id=to_user.id,
                         kind=HandoverKind(kind), note=note.strip()[:2000],
                         by_id=getattr(by, "id", None))

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ..annexes.validate import N_
 from ..cases.models import utcnow
 from ..db import db
+from ..i18n import MessageError
 from .models import ApiToken, Role, Team, User
 
 MIN_PASSWORD_LENGTH = 10
@@ -28,14 +29,14 @@ EMAIL = re.compile(r"^[^@\s<>\"(),;:]{1,64}@[^@\s<>\"(),;:]+\.[^@\s<>\"(),;:.]{2
 _hasher = PasswordHasher()
 
 
-class UserError(ValueError):
-    """A user cannot be created or changed as asked (message id)."""
+class UserError(MessageError, ValueError):
+    """A user cannot be created or changed as asked."""
 
 
 def hash_password(password: str) -> str:
     """The Argon2 hash of ``password``; refuses one shorter than MIN_PASSWORD_LENGTH."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+        raise UserError(N_("A password needs at least %(n)s characters."), n=MIN_PASSWORD_LENGTH)
     return _hasher.hash(password)
 
 
@@ -52,9 +53,9 @@ def create_user(username: str, roles: set[Role], password: str | None = None,
     """A new active user (without a password it cannot sign in until one is set)."""
     username = username.strip()
     if not USERNAME.match(username):
-        raise UserError("A user name is 1 to 80 letters, digits or . _ @ - (no spaces).")
+        raise UserError(N_("A user name is 1 to 80 letters, digits or . _ @ - (no spaces)."))
     if db.session.scalar(select(User).where(User.username == username)):
-        raise UserError(f"The user {username} exists already.")
+        raise UserError(N_("The user %(name)s exists already."), name=username)
     user = User(username=username, display_name=display_name or username, team_id=team_id,
                 email=clean_email(email))
     user.roles = roles
@@ -109,7 +110,7 @@ def team_named(name: str) -> Team:
     """The team of that name, created if new (the caller commits)."""
     name = name.strip()
     if not name or len(name) > 100:
-        raise UserError("A team name is 1 to 100 characters.")
+        raise UserError(N_("A team name is 1 to 100 characters."))
     team = db.session.scalar(select(Team).where(Team.name == name))
     if team is None:
         team = Team(name=name)
@@ -143,7 +144,7 @@ def _token_digest(token: str) -> str:
 def issue_token(user: User) -> str:
     """A new API token for ``user``. Only its hash is kept: show it now or never."""
     if not user.active:
-        raise UserError(f"The user {user.username} is disabled.")
+        raise UserError(N_("The user %(name)s is disabled."), name=user.username)
     token = "pcw_" + secrets.token_urlsafe(32)
     db.session.add(ApiToken(user_id=user.id, token_hash=_token_digest(token)))
     db.session.flush()

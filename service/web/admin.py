@@ -14,6 +14,7 @@ from ..auth.access import roles_required
 from ..auth.models import Role, User
 from ..auth.users import UserError, clean_email
 from ..db import db
+from ..i18n import message_of
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -38,7 +39,7 @@ def edit_user(user_id: int) -> Any:
         try:
             address = clean_email(request.form.get("email", ""))
         except UserError as error:
-            flash(_(str(error)), "error")
+            flash(message_of(error), "error")
             return render_template("admin/user.html", person=person,
                                    typed=request.form), 422
         before = {"display_name": person.display_name, "email": person.email}

@@ -17,6 +17,7 @@ from ..auth.access import can_review, can_view_case, require_case
 from ..auth.models import RiskFlag, Role
 from ..cases.models import Case
 from ..db import db
+from ..i18n import message_of
 from ..jobs.notices import send_again
 from ..notify import notices
 from ..notify.models import MailState, Notification, ReportAgency, ReportChannel
@@ -119,7 +120,7 @@ def report(case_id: int) -> Any:
             flag=flag, by=current_user)
     except notices.ReportError as error:
         db.session.rollback()
-        flash(_(str(error)), "error")
+        flash(message_of(error), "error")
         return redirect(url_for("cases.show", case_id=case.id) + "#outside-reports")
     audit.record("risk.report_outside", case, report=done.id, flag=done.flag_id,
                  agency=done.agency, recipient=done.recipient, channel=done.channel,

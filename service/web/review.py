@@ -27,6 +27,7 @@ from ..cases import review
 from ..cases.models import Case, utcnow
 from ..db import db
 from ..forms.builder import form_for, parse_formdata
+from ..i18n import message_of
 from ..jobs.documents import enqueue_documents
 from ..jobs.notices import enqueue_mail
 from ..notify.notices import flag_case
@@ -63,7 +64,7 @@ def approve(case_id: int, form_id: int) -> Any:
     try:
         version, problems = review.approve(record, posted, by=current_user)
     except review.ReviewError as error:
-        flash(_(str(error)), "error")
+        flash(message_of(error), "error")
         return redirect(url_for("cases.show", case_id=case.id))
     if version is None:
         form = form_for(annex, formdata=request.form)
@@ -91,7 +92,7 @@ def return_form(case_id: int, form_id: int) -> Any:
     try:
         review.return_form(record, comment, by=current_user)
     except review.ReviewError as error:
-        flash(_(str(error)), "error")
+        flash(message_of(error), "error")
         return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
     audit.record("form.return", case, form=record.annex, seq=record.seq,
                  version=record.current.number if record.current else None, comment=comment)
@@ -112,7 +113,7 @@ def reopen(case_id: int, form_id: int) -> Any:
     try:
         review.reopen(record, reason, by=current_user)
     except review.ReviewError as error:
-        flash(_(str(error)), "error")
+        flash(message_of(error), "error")
         return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
     audit.record("form.reopen", case, form=record.annex, seq=record.seq, reason=reason)
     db.session.commit()
@@ -177,7 +178,7 @@ def handover(case_id: int) -> Any:
     try:
         done = hand_over(case, to_user, HandoverKind(kind), by=current_user, note=_text("note"))
     except HandoverError as error:
-        flash(_(str(error)), "error")
+        flash(message_of(error), "error")
         return redirect(url_for("cases.show", case_id=case.id))
     audit.record("case.handover", case, kind=kind, to=to_user.username,
                  previous=done.from_user.username if done.from_user else None)

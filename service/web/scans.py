@@ -24,6 +24,7 @@ from ..cases.imported import ImportedFile
 from ..cases.models import Case, FormRecord, FormState, Original, utcnow
 from ..db import db
 from ..forms.builder import AnnexForm, form_for, parse_formdata
+from ..i18n import message_of
 from ..imports import ImportFailure
 from ..imports.scans import needs_pages, picture_type, scan_pages
 from ..storage import resolve_under
@@ -171,7 +172,7 @@ def submit_review(imported_id: int) -> Any:
         try:
             record = lifecycle.new_form(case, code, by=current_user)
         except lifecycle.LifecycleError as e:
-            flash(_(str(e)), "error")
+            flash(message_of(e), "error")
             return redirect(url_for("imports.review", imported_id=imported.id))
     imported.form_id = record.id
     annex = ANNEXES[code]

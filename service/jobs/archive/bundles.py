@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from ...annexes.validate import N_
 from ...archive import bundle as binder
 from ...cases.archival import ArchiveFile
 from ...storage import atomic_open
@@ -20,7 +21,8 @@ def volume_of(record: ArchiveFile) -> binder.Volume:
     folder = archive_root() / record.folder
     roles = {r: record.current_items(r) for r in ("cover", "contents", "note")}
     if not all(roles.values()):
-        raise ArchiveError(f"{record.dang_hao}: bundle pages missing; re-file the case")
+        raise ArchiveError(N_("%(dang_hao)s: the bundle pages are missing; file the case again."),
+                           dang_hao=record.dang_hao)
     items = [(roles["cover"][0], roles["cover"][0].title),
              (roles["contents"][0], roles["contents"][0].title)]
     items += [(i, f"{i.item_no} {i.title}") for i in record.current_items()]
@@ -41,13 +43,13 @@ def bundle_many(records: list[ArchiveFile], out: Path, *, output: str = "pdf",
                 duplex: bool = False, progress: Any = None) -> None:
     """Many case files as one print file (``output='pdf'``) or a ZIP of bundles ('zip')."""
     if not records:
-        raise ArchiveError("no case files selected")
+        raise ArchiveError(N_("No case files are selected."))
     if output == "pdf":
         binder.assemble([volume_of(r) for r in records], out, sheet=number_sheet(),
                         duplex=duplex, title=f"{len(records)} 卷", progress=progress)
         return
     if output != "zip":
-        raise ArchiveError(f"unknown output {output!r}")
+        raise ArchiveError(N_("Unknown output %(output)s."), output=output)
     scratch = out.parent / f".{out.name}.{uuid.uuid4().hex}"
     scratch.mkdir(parents=True)
     try:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ...annexes.validate import N_
 from ...archive import bundle as binder
 from ...archive.filing import (
     Item,
@@ -67,13 +68,14 @@ def archive_case(case: Case, *, by: Any = None) -> ArchiveFile:
     """File a closed or transferred case: its folder appears whole, with its manifest, and
     its records are committed; if the commit fails the folder is taken away again."""
     if case.is_open:
-        raise ArchiveError(f"case {case.number} is still open")
+        raise ArchiveError(N_("Case %(number)s is still open."), number=case.number)
     if (existing := archived(case)) is not None:
         return existing
     forms = ordered_forms(case)
     missing = [f"{f.annex}{f.seq}" for f in forms if not ready_copies(f.current)]
     if missing:
-        raise ArchiveError(f"case {case.number}: copies not ready for {', '.join(missing)}")
+        raise ArchiveError(N_("Case %(number)s: the copies of %(forms)s are not ready."),
+                           number=case.number, forms=", ".join(missing))
     rules, facts = policy(), facts_of(case)
     placement = rules.place(facts)
     dang_hao = rules.dang_hao(placement, next_serial(rules.counter_key(placement)))
@@ -200,7 +202,7 @@ def file_version(record: ArchiveFile, version: FormVersion) -> None:
     if any(i.version_id == version.id for i in record.items):
         return
     if not ready_copies(version):
-        raise ArchiveError(f"version {version.id}: copies not ready")
+        raise ArchiveError(N_("The copies of version %(id)s are not ready."), id=version.id)
     folder = archive_root() / record.folder
     manifest = read_manifest(folder)
     earlier = [i for i in record.items if i.form_id == version.form_id and i.role == "document"]

@@ -8,6 +8,7 @@ import hashlib
 import logging
 from pathlib import Path
 
+from ...annexes.validate import N_
 from ...auth import audit
 from ...cases.archival import ArchiveFile, ArchiveItem
 from ...storage import resolve_under
@@ -20,8 +21,9 @@ class DamagedFile(ArchiveError):
     """An archived file is missing or no longer has the SHA-256 recorded when it was filed."""
 
     def __init__(self, record: ArchiveFile, item: ArchiveItem, found: str) -> None:
-        super().__init__(f"{record.dang_hao}/{item.filename}: SHA-256 {found or 'unreadable'},"
-                         f" filed as {item.sha256}")
+        super().__init__(N_("%(file)s: SHA-256 %(found)s, filed as %(filed)s"),
+                         file=f"{record.dang_hao}/{item.filename}",
+                         found=found or "unreadable", filed=item.sha256)
         self.record, self.item, self.found = record, item, found
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ...annexes.validate import N_
 from ...archive.fixity import Report, verify
 from ...archive.policy import parse_dang_hao
 from ...cases.archival import ArchiveFile
@@ -23,10 +24,10 @@ def find_file(text: str) -> ArchiveFile:
     try:
         dang_hao = parse_dang_hao(text)
     except ValueError as exc:
-        raise ArchiveError(str(exc)) from exc
+        raise ArchiveError(N_("%(text)s is not a 档号 or a case folder."), text=text) from exc
     record = db.session.scalar(select(ArchiveFile).where(ArchiveFile.dang_hao == dang_hao))
     if record is None:
-        raise ArchiveError(f"no case file {dang_hao}")
+        raise ArchiveError(N_("There is no case file %(dang_hao)s."), dang_hao=dang_hao)
     return record
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ...annexes.validate import N_
 from ...archive.filing import move_folder, read_manifest, write_manifest
 from ...cases.archival import ArchiveMove
 from ...cases.models import Case, utcnow
@@ -21,9 +22,9 @@ def regrade(case: Case, *, by: Any = None, reason: str) -> ArchiveMove | None:
     stays: it is the case file's name for good. Commits."""
     record = archived(case)
     if record is None:
-        raise ArchiveError(f"case {case.number} is not archived")
+        raise ArchiveError(N_("Case %(number)s is not archived."), number=case.number)
     if not reason.strip():
-        raise ArchiveError("a move needs a reason")
+        raise ArchiveError(N_("A move needs a reason."))
     placement = policy().place(facts_of(case))
     target = str(placement.folder(record.dang_hao))
     if target == record.folder:

@@ -9,11 +9,12 @@ from flask import Flask, current_app
 
 from ...archive import bundle as binder
 from ...archive.policy import Policy, load_policy
+from ...i18n import MessageError
 
 _POLICY_KEY = "archive_policy"
 
 
-class ArchiveError(Exception):
+class ArchiveError(MessageError):
     """The archive cannot do what was asked (a clear message for the archivist)."""
 
 

@@ -7,8 +7,10 @@ from typing import Any
 
 from huey import crontab
 
+from ...annexes.validate import N_
 from ...cases.archival import BundleRequest, FilingFailure
 from ...db import db
+from ...i18n import message_of
 from .. import app_context
 from ..leases import leased, revivable
 from ..queue import huey
@@ -23,7 +25,7 @@ def request_bundles(file_ids: list[int], *, output: str, duplex: bool,
                     by: Any = None) -> BundleRequest:
     """Queue a batch of bundles; the archivist's page follows its progress. Commits."""
     if output not in ("pdf", "zip"):
-        raise ArchiveError(f"unknown output {output!r}")
+        raise ArchiveError(N_("Unknown output %(output)s."), output=output)
     request = BundleRequest(file_ids=list(file_ids), total=len(file_ids),
                             options={"output": output, "duplex": duplex},
                             requested_by_id=getattr(by, "id", None))
@@ -58,7 +60,7 @@ def run_bundle_request(request_id: int) -> None:
             db.session.rollback()
             if isinstance(exc, DamagedFile):
                 raise_alert(exc)
-            request.state, request.error = "failed", str(exc)[:2000]
+            request.state, request.error = "failed", message_of(exc)[:2000]
         else:
             request.state, request.path = "ready", str(out.relative_to(work_root()))
         db.session.commit()
