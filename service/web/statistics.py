@@ -16,6 +16,7 @@ from ..auth.access import roles_required, visible_cases
 from ..auth.models import Role
 from ..cases.models import Case
 from ..db import db
+from ..i18n import message_of
 from ..reports.figures import BY_KEY, Scope, cases_behind
 from ..reports.period import Period, PeriodError, between, month, parse_period, previous_quarter
 from ..reports.period import year as whole_year
@@ -41,7 +42,7 @@ def _period() -> tuple[Period, str | None]:
         if text:
             return parse_period(text), None
     except PeriodError as error:
-        return previous_quarter(date.today()), _(str(error))
+        return previous_quarter(date.today()), message_of(error)
     return previous_quarter(date.today()), None
 
 
