@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..auth import audit
 from ..auth.access import can_review, can_view_case, require_case
@@ -153,7 +154,11 @@ def unread_notice_count() -> int:
     """The signed-in person's unread notices (the count beside the inbox link)."""
     if not current_user.is_authenticated:
         return 0
-    return notices.unread_count(current_user)
+    try:
+        return notices.unread_count(current_user)
+    except SQLAlchemyError:  # an error page after a failed transaction: show it regardless
+        current_app.logger.warning("unread notices not counted", exc_info=True)
+        return 0
 
 
 def case_notices(case: Case) -> dict[str, Any]:

@@ -136,7 +136,8 @@ def raise_flag(case_id: int) -> Any:
                  notified=[n.recipient.username for n in told])
     enqueue_mail(told)
     db.session.commit()
-    flash(_("The risk is flagged; the supervisors see it at the top of their queue."), "ok")
+    flash(_("The risk is flagged; the responsible supervisors and directors are notified "
+            "in their inbox (and by e-mail where set up)."), "ok")
     return redirect(url_for("cases.show", case_id=case.id))
 
 
