@@ -15,7 +15,8 @@ SYSTEM_PACKAGES := libreoffice-writer-nogui python3-uno fonts-noto-cjk fonts-dej
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test setup system-packages venv catalogs services migrate lint messages clean \
-	bench bench-forms bench-documents bench-archive bench-imports bench-legacy bench-reports
+	bench bench-forms bench-documents bench-archive bench-imports bench-legacy bench-reports \
+	bench-scans
 
 setup: system-packages venv catalogs
 
@@ -65,7 +66,7 @@ lint: venv
 test: setup services lint
 	REQUIRE_POSTGRES=1 $(VENV)/bin/pytest -q -p no:cacheprovider
 
-bench: bench-forms bench-documents bench-archive bench-imports bench-legacy bench-reports
+bench: bench-forms bench-documents bench-archive bench-imports bench-legacy bench-reports bench-scans
 
 bench-forms: setup services
 	$(PY) bench/forms.py
@@ -82,6 +83,9 @@ bench-imports: setup
 
 bench-legacy: setup
 	$(PY) bench/legacy.py
+
+bench-scans: setup
+	$(PY) bench/scans.py --forms 30 --blank 30
 
 bench-reports: setup services
 	$(PY) bench/reports.py

@@ -45,7 +45,7 @@ def _typed_b_reversed(out: Path) -> None:
     out.write_bytes(buffer.getvalue())
 
 
-def test_scans_come_home_to_their_case_read(app, make_user, tmp_path):
+def test_scans_come_home_to_their_case_read(app, client, make_user, tmp_path):
     from service.cases import lifecycle
     from service.cases.imported import ImportedFile
     from service.cases.models import FormRecord
@@ -87,6 +87,40 @@ def test_scans_come_home_to_their_case_read(app, make_user, tmp_path):
     assert draft.case_id == case.id and draft.annex == "C"
     assert draft.data["place"] == "其他" and draft.data["work_mode"] == "面谈"
     assert not draft.data.get("interviewee")
+
+    # the review: unsure cells first, each with its picture; confirmed through the form
+    import re
+    import uuid
+
+    from werkzeug.datastructures import MultiDict
+
+    from service.forms.builder import to_formdata
+    from tests.conftest import csrf_token, login
+
+    login(client, boss)
+    url = f"/imports/review/{imported.id}"
+    page = client.get(url).get_data(as_text=True)
+    rows = re.findall(r'<tr class="(flagged|read)" data-field="([^"]+)">(.*?)</tr>', page, re.S)
+    kinds = [k for k, _f, _b in rows]
+    assert kinds == sorted(kinds)  # "flagged" before "read"
+    flagged = {f: body for k, f, body in rows if k == "flagged"}
+    assert {"interviewee", "record", "place_other"} <= set(flagged)
+    assert all('src="data:image/png;base64,' in body for body in flagged.values())
+    assert "place" in {f for k, f, _b in rows if k == "read"}
+    # the person types the handwritten cells (the rest as a complete C), the ticks as read
+    typed = {**example("C"), "place": draft.data["place"], "work_mode": draft.data["work_mode"],
+             "interviewee": "王建国", "place_other": "社区居委会", "record": "案主讲述近况。"}
+    fields = MultiDict(to_formdata(ANNEXES["C"], typed))
+    fields.update({"csrf_token": csrf_token(client, url), "annex": "C",
+                   "submission_token": uuid.uuid4().hex})
+    response = client.post(url, data=fields)
+    assert response.status_code == 302, re.findall(r'error[^>]*>([^<]+)<',
+                                                   response.get_data(as_text=True))
+    db.session.expire_all()
+    done = db.session.get(ImportedFile, imported.id)
+    assert not done.needs_review and done.version_id is not None
+    form = db.session.get(FormRecord, imported.form_id)
+    assert form.current.data["place"] == "其他" and form.current.data["interviewee"] == "王建国"
 
 
 def test_a_code_naming_a_case_the_importer_may_not_edit_is_not_followed(app, make_user,

@@ -109,7 +109,6 @@ def read_scan(name: str, data: bytes, lookup: Lookup, *, limits: Limits | None =
         else:
             for f in page.fields:
                 f.source = f"scan page {n}, form page {page.page}: {f.source}"
-                f.crop = b""  # the review draws cells from the kept original
             forms.setdefault(_key(page), []).append(page)
         if progress:
             progress(n)
@@ -128,5 +127,7 @@ def read_scan(name: str, data: bytes, lookup: Lookup, *, limits: Limits | None =
         readings.append(Reading(name=name, kind=SCAN, annex=annex, data=kept,
                                 warnings=warnings, part=part, evidence=evidence,
                                 case_number=case_number,
-                                pages=[p.page for p in pages if p.page]))
+                                pages=[p.page for p in pages if p.page],
+                                images={f.field: f.crop for p in pages for f in p.fields
+                                        if f.crop}))
     return readings

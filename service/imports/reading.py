@@ -37,6 +37,7 @@ class Reading:
     evidence: list[Evidence] = field(default_factory=list)
     case_number: str = ""  # a scan whose printed code names its case
     pages: list[int] = field(default_factory=list)  # a scan's pages of this form, in order
+    images: dict[str, bytes] = field(default_factory=dict)  # a scan's cells (PNG) by field
 
     @property
     def flagged(self) -> bool:

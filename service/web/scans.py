@@ -6,6 +6,7 @@ whoever may see the case. The routes belong to the imports blueprint (:mod:`.imp
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,6 +126,43 @@ def _locked(record: FormRecord | None) -> bool:
     return record is not None and record.state in (FormState.SUBMITTED, FormState.APPROVED)
 
 
+@dataclass
+class ReadCell:
+    """A field read from the scan, as the review shows it: its cell's image beside it."""
+
+    field: str
+    label: str
+    value: Any
+    flagged: bool
+    reason: str
+    image: str  # a data: URL of the cell as scanned, or ""
+
+
+def read_cells(imported: ImportedFile, code: str) -> list[ReadCell]:
+    """What the scan's reading found for the form ``code``, the unsure fields first."""
+    if imported.annex != code or not imported.fields:
+        return []
+    annex = ANNEXES[code]
+    notes = annex.note_keys
+    cells = []
+    for f in imported.fields:
+        name = str(f.get("field", ""))
+        if name in annex:
+            label = annex[name].label
+        elif name in notes:
+            label = f"{notes[name][0].label}（{notes[name][1].text}）"
+        else:
+            continue
+        image = ""
+        path = resolve_under(current_app.config["WORK_ROOT"], str(f.get("cell") or ""))
+        if f.get("cell") and path is not None and path.is_file():
+            image = "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+        cells.append(ReadCell(name, label, f.get("value"), bool(f.get("flagged")),
+                              str(f.get("reason") or ""), image))
+    cells.sort(key=lambda c: not c.flagged)
+    return cells
+
+
 def _render_review(imported: ImportedFile, case: Case, original: Original, code: str,
                    form: AnnexForm, record: FormRecord | None, status: int = 200) -> Any:
     pages, problem = _page_count(original)
@@ -134,7 +172,7 @@ def _render_review(imported: ImportedFile, case: Case, original: Original, code:
         annex=ANNEXES[code], annexes=ANNEXES, form=form, record=record, pages=pages,
         scan_problem=problem, locked=_locked(record) or not case.is_open,
         reviewer=can_review(current_user, case, seen=True), state_names=STATE_NAMES,
-        has_errors=has_errors), status
+        has_errors=has_errors, cells=read_cells(imported, code)), status
 
 
 @bp.get("/review/<int:imported_id>")

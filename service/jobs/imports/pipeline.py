@@ -8,6 +8,7 @@ happen.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -88,7 +89,9 @@ def _item(order: int, source: Any, sha: str, reading: Reading, spool: Spool) -> 
     offset = spool.put({"data": data, "warnings": reading.warnings,
                         "unmapped": reading.unmapped,
                         "fields": report_fields(reading.evidence),
-                        "case_number": reading.case_number, "pages": reading.pages})
+                        "case_number": reading.case_number, "pages": reading.pages,
+                        "images": {k: base64.b64encode(v).decode("ascii")
+                                   for k, v in reading.images.items()}})
     return Item(order, reading.label, source.folder, sha, source.size, reading.kind,
                  reading.annex, (_ORDER.get(reading.annex, 3), seq, when, order), offset)
 

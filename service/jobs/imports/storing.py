@@ -83,6 +83,25 @@ def _scan_draft(case: Case, annex: str, data: dict[str, Any], by: User | None,
     return record
 
 
+def _keep_cells(original: str, reading: dict[str, Any]) -> list[dict[str, Any]]:
+    """Write a read scan's cell images beside its original; its report fields, each naming
+    its cell's image (``cell``: a path under WORK_ROOT)."""
+    import base64
+
+    images = reading.get("images") or {}
+    root = Path(current_app.config["WORK_ROOT"])
+    fields = []
+    for f in reading.get("fields", []):
+        f = dict(f)
+        png = images.get(f["field"])
+        if png:
+            path = f"{original}-cells/{_SAFE.sub('_', f['field'])[:80]}.png"
+            atomic_write(root / path, base64.b64decode(png))
+            f["cell"] = path
+        fields.append(f)
+    return fields
+
+
 def _keep_original(case: Case, item: Item, raw: bytes) -> tuple[str, bool]:
     """Write the original under the case's folder; its relative path and whether it is new."""
     root = Path(current_app.config["WORK_ROOT"])
@@ -140,6 +159,7 @@ def store_item(item: Item, reading: dict[str, Any], raw: bytes, cases: Cases,
         else:
             version_id = submit_form(form, data, by=options.by, source="imported").id
     relative, fresh = _keep_original(case, item, raw)
+    fields = _keep_cells(relative, reading)
     try:
         original = Original(case_id=case.id, version_id=version_id, filename=item.label[:255],
                             sha256=item.sha, size=len(raw), path=relative)
@@ -152,7 +172,7 @@ def store_item(item: Item, reading: dict[str, Any], raw: bytes, cases: Cases,
                                     form_id=(form.id if unsure and form else
                                              draft.id if draft is not None else None),
                                     warnings=reading["warnings"],
-                                    fields=reading.get("fields", [])))
+                                    fields=fields))
         db.session.flush()
         if version_id is not None:
             (options.enqueue or enqueue_documents)(version_id)
