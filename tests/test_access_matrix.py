@@ -104,6 +104,7 @@ ROUTES: dict[str, Any] = {
     "api.revoke_current_token": "token",
     "api.import_files": "token",
     "api.get_import": "token",
+    "api.get_summary": "token",
 }
 #: Reached positively elsewhere (they run LibreOffice): here only their refusals are checked.
 HEAVY = {"archive.bundle", "archive.batch", "archive.retry_failure", "imports.mapping",

@@ -255,3 +255,36 @@ def test_the_statistics_page_for_directors_and_monitors(app, known, make_user) -
     worker = app.test_client()
     login(worker, known["chen"])
     assert worker.get(f"/statistics?{q2}").status_code == 403
+
+
+def test_get_summary_over_the_api_and_in_the_openapi_document(app, known, make_user) -> None:
+    from service.auth.users import issue_token
+    from service.db import db
+
+    director, monitor = make_user("zhou", "director"), make_user("jian", "monitor")
+    tokens = {u.username: issue_token(u) for u in (director, monitor, known["chen"])}
+    db.session.commit()
+    client = app.test_client()
+
+    def get(who: str, query: str):
+        return client.get(f"/api/v1/reports/summary?{query}",
+                          headers={"Authorization": f"Bearer {tokens[who]}"})
+
+    answer = get("zhou", "from=2024-04-01&to=2024-06-30")
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert (body["cases_new"], body["goal_achievement_rate"], body["needs"]["法律咨询"]) == (
+        2, 0.4, 2)
+    assert get("jian", "from=2024-04-01&to=2024-06-30&worker=li").get_json()["cases_new"] == 1
+    assert get("jian", "from=2024-04-01&to=2024-06-30&place=越秀区").get_json()[
+        "caseload"] == 1
+    bad = get("zhou", "from=2024-04-01&to=yesterday")
+    assert bad.status_code == 400 and bad.mimetype == "application/problem+json"
+    assert [e["field"] for e in bad.get_json()["errors"]] == ["from"]
+    assert get("zhou", "from=2024-04-01&to=2024-06-30&worker=nobody").status_code == 400
+    assert get("chen", "from=2024-04-01&to=2024-06-30").status_code == 403
+    spec = client.get("/api/v1/openapi.json").get_json()
+    op = spec["paths"]["/api/v1/reports/summary"]["get"]
+    assert op["operationId"] == "getSummary"
+    example = op["responses"]["200"]["content"]["application/json"]["example"]
+    assert set(example) >= {"cases_new", "satisfaction_rate", "by_worker", "by_place", "needs"}

@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         notices,
         openapi,
         problems,
+        reports,
         tokens,
     )
 
