@@ -13,6 +13,7 @@ from ..auth.access import visible_cases
 from ..auth.models import Role, User
 from ..cases.models import Case
 from ..db import db
+from ..i18n import message_of
 from ..reports.figures import Scope
 from ..reports.period import PeriodError, between
 from ..reports.summary import CORE_KEYS, EXTRA_KEYS, NAMES, summary
@@ -71,7 +72,7 @@ def _scope() -> Scope:
     try:
         period = between(request.args.get("from", ""), request.args.get("to", ""))
     except PeriodError as error:
-        errors.append({"field": "from", "detail": gettext(str(error))})
+        errors.append({"field": "from", "detail": message_of(error)})
     worker_id = None
     if name := request.args.get("worker"):
         worker_id = db.session.scalar(select(User.id).where(User.username == name))

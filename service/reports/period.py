@@ -7,9 +7,16 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from ..i18n import MessageError
 
-class PeriodError(ValueError):
-    """A period that cannot be read (the message is an English message id)."""
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional name for a deferred msgid
+    """Mark a message id for the catalogs; it is translated where it is shown."""
+    return message
+
+
+class PeriodError(MessageError, ValueError):
+    """A period that cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -21,7 +28,7 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise PeriodError("The end of the period cannot be before its start.")
+            raise PeriodError(N_("The end of the period cannot be before its start."))
 
     @property
     def label(self) -> str:
@@ -66,8 +73,8 @@ def parse_period(text: str) -> Period:
         if m := _MONTH.match(text):
             return month(int(m[1]), int(m[2]))
     except ValueError as exc:
-        raise PeriodError("Not a period: write 2024, 2024-Q2 or 2024-05.") from exc
-    raise PeriodError("Not a period: write 2024, 2024-Q2 or 2024-05.")
+        raise PeriodError(N_("Not a period: write 2024, 2024-Q2 or 2024-05.")) from exc
+    raise PeriodError(N_("Not a period: write 2024, 2024-Q2 or 2024-05."))
 
 
 def between(start: str, end: str) -> Period:
@@ -77,4 +84,4 @@ def between(start: str, end: str) -> Period:
     except (ValueError, AttributeError) as exc:
         if isinstance(exc, PeriodError):
             raise
-        raise PeriodError("Not a valid date: write it as 2024-05-08.") from exc
+        raise PeriodError(N_("Not a valid date: write it as 2024-05-08.")) from exc
