@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_babel import format_timedelta
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..annexes import ANNEXES
 from ..auth.access import visible_cases
@@ -104,6 +105,10 @@ def waiting_count() -> int | None:
             Role.SUPERVISOR, Role.DIRECTOR):
         return None
     visible_ids = visible_cases(current_user).with_only_columns(Case.id)
-    return db.session.scalar(
-        select(func.count(FormRecord.id)).where(FormRecord.state == FormState.SUBMITTED,
-                                                FormRecord.case_id.in_(visible_ids))) or 0
+    try:
+        return db.session.scalar(
+            select(func.count(FormRecord.id)).where(FormRecord.state == FormState.SUBMITTED,
+                                                    FormRecord.case_id.in_(visible_ids))) or 0
+    except SQLAlchemyError:  # an error page after a failed transaction: show it regardless
+        current_app.logger.warning("forms waiting for review not counted", exc_info=True)
+        return None
