@@ -28,7 +28,8 @@ from service.annexes.validate import age_at
 
 W14 = 'xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml"'
 
-TICKS = ("glyph", "glyph_variants", "after", "after_spaced", "bracket_after", "bracket_before",
+TICKS = ("glyph", "glyph_variants", "after", "after_spaced", "after_loose", "bracket_after",
+         "bracket_before",
          "square_bracket", "wingdings", "wingdings2", "wingdings_text", "symbol_font",
          "webdings", "content_control", "form_field", "format")
 FORMATS = ("bold", "underline", "highlight", "shading", "colour")
@@ -92,6 +93,10 @@ class Variant:
     standard: bool = False  # the standard's own layout, exactly
     forms: int = 1  # forms in one file
     age_mismatch: bool = False  # 年龄 written that disagrees with 出生年月
+    title: bool = True  # the form's title printed at the top
+    wide_digits: bool = False  # dates and numbers typed in full-width digits (２０２３)
+    blanks: bool = False  # values typed on underlines (王建国＿＿＿)
+    extra_rows: bool = False  # rows the standard has not (个案编号, 备注)
 
     @property
     def tags(self) -> list[str]:
@@ -104,6 +109,9 @@ class Variant:
             out.append("headings")
         if self.forms > 1:
             out.append("several forms")
+        out += [name for name in ("wide_digits", "blanks", "extra_rows") if getattr(self, name)]
+        if not self.title:
+            out.append("no title")
         return out
 
 
@@ -116,7 +124,9 @@ def random_variant(rng: random.Random) -> Variant:
         goals=rng.choice(GOALS), headings=rng.random() < 0.3, multi_note=rng.random() < 0.7,
         category_above=rng.random() < 0.3, signature_name=rng.random() < 0.8,
         forms=1 if rng.random() < 0.85 else rng.choice((2, 3)),
-        age_mismatch=rng.random() < 0.05)
+        age_mismatch=rng.random() < 0.05, title=rng.random() < 0.9,
+        wide_digits=rng.random() < 0.1, blanks=rng.random() < 0.15,
+        extra_rows=rng.random() < 0.2)
 
 
 STANDARD = Variant(standard=True)
@@ -216,11 +226,15 @@ def random_data(code: str, rng: random.Random) -> dict[str, Any]:
 Run = tuple[str, str, str]  # (kind "text"|"xml", text, format)
 
 
+_WIDE = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
 def _date(iso: str, v: Variant) -> str:
     y, m, d = (int(x) for x in iso.split("-"))
     style = DATES[0] if v.standard else DATES[v.date]
-    return style.format(y=y, m=m, d=d, yy=y % 100, cy=_cdigits(y), cm=_cmonth(m),
+    text = style.format(y=y, m=m, d=d, yy=y % 100, cy=_cdigits(y), cm=_cmonth(m),
                         cd=chinese_number(d))
+    return text.translate(_WIDE) if v.wide_digits and not v.standard else text
 
 
 def _month(ym: str, v: Variant) -> str:
@@ -301,6 +315,8 @@ def _after(on: bool, v: Variant, n: int) -> str:
             return "√" if on else ""
         case "after_spaced":
             return " √" if on else ""
+        case "after_loose":  # as near to the next option as to its own: unsure, flagged
+            return " √" if on else ""
         case "bracket_after":
             return ("（√）" if n % 2 else "(√)") if on else ("（ ）" if n % 2 else "( )")
         case "square_bracket":
@@ -312,7 +328,8 @@ def _choice_runs(f: Field, data: dict[str, Any], v: Variant) -> list[Run]:
     value = data.get(f.name)
     ticked = set(value) if isinstance(value, list) else {value}
     runs: list[Run] = []
-    gap = "　" if v.standard or v.tick != "after_spaced" else "   "
+    gap = " " if v.tick == "after_loose" else "　" if v.standard or v.tick != "after_spaced" \
+        else "   "
     for n, option in enumerate(f.options):
         on = option.text in ticked
         if n:
@@ -357,6 +374,8 @@ def _value_runs(f: Field, data: dict[str, Any], v: Variant, names: dict[str, str
             return [("text", style.format(n=value, cn=chinese_number(value)), "")]
         case Kind.INTEGER if f.derived_from and v.age_mismatch:
             return [("text", f"{value + 3}岁", "")]
+        case Kind.TEXT | Kind.PHONE if v.blanks and not v.standard:
+            return [("text", f"{value}＿＿＿＿", "")]
     return [("text", str(value), "")]
 
 
@@ -454,10 +473,21 @@ def _write_goals(sink: Sink, f: Field, data: dict[str, Any], v: Variant) -> None
     merged.text = _label(f, v)
 
 
+def rng_code(annex: Annex) -> str:
+    """A case number as offices number their files."""
+    return f"{annex.code}{len(annex.fields):03d}"
+
+
 def _write_form(sink: Sink, annex: Annex, data: dict[str, Any], v: Variant,
                 names: dict[str, str]) -> None:
-    sink.paragraph(annex.title)
+    if v.title or v.standard or v.forms > 1:  # several forms in a file each have a title
+        sink.paragraph(annex.title)
     heading_no = 0
+    if v.extra_rows and not v.standard:
+        table = sink.doc.add_table(rows=1, cols=4)
+        table.style = "Table Grid"
+        for i, text in enumerate(("个案编号", f"GZ-{rng_code(annex)}", "档案号", "2023-001")):
+            table.cell(0, i).text = text
     for section in annex.sections:
         if section.heading:
             sink.paragraph(section.heading)
