@@ -239,11 +239,16 @@ def split_forms(cells: list[Cell]) -> list[list[Cell]]:
     A form starts where an annex's title stands; a file with fewer than two titles is one form.
     """
     from ..annexes import ANNEXES
-    from .text import squeeze
+    from .text import fold, squeeze
 
     titles = [squeeze(a.title) for a in ANNEXES.values()]
-    starts = [n for n, c in enumerate(cells)
-              if len(squeeze(c.text)) <= 40 and any(t in squeeze(c.text) for t in titles)]
+    starts = []
+    for n, c in enumerate(cells):
+        if len(c.text) > 80 or "表" not in fold(c.text):
+            continue
+        text = squeeze(c.text)
+        if len(text) <= 40 and any(t in text for t in titles):
+            starts.append(n)
     if len(starts) < 2:
         return [cells]
     starts[0] = 0  # whatever precedes the first title belongs to the first form

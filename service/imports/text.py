@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
-from functools import lru_cache
 
 #: Private-use characters that stand for a ticked and an empty box once a reader has decoded
 #: whatever encoding the file used (glyph, symbol font, content control, form field).
@@ -58,9 +57,16 @@ def _char(c: str) -> str:
     return n
 
 
-@lru_cache(maxsize=65536)
-def _char_cached(c: str) -> str:
-    return _char(c)
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table of :func:`_char`, filled as characters are met."""
+
+    def __missing__(self, code: int) -> str:
+        folded = _char(chr(code))
+        self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
 
 
 def fold(text: str) -> str:
@@ -68,9 +74,10 @@ def fold(text: str) -> str:
 
     The result has exactly the length of ``text``.
     """
-    out = "".join(_char_cached(c) for c in text)
+    out = text.translate(_FOLD)
     for variant, usual in _VARIANTS.items():
-        out = out.replace(variant, usual)
+        if variant in out:
+            out = out.replace(variant, usual)
     return out
 
 
