@@ -288,3 +288,34 @@ def test_get_summary_over_the_api_and_in_the_openapi_document(app, known, make_u
     assert op["operationId"] == "getSummary"
     example = op["responses"]["200"]["content"]["application/json"]["example"]
     assert set(example) >= {"cases_new", "satisfaction_rate", "by_worker", "by_place", "needs"}
+
+
+def test_the_public_report_in_word_and_pdf_suppresses_small_counts(app, known, tmp_path) -> None:
+    import subprocess
+
+    from docx import Document
+
+    from service.reports.public import shown
+
+    assert (shown("cases_new", 4), shown("cases_new", 5), shown("goal_achievement_rate", 0.4)
+            ) == ("<5", "5", "40.0%")
+    runner = app.test_cli_runner()
+    period = ["reports", "summary", "--from", "2024-04-01", "--to", "2024-06-30"]
+    for lang, title in (("zh", "信访社会工作服务报告"), ("en", "Petition social work service report")):
+        out = tmp_path / f"q2-{lang}.docx"
+        run = runner.invoke(args=[*period, "--format", "docx", "--lang", lang, "--out", str(out)])
+        assert run.exit_code == 0, run.output
+        doc = Document(str(out))
+        text = "\n".join(p.text for p in doc.paragraphs)
+        assert title in text and "2024-04-01" in text
+        cells = [[c.text for c in row.cells] for row in doc.tables[0].rows]
+        rows = {r[2]: r[1] for r in cells[1:]}
+        assert rows["cases_new"] == "<5" and rows["goal_achievement_rate"] == "40.0%"
+        assert "chen" not in text and all("chen" not in c for r in cells for c in r)
+        assert len(doc.inline_shapes) == 2  # the two charts
+    pdf = tmp_path / "q2.pdf"
+    run = runner.invoke(args=[*period, "--format", "pdf", "--out", str(pdf)])
+    assert run.exit_code == 0, run.output
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "信访社会工作服务报告" in text and "<5" in text

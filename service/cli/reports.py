@@ -7,11 +7,13 @@ import json
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..auth.models import User
 from ..db import db
+from ..reports.document import render_report
 from ..reports.figures import Scope
 from ..reports.period import PeriodError, between
 from ..reports.summary import summary
@@ -24,13 +26,16 @@ reports = AppGroup("reports", help="Figures of 7.1.5 and 8.2: summaries and work
 @reports.command("summary")
 @click.option("--from", "start", required=True, help="First day, YYYY-MM-DD.")
 @click.option("--to", "end", required=True, help="Last day, YYYY-MM-DD.")
-@click.option("--format", "fmt", type=click.Choice(["json", "xlsx"]), default="json")
+@click.option("--format", "fmt", type=click.Choice(["json", "xlsx", "docx", "pdf"]),
+              default="json", help="docx and pdf: the public service report (8.2).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh",
+              help="The report's language (docx, pdf).")
 @click.option("--worker", default=None, help="Only this worker's cases (user name).")
 @click.option("--place", default=None, help="Only cases of this 问题属地 (district).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write here (default: JSON to standard output).")
-def summary_command(start: str, end: str, fmt: str, worker: str | None, place: str | None,
-                    out: Path | None) -> None:
+def summary_command(start: str, end: str, fmt: str, lang: str, worker: str | None,
+                    place: str | None, out: Path | None) -> None:
     """Every figure of the period, for the whole agency or one worker or place."""
     try:
         period = between(start, end)
@@ -43,10 +48,19 @@ def summary_command(start: str, end: str, fmt: str, worker: str | None, place: s
             raise click.BadParameter(f"no user named {worker!r}", param_hint="--worker")
     scope = Scope(period, worker_id=worker_id, district=place)
     data = summary(scope)
-    if fmt == "xlsx":
+    if fmt in ("xlsx", "docx", "pdf"):
         if out is None:
-            raise click.UsageError("--format xlsx needs --out FILE.xlsx")
-        atomic_write(out, workbook_bytes(data, scope))
+            raise click.UsageError(f"--format {fmt} needs --out FILE.{fmt}")
+        if fmt == "xlsx":
+            content = workbook_bytes(data, scope)
+        else:
+            content = render_report(data, lang=lang,
+                                    agency=current_app.config.get("AGENCY_NAME", ""))
+            if fmt == "pdf":
+                from ..documents.convert import to_pdf
+
+                content = to_pdf(content)
+        atomic_write(out, content)
         click.echo(f"wrote {out}")
         return
     text = json.dumps(data, ensure_ascii=False, indent=2)
