@@ -28,8 +28,9 @@ def _write_report(report, target: Path) -> None:  # noqa: ANN001 - a jobs.import
 def import_command(paths: tuple[Path, ...], dry_run: bool, report_path: Path | None) -> None:
     """Import legacy Annex B, C and D forms: files, folders and ZIPs.
 
-    Word (.docx, .doc), fillable PDF, CSV and XLSX registers are read into their forms; scans
-    become draft cases marked for review. Exit status 1 when any file is an error.
+    Word (.docx, .doc, .odt), fillable PDF, CSV and XLSX registers are read into their forms;
+    scans, and forms with a value read unsure, wait for a person's review. Exit status 1 when
+    any file is an error.
     """
     with click.progressbar(length=1, label="Importing", file=sys.stderr) as bar:
         seen = [0]

@@ -212,7 +212,7 @@ class _Builder:
         confidence = 0.5 if reason else 0.95 if how else 1.0
         self.evidence.append(Evidence(
             key, value, confidence, bool(reason), cell.where if cell else "",
-            reason or how, (cell.original if cell else "")[:500]))
+            reason or how, (cell.original if cell else "")[:200]))
 
     def put(self, f: Field, raw: str, cell: Cell | None = None) -> None:
         how: list[str] = []
