@@ -60,8 +60,11 @@ services:
 	  echo "Starting Redis"; redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
 	    --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log; }
 
+# ruff (style, broad excepts, annotations) and mypy (types of service/, cached in .mypy_cache
+# so a second run checks only what changed; its errors read file:line:column: message [code]).
 lint: venv
 	$(VENV)/bin/ruff check service tests bench
+	$(VENV)/bin/mypy
 
 test: setup services lint
 	REQUIRE_POSTGRES=1 $(VENV)/bin/pytest -q -p no:cacheprovider

@@ -58,7 +58,7 @@ def child_read(root: Path, folder: Path) -> dict:
     for path in sorted(folder.iterdir()):
         try:
             readings = read_file(path.name, path.read_bytes())
-        except Exception as e:  # a reader that gives up reads nothing
+        except Exception as e:  # noqa: BLE001 - a reader that gives up reads nothing
             out[path.name] = [["error", str(e)]]
             continue
         out[path.name] = [[r.annex, r.data, [e.field for e in getattr(r, "evidence", [])

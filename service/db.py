@@ -1,7 +1,7 @@
 """The SQLAlchemy handle shared by every model."""
 
 import zlib
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, Table, delete, event, false, text
@@ -23,6 +23,15 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:  # the type checker cannot follow db.Model; it is Base with Flask's helpers
+    class Model(Base):
+        """What every model derives from (``db.Model``)."""
+
+        query: ClassVar[Any]
+        __table__: ClassVar[Table]
+else:
+    Model = db.Model
 
 
 @event.listens_for(Engine, "connect")

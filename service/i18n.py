@@ -30,9 +30,9 @@ def select_locale() -> str:
     if request.path.startswith("/api/"):
         by_tag = {code.split("_")[0]: code for code in languages}
         asked = request.accept_languages.best_match(list(by_tag))
-        return by_tag.get(asked or "", languages[0])
+        return str(by_tag.get(asked or "", languages[0]))
     chosen = session.get("lang")
-    return chosen if chosen in languages else languages[0]
+    return str(chosen) if chosen in languages else str(languages[0])
 
 
 def _remember_language(lang: str) -> None:

@@ -130,7 +130,7 @@ def import_files() -> Any:
                                       "import files."))
     dry_run = _dry_run_switch()
     files = _uploads()
-    run = ImportRun(created_by_id=user.id, upload_name=files[0].filename[:255] if len(files) == 1
+    run = ImportRun(created_by_id=user.id, upload_name=(files[0].filename or "")[:255] if len(files) == 1
                     else gettext("%(n)s files", n=len(files)),
                     state=RunState.CHECKING if dry_run else RunState.QUEUED,
                     report={"dry_run": dry_run})
@@ -144,7 +144,7 @@ def import_files() -> Any:
     db.session.commit()
     (check_run_task if dry_run else import_run_task)(run.id)
     db.session.expire_all()
-    run = db.session.get(ImportRun, run.id)
+    run = db.session.get_one(ImportRun, run.id)
     return run_detail(run), 202, {"Location": url_for("api.get_import", run_id=run.id)}
 
 

@@ -118,6 +118,6 @@ def problems(*codes: int, **described_codes: str) -> dict[str, Any]:
     out = {"401": problem_response(stock[401])}
     for code in codes:
         out[str(code)] = problem_response(stock[code])
-    for code, text in described_codes.items():
-        out[code.lstrip("_")] = problem_response(text)
+    for name, text in described_codes.items():
+        out[name.lstrip("_")] = problem_response(text)
     return out

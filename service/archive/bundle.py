@@ -234,7 +234,7 @@ def _add_volume(pdf: pikepdf.Pdf, volume: Volume, sources: list[pikepdf.Pdf],
             number += 1
             target = pdf.pages[-1]
             back = duplex and len(pdf.pages) % 2 == 0
-            target.add_overlay(sheet.page(number, back=back))
+            target.add_overlay(sheet.page(number, back=back), None)
     return marks
 
 

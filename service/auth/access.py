@@ -94,7 +94,7 @@ def audit_confidential_opening(case: Case, user: User | None, via: str) -> None:
     db.session.commit()
 
 
-def visible_cases(user: User | None) -> Select[tuple[Case]]:
+def visible_cases(user: User | None) -> Select[Any]:
     """A select of the cases ``user`` may see."""
     return select(Case).where(case_filter(user))
 

@@ -11,7 +11,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..cases.models import utcnow
-from ..db import db
+from ..db import Model
 
 
 class Role(StrEnum):
@@ -25,14 +25,14 @@ class Role(StrEnum):
     MONITOR = "monitor"  # 信访部门监测: the bureau's monitors read the figures, never a case
 
 
-class Team(db.Model):
+class Team(Model):
     __tablename__ = "teams"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,7 +79,7 @@ class User(UserMixin, db.Model):
         return self.display_name or self.username
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One line of the audit trail: append-only, each line chained to the one before by hash.
 
     ``seq`` is unique and contiguous from 1, so a removed line leaves a gap and a second writer
@@ -101,7 +101,7 @@ class AuditEntry(db.Model):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the API. Only its SHA-256 is stored; the token is shown once."""
 
     __tablename__ = "api_tokens"
@@ -123,7 +123,7 @@ class HandoverKind(StrEnum):
     TRANSFER = "transfer"  # the case moves to another worker, who becomes its worker
 
 
-class Handover(db.Model):
+class Handover(Model):
     """A case handed to another worker (服务跟进 or transfer): that worker may then see it."""
 
     __tablename__ = "handovers"
@@ -141,7 +141,7 @@ class Handover(db.Model):
     from_user = relationship(User, foreign_keys=[from_user_id])
 
 
-class RiskFlag(db.Model):
+class RiskFlag(Model):
     """The 8.6 exception: a risk to the petitioner's life or to others, and what was done."""
 
     __tablename__ = "risk_flags"
@@ -173,7 +173,7 @@ class ReviewAction(StrEnum):
     REOPENED = "reopened"
 
 
-class ReviewStep(db.Model):
+class ReviewStep(Model):
     """One step in the review history of a form: who did what, when, and why."""
 
     __tablename__ = "review_steps"

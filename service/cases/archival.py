@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import db
+from ..db import Model
 from .models import utcnow
 
 
-class ArchiveCounter(db.Model):
+class ArchiveCounter(Model):
     """The last 案卷号 given in a 档号 series (全宗号-门类·年度-保管期限-类别). Only ever
     counts up, so a 档号 is never given twice, even if a case file were withdrawn."""
 
@@ -23,7 +23,7 @@ class ArchiveCounter(db.Model):
     last: Mapped[int] = mapped_column(default=0)
 
 
-class ArchiveFile(db.Model):
+class ArchiveFile(Model):
     """A case's file (案卷) in the archive: its 档号 and where its folder is."""
 
     __tablename__ = "archive_files"
@@ -56,7 +56,7 @@ class ArchiveFile(db.Model):
                       key=lambda i: i.item_no)
 
 
-class ArchiveItem(db.Model):
+class ArchiveItem(Model):
     """One filed file of a case file: a 件's PDF or Word copy, an original, or a bundle page."""
 
     __tablename__ = "archive_items"
@@ -84,7 +84,7 @@ class ArchiveItem(db.Model):
     file: Mapped[ArchiveFile] = relationship(back_populates="items")
 
 
-class ArchiveMove(db.Model):
+class ArchiveMove(Model):
     """A case folder moved after re-grading: from, to, who, why, when."""
 
     __tablename__ = "archive_moves"
@@ -100,7 +100,7 @@ class ArchiveMove(db.Model):
     file: Mapped[ArchiveFile] = relationship(back_populates="moves")
 
 
-class BundleRequest(db.Model):
+class BundleRequest(Model):
     """A batch of bundles an archivist asked for, and how far it has got."""
 
     __tablename__ = "bundle_requests"
@@ -117,7 +117,7 @@ class BundleRequest(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class FilingFailure(db.Model):
+class FilingFailure(Model):
     """A filing into the archive that failed: kept with its reason, shown to archivists and
     retried by the periodic task until it succeeds (then it is resolved, not deleted)."""
 

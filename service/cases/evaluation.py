@@ -19,12 +19,12 @@ from ..annexes import CLOSING, INTAKE
 from ..annexes.closing import GOAL_MET, GOAL_PARTLY_MET
 from ..annexes.process import Stage
 from ..annexes.validate import time_span_minutes
-from ..db import db
+from ..db import Model, db
 from ..evaluation.followup import DEFAULT_MONTHS, due_dates
 from .models import Case, FormRecord, utcnow
 
 
-class CaseEvaluation(db.Model):
+class CaseEvaluation(Model):
     """One row per case: where its matter belongs, how far it changed, what its forms say."""
 
     __tablename__ = "case_evaluations"
@@ -44,7 +44,7 @@ class CaseEvaluation(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class CaseNeed(db.Model):
+class CaseNeed(Model):
     """One 问题/需要 option ticked on a case's intake."""
 
     __tablename__ = "case_needs"
@@ -53,7 +53,7 @@ class CaseNeed(db.Model):
     need: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
 
 
-class InterviewFact(db.Model):
+class InterviewFact(Model):
     """When one interview (a C form) took place and how long it lasted."""
 
     __tablename__ = "interview_facts"
@@ -66,7 +66,7 @@ class InterviewFact(db.Model):
     minutes: Mapped[int | None]
 
 
-class Followup(db.Model):
+class Followup(Model):
     """A follow-up of a closed case: when it is due, and what was found when it was done."""
 
     __tablename__ = "followups"
@@ -82,7 +82,7 @@ class Followup(db.Model):
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-class SatisfactionSurvey(db.Model):
+class SatisfactionSurvey(Model):
     """One answered satisfaction survey of a case (see ``service.evaluation.survey``)."""
 
     __tablename__ = "satisfaction_surveys"

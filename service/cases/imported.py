@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import db
+from ..db import Model
 from .models import utcnow
 
 
@@ -22,7 +22,7 @@ class RunState(StrEnum):
     FAILED = "failed"
 
 
-class ImportRun(db.Model):
+class ImportRun(Model):
     """One upload of legacy files: the dry-run report, the label mapping, then the import."""
 
     __tablename__ = "import_runs"
@@ -45,7 +45,7 @@ class ImportRun(db.Model):
         return int(100 * self.done / self.total) if self.total else 0
 
 
-class ImportedFile(db.Model):
+class ImportedFile(Model):
     """A file (or register row) brought into a case; a scan waits here for its review."""
 
     __tablename__ = "imported_files"

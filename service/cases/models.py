@@ -10,7 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..annexes.process import RiskGrade, SpecialProcess, Stage
-from ..db import db
+from ..db import Model, db
 
 
 def utcnow() -> datetime:
@@ -30,7 +30,7 @@ class DocumentState(StrEnum):
     FAILED = "failed"
 
 
-class Case(db.Model):
+class Case(Model):
     """One petitioner's case, from contact registration to closing or transfer."""
 
     __tablename__ = "cases"
@@ -64,7 +64,7 @@ class Case(db.Model):
         return self.stage not in (Stage.CLOSED, Stage.TRANSFERRED)
 
 
-class FormRecord(db.Model):
+class FormRecord(Model):
     """One form of a case (its B, one of its Cs, its D): the draft and its versions."""
 
     __tablename__ = "form_records"
@@ -102,7 +102,7 @@ class FormRecord(db.Model):
         return self.current.data if self.current else self.draft
 
 
-class FormVersion(db.Model):
+class FormVersion(Model):
     """A submitted (or imported) version of a form, never changed once written."""
 
     __tablename__ = "form_versions"
@@ -125,7 +125,7 @@ class FormVersion(db.Model):
         back_populates="version", order_by="Document.id", cascade="all, delete-orphan")
 
 
-class Document(db.Model):
+class Document(Model):
     """A Word or PDF copy of one form version, made off the request path by the queue."""
 
     __tablename__ = "documents"
@@ -147,7 +147,7 @@ class Document(db.Model):
     version: Mapped[FormVersion] = relationship(back_populates="documents")
 
 
-class Original(db.Model):
+class Original(Model):
     """An imported file (a legacy Word form, a scan ...), kept byte for byte with its case."""
 
     __tablename__ = "originals"

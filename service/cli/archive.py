@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import AppGroup
@@ -54,7 +56,7 @@ _select = [
 ]
 
 
-def selection_options(command):  # type: ignore[no-untyped-def]
+def selection_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options that pick case files, shared by bundle and export."""
     for option in reversed(_select):
         command = option(command)

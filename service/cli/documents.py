@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -37,8 +38,9 @@ def batch_command(in_dir: Path, out_dir: Path, workers: int | None,
     size = workers or default_size()
     pool = OfficePool(size) if "pdf" in formats else None
     try:
-        with click.progressbar(length=len(paths), label="Rendering", show_pos=True,
-                               item_show_func=lambda r: r.name if r else None) as bar:
+        progress: Any = click.progressbar(length=len(paths), label="Rendering", show_pos=True,
+                                          item_show_func=lambda r: r.name if r else None)
+        with progress as bar:
             for result in run_batch(paths, out_dir, pool=pool, formats=formats,
                                     default_meta=meta, workers=size):
                 if result.ok:

@@ -21,11 +21,12 @@ import json
 import os
 import sys
 import time
+from typing import Any
 
 try:  # only Debian's python3 has uno; elsewhere the module imports but cannot run
-    import uno  # type: ignore[import-not-found]
-    from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
-    from com.sun.star.connection import NoConnectException  # type: ignore[import-not-found]
+    import uno
+    from com.sun.star.beans import PropertyValue
+    from com.sun.star.connection import NoConnectException
 except ImportError:
     uno = None
 
@@ -34,12 +35,12 @@ NEVER_EXECUTE = 0  # com.sun.star.document.MacroExecMode.NEVER_EXECUTE
 NO_UPDATE = 0  # com.sun.star.document.UpdateDocMode.NO_UPDATE
 
 
-def prop(name, value):
+def prop(name: str, value: Any) -> Any:
     """A com.sun.star.beans.PropertyValue."""
     return PropertyValue(Name=name, Value=value)
 
 
-def connect(pipe, timeout):
+def connect(pipe: str, timeout: float) -> Any:
     """The desktop of the LibreOffice listening on ``pipe``, waiting up to ``timeout`` s."""
     local = uno.getComponentContext()
     resolver = local.ServiceManager.createInstanceWithContext(
@@ -56,7 +57,7 @@ def connect(pipe, timeout):
     return ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
 
 
-def convert(desktop, src, dst, target="pdf"):
+def convert(desktop: Any, src: str, dst: str, target: str = "pdf") -> None:
     """Open ``src`` hidden and read-only, store it at ``dst`` as PDF/A-2b (or, with
     ``target="docx"``, as a Word 2007+ file), close it."""
     doc = desktop.loadComponentFromURL(
@@ -86,7 +87,7 @@ def convert(desktop, src, dst, target="pdf"):
         doc.close(True)
 
 
-def main(argv):
+def main(argv: list[str]) -> int:
     if uno is None:
         sys.stderr.write("office_helper needs the python3 that has LibreOffice's uno module\n")
         return 2
@@ -94,7 +95,7 @@ def main(argv):
     out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # anything else that prints goes to stderr, never into the replies
 
-    def reply(message):
+    def reply(message: dict[str, Any]) -> None:
         out.write(json.dumps(message) + "\n")
         out.flush()
 
@@ -109,7 +110,7 @@ def main(argv):
         try:
             convert(desktop, request["in"], request["out"], request.get("to", "pdf"))
             reply({"ok": True})
-        except Exception as exc:  # every failure is reported, never raised
+        except Exception as exc:  # noqa: BLE001 - every failure is reported, never raised
             reply({"ok": False, "error": f"{type(exc).__name__}: {exc}"[:2000]})
     return 0
 

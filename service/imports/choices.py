@@ -234,6 +234,8 @@ def read_choice(f: Field, raw: str, synonyms: Synonyms | None = None) -> Choice:
     places = _options_at(f, folded)
     spots = [i for i, c in enumerate(folded) if c in MARKS]
     warnings: list[str] = []
+    chosen: list[Option]
+    notes: dict[str, str]
     if not spots:
         chosen, style = _formatted(f, raw, folded, places)
         if chosen:
@@ -255,8 +257,8 @@ def read_choice(f: Field, raw: str, synonyms: Synonyms | None = None) -> Choice:
     if side == "mixed":
         warnings.append(f"{label}: marks stand both before and after their options; "
                         f"please check which option each belongs to")
-    chosen: list[Option] = []
-    notes: dict[str, str] = {}
+    chosen = []
+    notes = {}
     for box in boxes:
         if box.option is None:
             if box.ticked:

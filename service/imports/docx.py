@@ -86,7 +86,7 @@ def _run_text(run: etree._Element, out: list[str]) -> None:
             text = child.text or ""
             if symbolic:
                 text = "".join(_symbol(font, ord(c)) or c for c in text)
-            mark = _run_format(run) if text.strip() else ""
+            mark: str | None = _run_format(run) if text.strip() else ""
             out.append(f"{mark}{text}{FORMAT_END}" if mark else text)
         elif tag == f"{W}tab":
             out.append(" ")

@@ -128,7 +128,8 @@ def _segment(cell: Cell, index: LabelIndex) -> None:
     for n, (_, end, key, target) in enumerate(found):
         stop = found[n + 1][0] if n + 1 < len(found) else len(cell.text)
         value = cell.text[end:stop]
-        value = value[_COLON.match(fold(value)).end():] if _COLON.match(fold(value)) else value
+        colon = _COLON.match(fold(value))
+        value = value[colon.end():] if colon else value
         cell.segments.append((key, target, value))
 
 

@@ -89,7 +89,7 @@ def _code(fields: list[tuple[str, str, str, str]], reader: PdfReader) -> str | N
     best = max(scores, key=lambda c: scores[c])
     if scores[best] >= 3:
         return best
-    title = str((reader.metadata or {}).get("/Title", "") or "")
+    title = str(reader.metadata.get("/Title", "") or "") if reader.metadata else ""
     return detect_annex([title, *(n for n, *_ in fields), *(t for _, t, *_ in fields)])
 
 
@@ -167,7 +167,7 @@ def _box(resolve: _Resolver, full: str, tooltip: str, value: Any,
         return
     m = _SPLIT.match(full)
     f = resolve.field(m[1]) if m else None
-    if f is None or not f.is_choice:
+    if m is None or f is None or not f.is_choice:
         unmapped[tooltip or full] = "on" if on else "off"
         return
     boxes.setdefault(f.name, []).append((TICKED if on else EMPTY) + m[2])

@@ -101,8 +101,8 @@ def _header(rows: list[list[str]], aliases: Mapping[str, Mapping[str, str]]
     for n, row in enumerate(rows[:_HEADER_SCAN]):
         scores = {code: sum(1 for h in row if h and _column(a, aliases.get(code), h))
                   for code, a in ANNEXES.items()}
-        best = titled if titled and scores.get(titled, 0) >= 2 else max(scores,
-                                                                          key=scores.get)
+        best = titled if titled and scores.get(titled, 0) >= 2 else max(
+        scores, key=lambda code: scores[code])
         if scores[best] >= 2:
             return n, best
     return None

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..cases.models import utcnow
-from ..db import db
+from ..db import Model, db
 from . import app_context
 from .queue import huey
 
@@ -47,7 +47,7 @@ MAX_REVIVALS = 3
 _TASKS: dict[str, Callable[..., Any]] = {}
 
 
-class JobLease(db.Model):
+class JobLease(Model):
     """A running job's claim: renewed by its worker while the job runs, dropped at its end."""
 
     __tablename__ = "job_leases"

@@ -77,7 +77,7 @@ def deliver(notice_id: int, final: bool) -> None:
         mail.send(compose(current_app, notice))
     except Exception as exc:  # SMTP refusal, network, authentication ...
         db.session.rollback()
-        notice = db.session.get(Notification, notice_id)
+        notice = db.session.get_one(Notification, notice_id)
         notice.mail_error = f"{type(exc).__name__}: {exc}"[:1000]
         notice.mail_state = MailState.FAILED if final else MailState.QUEUED
         if final:

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..cases.models import utcnow
-from ..db import db
+from ..db import Model
 
 
 class NoticeKind(StrEnum):
@@ -28,7 +28,7 @@ class MailState(StrEnum):
     FAILED = "failed"  # every try failed; ``mail_error`` says why
 
 
-class Notification(db.Model):
+class Notification(Model):
     """One notice in one person's inbox; its text is drawn from ``kind`` and ``params`` in the
     reader's language, so the same notice reads in Chinese or English."""
 
@@ -78,7 +78,7 @@ class ReportChannel(StrEnum):
     OTHER = "其他"
 
 
-class OutsideReport(db.Model):
+class OutsideReport(Model):
     """A report of a case's risk made outside the service: to whom, when and how (8.6)."""
 
     __tablename__ = "outside_reports"

@@ -10,13 +10,15 @@ twice: labels and options come from the declaration.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import cv2
 import numpy as np
@@ -30,6 +32,7 @@ DPI = 200
 _PT = DPI / 72.0
 _BOX = "\u2610"
 _SPACE = re.compile(r"\s+")
+_QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 #: Kinds read from a cell's text (or kept as its image for a person).
 TEXT_KINDS = frozenset({Kind.TEXT, Kind.LONGTEXT, Kind.PHONE, Kind.DATE, Kind.YEAR_MONTH,
                         Kind.TIME, Kind.INTEGER, Kind.ORDINAL})
@@ -48,7 +51,7 @@ class Spot:
     field: str
     kind: str
     cell: Rect
-    boxes: list[tuple[str, Rect]] = field(default_factory=list)  # (option text, box)
+    boxes: list[tuple[str, Rect]] = dataclasses.field(default_factory=list)  # (option, box)
 
 
 @dataclass
@@ -97,7 +100,8 @@ def rasterise(pdf: bytes, dpi: int = DPI, first: int = 1, last: int | None = Non
         subprocess.run([*cmd, "-png", str(src), str(Path(tmp, "p"))], check=True,
                        capture_output=True, timeout=120)
         pages = sorted(Path(tmp).glob("p-*.png"), key=lambda p: int(p.stem.split("-")[-1]))
-        return [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in pages]
+        # each page was just written by pdftoppm, so each reads back
+        return [cast(np.ndarray, cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)) for p in pages]
 
 
 def ruling(gray: np.ndarray, horizontal: int, vertical: int) -> tuple[np.ndarray, np.ndarray]:
@@ -138,12 +142,12 @@ def cells_of(gray: np.ndarray) -> tuple[list[Rect], list[Rect], Rect]:
     return cells, lines, box
 
 
-def _fragments(page) -> list[tuple[str, float, float, float]]:
+def _fragments(page: Any) -> list[tuple[str, float, float, float]]:
     """(text, x, baseline y, size) of each run of text on a PDF page, in reference pixels."""
     top = float(page.mediabox.top)
     out: list[tuple[str, float, float, float]] = []
 
-    def visit(text, cm, tm, _font, size):  # noqa: ANN001 - pypdf's visitor
+    def visit(text, cm, tm, _font, size) -> None:  # noqa: ANN001 - pypdf's visitor
         if not text.strip():
             return
         x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
@@ -248,7 +252,7 @@ def reference_image(pdf: bytes, page: int) -> np.ndarray:
 
 def code_corners(gray: np.ndarray) -> list[tuple[float, float]] | None:
     """The QR code's four corners on a page image, or None."""
-    for r in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode):
+    for r in zxingcpp.read_barcodes(gray, formats=_QR):
         p = r.position
         return [(p.top_left.x, p.top_left.y), (p.top_right.x, p.top_right.y),
                 (p.bottom_right.x, p.bottom_right.y), (p.bottom_left.x, p.bottom_left.y)]

@@ -99,7 +99,7 @@ def flatten(gray: np.ndarray) -> np.ndarray:
 def read_code(gray: np.ndarray) -> PageCode | None:
     """The page's form code, or None when it has none (or none of ours)."""
     for image in (gray, cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)):
-        for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode):
+        for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)):
             try:
                 return parse(r.text)
             except CodeError:
@@ -389,10 +389,10 @@ def read_fields(annex: Annex, ref: Reference, page: np.ndarray, mapping: dict[Re
                 after = texts[texts.index(o.printed) + 1:]
                 said = write_in(block.text, o, after) if block.text else None
                 if said and block.confidence >= OCR_SURE:
-                    out.append(CellReading(o.note, said, round(block.confidence, 3), False, "",
+                    out.append(CellReading(o.note or "", said, round(block.confidence, 3), False, "",
                                            source, png, "text"))
                 else:
-                    out.append(CellReading(o.note, None, round(block.confidence * 0.5, 3), True,
+                    out.append(CellReading(o.note or "", None, round(block.confidence * 0.5, 3), True,
                                            "write-in: type it from the image", source, png,
                                            "image"))
         elif f.kind is Kind.SIGNATURE:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Integer, Select, and_, case, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -62,7 +63,9 @@ class Scope:
 
 #: The groupings a figure can be broken down by.
 PLACE = func.coalesce(func.nullif(CaseEvaluation.place_district, ""), UNPLACED)
-GROUPS: dict[str, ColumnElement[Any]] = {
+#: A column or a mapped attribute: what SQL expressions are built from.
+Expr = ColumnElement[Any] | QueryableAttribute[Any]
+GROUPS: dict[str, Expr] = {
     "worker": Case.worker_id,
     "team": Case.team_id,
     "place": PLACE,
@@ -96,8 +99,9 @@ def served_in(p: Period) -> ColumnElement[bool]:
 ENDED = (Stage.CLOSED, Stage.TRANSFERRED)
 
 
-Aggregate = tuple[str, Callable[[], ColumnElement[Any]]]  # ("count" | "sum", value)
-_AGGREGATES = {"count": func.count, "sum": func.sum}
+Aggregate = tuple[str, Callable[[], Expr]]  # ("count" | "sum", value)
+_AGGREGATES: dict[str, Callable[[Any], ColumnElement[Any]]] = {"count": func.count,
+                                                             "sum": func.sum}
 
 
 @dataclass(frozen=True)
@@ -191,7 +195,7 @@ FIGURES: tuple[Figure, ...] = (
 BY_KEY: dict[str, Figure] = {f.key: f for f in FIGURES}
 
 
-def _rows(kind: str, stmt: Select[Any]) -> Select[Any]:
+def _rows(kind: str, stmt: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
     """Join the rows a figure counts to their case and its evaluation."""
     if kind == "interviews":
         stmt = stmt.select_from(InterviewFact).join(Case, Case.id == InterviewFact.case_id)
@@ -210,11 +214,12 @@ def in_scope(scope: Scope) -> list[ColumnElement[bool]]:
     if scope.team_id is not None:
         conditions.append(Case.team_id == scope.team_id)
     if scope.district is not None:
-        conditions.append(scope.district == PLACE)
+        conditions.append(literal(scope.district) == PLACE)
     return conditions
 
 
-_ROW_TABLES = {"interviews": InterviewFact, "followups": Followup}
+_ROW_TABLES: dict[str, type[InterviewFact] | type[Followup]] = {
+    "interviews": InterviewFact, "followups": Followup}
 
 
 def figures_query(figures: Sequence[Figure], scope: Scope, group: str | None = None,
@@ -333,13 +338,14 @@ def median_days_to_close(scope: Scope, group: str | None = None,
     r = ranked.subquery()
     middle = or_(r.c.n == (r.c.total + 1) // 2, r.c.n == (r.c.total + 2) // 2)
     stmt = select(r.c.g, func.avg(r.c.days)).where(middle).group_by(r.c.g)
-    result = {g: round(float(v), 1) for g, v in db.session.execute(stmt)}
+    result: dict[Any, float | None] = {
+        g: round(float(v), 1) for g, v in db.session.execute(stmt)}
     if not group:
         result.setdefault("", None)
     return result
 
 
-def counts_by(column: ColumnElement[Any], rows: str, where: ColumnElement[bool],
+def counts_by(column: Expr, rows: str, where: ColumnElement[bool],
               scope: Scope, visible: Any = None, *, joins: Sequence[Any] = ()
               ) -> dict[str, int]:
     """How many cases (or rows) hold each value of ``column``."""

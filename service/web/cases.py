@@ -135,7 +135,7 @@ def _profile_form(case: Case, formdata: Any = None) -> ProfileForm:
             "representatives": "\n".join(case.representatives or []),
             "risk_grade": case.risk_grade or "", "confidential": case.confidential}
     for q in SCREENING:
-        answer = (case.screening or {}).get(q.key)
+        answer: Any = (case.screening or {}).get(q.key)
         data[f"screen_{q.key}"] = {True: "yes", False: "no"}.get(answer, "")
     return ProfileForm(formdata=formdata, data=data)
 
@@ -329,7 +329,9 @@ def save_draft(case_id: int, form_id: int) -> Any:
         return jsonify(saved=False)
     lifecycle.save_draft(record, data, by=current_user)
     db.session.commit()
-    return jsonify(saved=True, saved_at=record.draft_saved_at.isoformat() + "Z")
+    saved_at = record.draft_saved_at
+    assert saved_at is not None  # save_draft has just set it
+    return jsonify(saved=True, saved_at=saved_at.isoformat() + "Z")
 
 
 def _already_submitted(token: str | None) -> bool:

@@ -57,8 +57,10 @@ def author_of(case: Case, version: FormVersion) -> str:
     return str(version.data.get("worker") or (case.worker.name if case.worker else ""))
 
 
-def ready_copies(version: FormVersion) -> dict[str, Document] | None:
+def ready_copies(version: FormVersion | None) -> dict[str, Document] | None:
     """A version's copies by format when all are ready (a PDF among them); else None."""
+    if version is None:
+        return None
     docs = {d.format: d for d in version.documents}
     if "pdf" not in docs or any(d.state != DocumentState.READY for d in docs.values()):
         return None

@@ -92,6 +92,7 @@ def archive_case(case: Case, *, by: Any = None) -> ArchiveFile:
                         placement=placement_dict(placement))
     try:
         for number, form in enumerate(forms, start=1):
+            assert form.current is not None  # ordered_forms holds submitted forms only
             _file_form(record, manifest, stage, form, form.current, number)
         file_pages(record, manifest, stage)
         write_manifest(stage, manifest)

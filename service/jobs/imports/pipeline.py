@@ -69,7 +69,7 @@ def _read_all(paths: Sequence[str | Path], options: Options, spool: Spool
         except ImportFailure as e:
             failed.append((blank, str(e)))
             continue
-        except Exception as e:  # a reader's bug must not stop the other files
+        except Exception as e:  # noqa: BLE001 - a reader's bug must not stop the other files
             failed.append((blank, f"could not be read ({type(e).__name__}: {e})"))
             continue
         del raw
@@ -145,7 +145,7 @@ def _one(item: Item, reading: dict[str, Any], loaders: Mapping[str, Callable[[],
         if not options.dry_run:  # a dry run only asked questions: nothing to commit
             db.session.commit()
         return stored
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - the file becomes an error entry with its reason
         db.session.rollback()  # a dry run's caller has committed its own changes before
         message = str(e) if isinstance(e, ImportFailure) else f"{type(e).__name__}: {e}"
         failed = entry(item, ERROR, annex=item.annex, data=reading["data"],

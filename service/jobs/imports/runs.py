@@ -58,7 +58,7 @@ def check_queued_run(run_id: int) -> None:
     except Exception as e:  # the run is shown failed with its reason
         current_app.logger.exception("the dry run of import %s failed", run_id)
         db.session.rollback()
-        run = db.session.get(ImportRun, run_id)
+        run = db.session.get_one(ImportRun, run_id)
         run.state, run.error = RunState.FAILED, f"{type(e).__name__}: {e}"
     run.finished_at = utcnow()
     db.session.commit()
@@ -86,7 +86,7 @@ def execute_run(run_id: int) -> None:
     db.session.commit()
 
     def progress(done: int, total: int) -> None:
-        current = db.session.get(ImportRun, run_id)
+        current = db.session.get_one(ImportRun, run_id)
         current.done, current.total = done, total
         db.session.commit()
 
@@ -94,13 +94,13 @@ def execute_run(run_id: int) -> None:
         options = run_options(run, dry_run=False, by=by)
         options.progress = progress
         report = run_import([Path(current_app.config["WORK_ROOT"]) / run.upload_path], options)
-        run = db.session.get(ImportRun, run_id)
+        run = db.session.get_one(ImportRun, run_id)
         run.report = report.as_dict()
         report.close()
         run.state = RunState.DONE
-    except Exception as e:  # the run is shown failed with its reason
+    except Exception as e:  # noqa: BLE001 - the run is shown failed with its reason
         db.session.rollback()
-        run = db.session.get(ImportRun, run_id)
+        run = db.session.get_one(ImportRun, run_id)
         run.state, run.error = RunState.FAILED, f"{type(e).__name__}: {e}"
     run.finished_at = utcnow()
     db.session.commit()
