@@ -58,6 +58,7 @@ ROUTES: dict[str, Any] = {
     "evaluation.followups": "signed_in",
     "statistics.index": ("page", {"supervisor", "director"}),
     "statistics.workbook": ("page", {"supervisor", "director"}),
+    "statistics.report": ("page", {"supervisor", "director"}),
     "statistics.cases": ("page", {"supervisor", "director"}),
     "paper.blank_form": ("object", None),
     "review.approve": ("object", None),

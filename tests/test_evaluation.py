@@ -158,3 +158,33 @@ def test_the_evaluation_page_stores_place_change_survey_and_followup(app, client
     s = summary(Scope(year(2024)))
     assert (s["satisfaction_rate"], s["followups_done"]) == (1.0, 1)
     assert s["by_place"]["天河区"]["satisfaction_rate"] == 1.0
+
+
+def test_refresh_copies_the_facts_of_forms_stored_before_the_figures(app, make_user) -> None:
+    from sqlalchemy import delete, select
+
+    from service.cases import lifecycle
+    from service.cases.evaluation import CaseEvaluation, CaseNeed, Followup, InterviewFact
+    from service.db import db
+
+    worker = make_user("chen", "worker")
+    case = lifecycle.open_case(worker=worker, client_name="王五", opened_on=date(2024, 5, 8))
+    lifecycle.submit_form(lifecycle.new_form(case, "B"), {**example("B"), "needs": ["法律咨询"]})
+    c = lifecycle.new_form(case, "C")
+    lifecycle.submit_form(c, {**example("C"), "date": "2024-05-20", "time": "09:00-10:00"})
+    goals = [{"seq": 1, "goal": "甲", "status": "", "remark": "", "outcome": "达成"}]
+    lifecycle.submit_form(lifecycle.new_form(case, "D"),
+                          {**example("D"), "closed_on": "2024-08-30", "goals": goals})
+    db.session.commit()
+    for table in (CaseNeed, InterviewFact, Followup, CaseEvaluation):  # as before the upgrade
+        db.session.execute(delete(table))
+    db.session.commit()
+    run = app.test_cli_runner().invoke(args=["reports", "refresh"])
+    assert run.exit_code == 0 and "1 cases" in run.output
+    db.session.expire_all()
+    assert db.session.get(CaseEvaluation, case.id).goals_met == 1
+    assert db.session.get(InterviewFact, c.id).minutes == 60
+    assert db.session.scalars(select(CaseNeed.need)).all() == ["法律咨询"]
+    assert db.session.query(Followup).count() == 2
+    again = app.test_cli_runner().invoke(args=["reports", "refresh"])
+    assert again.exit_code == 0 and db.session.query(Followup).count() == 2

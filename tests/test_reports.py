@@ -243,6 +243,12 @@ def test_the_statistics_page_for_directors_and_monitors(app, known, make_user) -
     assert "2024-05-08" in bad  # the error says how to write a date
     book = load_workbook(io.BytesIO(client.get(f"/statistics/workbook?{q2}").data))
     assert "个案明细" in book.sheetnames
+    from docx import Document
+
+    report = client.get(f"/statistics/report?{q2}&lang=en")
+    assert report.status_code == 200
+    assert "Petition social work service report" in "\n".join(
+        p.text for p in Document(io.BytesIO(report.data)).paragraphs)
 
     watcher = app.test_client()
     login(watcher, monitor)

@@ -185,6 +185,21 @@ def reopen_after_followup(followup: Followup) -> None:
                                               Followup.id != followup.id))
 
 
+def refresh_facts(case: Case) -> None:
+    """Copy the facts of every stored form of ``case`` again from its latest version (records
+    made before the figures existed, or after a correction by hand). Follow-ups already
+    recorded are kept."""
+    for form in case.forms:
+        version = form.current
+        if version is None:
+            continue
+        if form.annex == CLOSING.code:
+            if not case.is_open:
+                record_closing(case, version.data)
+        else:
+            record_form(form, version.data)
+
+
 def _date(value: Any) -> date | None:
     try:
         return date.fromisoformat(str(value)) if value else None

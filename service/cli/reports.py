@@ -71,4 +71,21 @@ def summary_command(start: str, end: str, fmt: str, lang: str, worker: str | Non
         click.echo(f"wrote {out}")
 
 
+@reports.command("refresh")
+def refresh_command() -> None:
+    """Copy the figures' facts again from every case's stored forms (after an upgrade that
+    finds forms stored before the figures existed). Safe to run again."""
+    from ..cases.evaluation import refresh_facts
+    from ..cases.models import Case
+
+    ids = db.session.scalars(select(Case.id).order_by(Case.id)).all()
+    for n, case_id in enumerate(ids, start=1):
+        refresh_facts(db.session.get(Case, case_id))
+        if n % 500 == 0:
+            db.session.commit()
+            db.session.expunge_all()
+    db.session.commit()
+    click.echo(f"facts refreshed for {len(ids)} cases")
+
+
 COMMANDS = [reports]

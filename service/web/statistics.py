@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from ..auth.models import Role
 from ..cases.models import Case
 from ..db import db
 from ..i18n import message_of
+from ..reports.document import LOCALES, render_report
 from ..reports.figures import BY_KEY, Scope, cases_behind
 from ..reports.period import Period, PeriodError, between, month, parse_period, previous_quarter
 from ..reports.period import year as whole_year
@@ -101,6 +102,22 @@ def cases() -> Any:
     db.session.commit()
     return render_template("statistics/cases.html", figure=figure, period=period, error=error,
                            cases=found)
+
+
+@bp.get("/statistics/report")
+@roles_required(*READERS)
+def report() -> Any:
+    """The public service report of the period as Word (aggregates of the whole agency, counts
+    below 5 suppressed; no LibreOffice here: the PDF is made by the command or the queue)."""
+    period, _error = _period()
+    lang = request.args.get("lang", "zh")
+    if lang not in LOCALES:
+        abort(404)
+    data = summary(Scope(period))
+    content = render_report(data, lang=lang, agency=current_app.config.get("AGENCY_NAME", ""))
+    name = f"service-report-{period.start.isoformat()}-{period.end.isoformat()}-{lang}.docx"
+    return send_export(content, name, action="reports.service_report",
+                       start=period.start.isoformat(), end=period.end.isoformat(), lang=lang)
 
 
 @bp.get("/statistics/workbook")
