@@ -80,7 +80,9 @@ def refresh_command() -> None:
 
     ids = db.session.scalars(select(Case.id).order_by(Case.id)).all()
     for n, case_id in enumerate(ids, start=1):
-        refresh_facts(db.session.get(Case, case_id))
+        case = db.session.get(Case, case_id)
+        if case is not None:
+            refresh_facts(case)
         if n % 500 == 0:
             db.session.commit()
             db.session.expunge_all()
