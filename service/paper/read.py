@@ -256,6 +256,13 @@ def write_in(text: str, option: Any, following: list[str]) -> str | None:
     return rest[:end].rstrip(_BOXLIKE).strip(":_ ")
 
 
+def mapping_kept(shift: tuple[int, int], found: Rect, printed: Rect) -> bool:
+    """Whether a box found in the scan sits where the blank copy prints it (then the two
+    readings of it must agree; a box moved by a typed write-in has only its found place)."""
+    return (abs(found[0] - printed[0] - shift[0]) <= 6
+            and abs(found[1] - printed[1] - shift[1]) <= 6)
+
+
 def _tick_state(fill: float) -> tuple[bool | None, float]:
     """(ticked?, confidence): None when borderline."""
     if fill <= EMPTY:
@@ -362,9 +369,17 @@ def read_fields(annex: Annex, ref: Reference, page: np.ndarray, mapping: dict[Re
                       if len(seen) == len(spot.boxes)
                       else [(o, b, shift, True) for o, b in spot.boxes])
             states = []
-            for option, box, moved, as_printed in places:
+            for (option, box, moved, as_printed), (_o, printed_box) in zip(places, spot.boxes,
+                                                                           strict=True):
                 fill = _box_fill(page, ref.image, box, moved, printed=as_printed)
-                states.append((option, *_tick_state(fill), fill))
+                ticked, sure = _tick_state(fill)
+                if not as_printed and ticked is not None:
+                    # found and printed places must agree, or a person decides
+                    other, _s = _tick_state(_box_fill(page, ref.image, printed_box, shift))
+                    if other is not None and other != ticked and mapping_kept(shift, box,
+                                                                              printed_box):
+                        ticked, sure = None, 0.5
+                states.append((option, ticked, sure, fill))
             png = _png(_crop(page, cell, 0))
             unsure = [o for o, t, _c, _f in states if t is None]
             ticked = [o for o, t, _c, _f in states if t]
