@@ -24,6 +24,7 @@ class Text:
 
     text: str
     confidence: float
+    right: float = 0.0  # the right edge of the text read (pixels), to see if some was missed
 
 
 def model_files() -> list[Path]:
@@ -52,4 +53,5 @@ def read_block(image: np.ndarray) -> Text:
     if not result:
         return Text("", 0.0)
     lines = sorted(result, key=lambda r: (round(r[0][0][1] / 20), r[0][0][0]))
-    return Text("".join(r[1].strip() for r in lines), min(float(r[2]) for r in lines))
+    return Text("".join(r[1].strip() for r in lines), min(float(r[2]) for r in lines),
+                max(max(p[0] for p in r[0]) for r in lines))

@@ -332,6 +332,9 @@ def _read_text(annex: Annex, name: str, kind: Kind, page: np.ndarray, ref: np.nd
         reason = f"OCR failed: {exc}"
     else:
         reason = ""
+    ink_right = int(xs.max() - max(0, xs.min() - pad))
+    if read.text and ink_right - read.right > 10 and not reason:
+        reason = "ink after the text read: part of it may be missing"
     text = norm(read.text)
     for printed in printed_texts(annex, name):
         text = text.replace(printed, "")
@@ -339,6 +342,8 @@ def _read_text(annex: Annex, name: str, kind: Kind, page: np.ndarray, ref: np.nd
     if framed and not text and not reason:
         return CellReading(name, "", 0.95, False, "", source, png, "text")
     value = typed_value(kind, text) if text else None
+    if reason and value is not None and read.confidence >= OCR_SURE:
+        return CellReading(name, value, 0.6, True, reason, source, png, "text")
     if value is None or read.confidence < OCR_SURE or reason:
         why = reason or ("handwritten or unclear: type it from the image" if text or not value
                          else "")
@@ -368,6 +373,10 @@ def read_fields(annex: Annex, ref: Reference, page: np.ndarray, mapping: dict[Re
                                                                     strict=True)]
                       if len(seen) == len(spot.boxes)
                       else [(o, b, shift, True) for o, b in spot.boxes])
+            # boxes not all found in a cell that grew (a typed write-in wrapped): where they
+            # were printed says nothing sure
+            regrown = len(seen) != len(spot.boxes) and abs(
+                (cell[3] - cell[1]) - (spot.cell[3] - spot.cell[1])) > 8
             states = []
             for (option, box, moved, as_printed), (_o, printed_box) in zip(places, spot.boxes,
                                                                            strict=True):
@@ -379,6 +388,8 @@ def read_fields(annex: Annex, ref: Reference, page: np.ndarray, mapping: dict[Re
                     if other is not None and other != ticked and mapping_kept(shift, box,
                                                                               printed_box):
                         ticked, sure = None, 0.5
+                if regrown:
+                    ticked, sure = None, 0.5
                 states.append((option, ticked, sure, fill))
             png = _png(_crop(page, cell, 0))
             unsure = [o for o, t, _c, _f in states if t is None]
