@@ -393,17 +393,17 @@ def read_fields(annex: Annex, ref: Reference, page: np.ndarray, mapping: dict[Re
                 states.append((option, ticked, sure, fill))
             png = _png(_crop(page, cell, 0))
             unsure = [o for o, t, _c, _f in states if t is None]
-            ticked = [o for o, t, _c, _f in states if t]
+            chosen = [o for o, t, _c, _f in states if t]
             confidence = min(c for _o, _t, c, _f in states)
-            value: Any = ticked if f.kind is Kind.ANY_OF else (ticked[0] if ticked else None)
+            value: Any = chosen if f.kind is Kind.ANY_OF else (chosen[0] if chosen else None)
             reason = ""
             if unsure:
                 reason = "borderline box: " + "、".join(unsure)
-            elif f.kind is Kind.ONE_OF and len(ticked) > 1:
-                reason, value = "more than one box ticked: " + "、".join(ticked), None
+            elif f.kind is Kind.ONE_OF and len(chosen) > 1:
+                reason, value = "more than one box ticked: " + "、".join(chosen), None
             out.append(CellReading(f.name, value, round(confidence, 3), bool(reason), reason,
                                    source, png, "box"))
-            wanted = [o for o in f.notes if o.text in ticked and o.note]
+            wanted = [o for o in f.notes if o.text in chosen and o.note]
             block = Text("", 0.0)
             if wanted:
                 try:
