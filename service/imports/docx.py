@@ -272,15 +272,3 @@ def read_docx_forms(name: str, data: bytes, *, limits: Limits | None = None,
             reading.part = f"form {n}"
         readings.append(reading)
     return readings
-
-
-def read_docx(name: str, data: bytes, *, limits: Limits | None = None,
-              aliases: Mapping[str, Mapping[str, str]] | None = None,
-              annex: str | None = None) -> Reading:
-    """Read a Word form. ``aliases`` maps an annex code to that annex's label aliases."""
-    root = document_xml(data, limits or Limits())
-    cells = body_cells(root)
-    from .layout import detect_annex
-
-    code = annex or detect_annex(cells)
-    return read_cells(cells, name, annex=code, aliases=(aliases or {}).get(code or "", None))
