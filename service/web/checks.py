@@ -20,19 +20,25 @@ from ..annexes import ANNEXES, INTAKE
 from ..auth import audit
 from ..auth.access import IMPORTERS, can_review, roles_required
 from ..cases.imported import ImportedFile
-from ..cases.models import FormRecord, FormState
+from ..cases.models import FormRecord, FormState, Original
 from ..db import db
 from ..forms.builder import form_for
 from ..imports.evidence import needs_person, shown
 from .imports import bp
 from .scans import _imported
 
+#: Files whose text was read (not pictures): a doubt about them is checked beside that text.
+TYPED = (".docx", ".docm", ".doc", ".odt", ".xlsx", ".csv")
+
 
 @bp.app_template_global()
-def review_url(imported: ImportedFile) -> str:
-    """Where a file waiting for review is reviewed: the check of a read form whose values a
-    person must look at, or the review of a scan beside its pictures."""
-    if imported.form_id is not None and imported.annex and needs_person(imported.fields or []):
+def review_url(imported: ImportedFile, original: Original | None = None) -> str:
+    """Where a file waiting for review is reviewed: the check of a typed form whose values a
+    person must look at, or the review of a scan (or PDF) beside its pictures."""
+    original = original or db.session.get(Original, imported.original_id)
+    name = (original.filename if original is not None else "").split("#")[0].lower()
+    if (name.endswith(TYPED) and imported.form_id is not None
+            and needs_person(imported.fields or [])):
         return url_for("imports.check", imported_id=imported.id)
     return url_for("imports.review", imported_id=imported.id)
 
