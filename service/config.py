@@ -75,6 +75,9 @@ def load(instance: Path) -> dict[str, Any]:
         # one limit on every request's body; uploads (guard.UPLOAD_ENDPOINTS) have their own
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 4 * 1024 * 1024)),
         "UPLOAD_MAX_BYTES": int(os.environ.get("UPLOAD_MAX_BYTES", 64 * 1024 * 1024)),
+        # no second, smaller limit per field (Flask's default is 500 kB): a drawn genogram may
+        # be larger, and the one limit above is the one a person is told about
+        "MAX_FORM_MEMORY_SIZE": int(os.environ.get("MAX_CONTENT_LENGTH", 4 * 1024 * 1024)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
