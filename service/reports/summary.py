@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 
 from ..annexes import CLOSING, INTAKE
 from ..annexes.process import RiskGrade, SpecialProcess, Stage
@@ -83,36 +83,56 @@ def summary(scope: Scope, visible: Any = None) -> dict[str, Any]:
 
 
 def breakdowns(scope: Scope, visible: Any = None) -> dict[str, Any]:
-    """How the cases of the period divide: reasons, types, processes, grades, sources, needs."""
+    """How the cases of the period divide: reasons, types, processes, grades, sources, needs.
+    Three queries: needs by place (the totals add up, each case having one place), the cases
+    served by risk grade and special process, and the cases ended by type and reason."""
     p = scope.period
-    ended = ended_in(p, *ENDED)
-    served = served_in(p)
-    needs_options = INTAKE["needs"].option_texts
-    needs = fig.counts_by(CaseNeed.need, "cases", served, scope, visible,
-                          joins=[(CaseNeed, CaseNeed.case_id == Case.id)])
-    by_place_rows = db.session.execute(_needs_by_place(scope, visible)).all()
     needs_by_place: dict[str, dict[str, int]] = {}
-    for place, need, n in by_place_rows:
+    needs: dict[str, int] = {}
+    for place, need, n in db.session.execute(_needs_by_place(scope, visible)):
         needs_by_place.setdefault(place, {})[need] = int(n)
-    grades = fig.counts_by(Case.risk_grade, "cases", served, scope, visible)
-    processes = fig.counts_by(Case.special_process, "cases", served, scope, visible)
+        needs[need] = needs.get(need, 0) + int(n)
+    grades: dict[str, int] = {}
+    processes: dict[str, int] = {}
+    sources: dict[str, int] = {}
+    served, opened = served_in(p), opened_in(p)
+    stmt = _cases(scope, visible, select(
+        Case.risk_grade, Case.special_process, CaseEvaluation.case_source,
+        func.count(case((served, Case.id))), func.count(case((opened, Case.id))),
+    )).where(or_(served, opened)).group_by(Case.risk_grade, Case.special_process,
+                                           CaseEvaluation.case_source)
+    for grade, process, source, n_served, n_opened in db.session.execute(stmt):
+        grades[grade or ""] = grades.get(grade or "", 0) + n_served
+        processes[process or ""] = processes.get(process or "", 0) + n_served
+        sources[source or ""] = sources.get(source or "", 0) + n_opened
+    types: dict[str, int] = {}
+    reasons: dict[str, int] = {}
+    stmt = _cases(scope, visible, select(
+        Case.stage, CaseEvaluation.closing_type, CaseEvaluation.transfer_reason,
+        func.count(Case.id))).where(ended_in(p, *ENDED)).group_by(
+        Case.stage, CaseEvaluation.closing_type, CaseEvaluation.transfer_reason)
+    for stage, closing_type, reason, n in db.session.execute(stmt):
+        types[closing_type or ""] = types.get(closing_type or "", 0) + n
+        if stage == Stage.TRANSFERRED:
+            reasons[reason or ""] = reasons.get(reason or "", 0) + n
     return {
-        "needs": {o: needs.get(o, 0) for o in needs_options},
+        "needs": {o: needs.get(o, 0) for o in INTAKE["needs"].option_texts},
         "needs_by_place": dict(sorted(needs_by_place.items())),
-        "transfers_by_reason": _ordered(
-            fig.counts_by(CaseEvaluation.transfer_reason, "cases",
-                          ended_in(p, Stage.TRANSFERRED), scope, visible),
-            CLOSING["transfer_reason"].option_texts),
-        "closing_types": _ordered(
-            fig.counts_by(CaseEvaluation.closing_type, "cases", ended, scope, visible),
-            CLOSING["closing_type"].option_texts),
+        "transfers_by_reason": _ordered(reasons, CLOSING["transfer_reason"].option_texts),
+        "closing_types": _ordered(types, CLOSING["closing_type"].option_texts),
         "special_processes": {s.value: processes.get(s.value, 0) for s in SpecialProcess},
         "risk_grades": {**{g.value: grades.get(g.value, 0) for g in RiskGrade},
                         UNGRADED: grades.get("", 0)},
-        "case_sources": _ordered(
-            fig.counts_by(CaseEvaluation.case_source, "cases", opened_in(p), scope, visible),
-            INTAKE["case_source"].option_texts),
+        "case_sources": _ordered({k: v for k, v in sources.items() if v},
+                                 INTAKE["case_source"].option_texts),
     }
+
+
+def _cases(scope: Scope, visible: Any, stmt: Any) -> Any:
+    """``stmt`` over the cases of the scope, each with its evaluation row."""
+    stmt = (stmt.select_from(Case).outerjoin(CaseEvaluation, CaseEvaluation.case_id == Case.id)
+            .where(*fig.in_scope(scope)))
+    return stmt.where(Case.id.in_(visible)) if visible is not None else stmt
 
 
 def _ordered(counts: dict[str, int], options: tuple[str, ...]) -> dict[str, int]:
