@@ -188,3 +188,45 @@ def test_refresh_copies_the_facts_of_forms_stored_before_the_figures(app, make_u
     assert db.session.query(Followup).count() == 2
     again = app.test_cli_runner().invoke(args=["reports", "refresh"])
     assert again.exit_code == 0 and db.session.query(Followup).count() == 2
+
+
+def test_the_closing_form_page_offers_and_keeps_each_goals_outcome(app, client, make_user,
+                                                                   login_as) -> None:
+    import re
+    import uuid
+
+    from werkzeug.datastructures import MultiDict
+
+    from service.annexes import ANNEXES
+    from service.cases import lifecycle
+    from service.cases.evaluation import CaseEvaluation
+    from service.db import db
+    from service.forms.builder import to_formdata
+    from tests.conftest import csrf_token
+
+    worker = make_user("chen", "worker")
+    case = lifecycle.open_case(worker=worker, client_name="王五", opened_on=date(2024, 5, 8))
+    record = lifecycle.new_form(case, "D")
+    db.session.commit()
+    login_as(worker)
+    url = f"/cases/{case.id}/forms/{record.id}"
+    page = client.get(url).get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="goals-0-outcome"[^>]*>(.*?)</select>|'
+                       r'<select[^>]*name="goals\.0\.outcome"[^>]*>(.*?)</select>', page, re.S)
+    assert select, "each goal row offers its outcome"
+    options = re.findall(r'<option[^>]*value="([^"]*)"', select.group(0))
+    assert options == ["", "达成", "部分达成", "未达成"]
+    data = {**example("D"), "opened_on": "2024-05-08", "closed_on": "2024-06-01",
+            "goals": [{"seq": 1, "goal": "甲", "status": "情绪平稳", "remark": "",
+                       "outcome": "部分达成"}]}
+    for f in ANNEXES["D"]:
+        if f.reviewer_only:
+            data.pop(f.name)
+    fields = MultiDict(to_formdata(ANNEXES["D"], data))
+    fields["csrf_token"] = csrf_token(client, url)
+    fields["submission_token"] = uuid.uuid4().hex
+    assert client.post(url, data=fields).status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(type(record), record.id).current.data["goals"][0]
+    assert (stored["status"], stored["outcome"]) == ("情绪平稳", "部分达成")
+    assert db.session.get(CaseEvaluation, case.id).goals_partly_met == 1
