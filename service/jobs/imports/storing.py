@@ -4,6 +4,7 @@ its copies queued; a known file is a duplicate and changes nothing."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +179,9 @@ def store_item(item: Item, reading: dict[str, Any], raw: bytes, cases: Cases,
             (options.enqueue or enqueue_documents)(version_id)
     except BaseException:
         if fresh:
-            (Path(current_app.config["WORK_ROOT"]) / relative).unlink(missing_ok=True)
+            root = Path(current_app.config["WORK_ROOT"])
+            (root / relative).unlink(missing_ok=True)
+            shutil.rmtree(root / f"{relative}-cells", ignore_errors=True)
         raise
     return entry(item, status, annex=item.annex, case=case.number, data=data,
                   warnings=reading["warnings"])
