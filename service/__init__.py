@@ -37,6 +37,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     i18n.init_app(app, babel)
 
+    from .jobs.documents import follow_stored_versions
+
+    follow_stored_versions()
+
     from .api import init_app as init_api
     from .web import init_app as init_web
 

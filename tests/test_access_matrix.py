@@ -49,6 +49,9 @@ ROUTES: dict[str, Any] = {
     "cases.add_form": ("object", None),
     "cases.edit_form": ("object", None),
     "cases.save_draft": ("object", None),
+    "cases.save_chosen": ("object", None),
+    "cases.compare": ("object", None),
+    "cases.withdraw": ("object", None),
     "cases.show_version": ("object", None),
     "cases.update_profile": ("object", None),
     "evaluation.show": ("object", None),
@@ -163,7 +166,7 @@ def _pdf(path: Path, text_pages: int = 1) -> None:
 def _case_with_documents(app, worker, team, name: str, phone: str, tag: str) -> dict[str, Any]:
     from service.annexes.examples import example
     from service.auth.models import RiskFlag
-    from service.cases import lifecycle
+    from service.cases import lifecycle, workflow
     from service.cases.evaluation import Followup
     from service.cases.models import Document, DocumentState
     from service.db import db
@@ -174,7 +177,7 @@ def _case_with_documents(app, worker, team, name: str, phone: str, tag: str) -> 
     record = lifecycle.new_form(case, "B", by=worker)
     data = example("B")
     data.update(client_name=name, phone=phone, director_approval={})
-    version = lifecycle.submit_form(record, data, by=worker)
+    version = workflow.submit(record, data, by=worker, then=lambda _v: None).version
     case.client_name, case.client_phone = name, phone
     relative = f"documents/{tag}/b-v1.pdf"
     _pdf(Path(app.config["WORK_ROOT"]) / relative)

@@ -10,28 +10,30 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from .archive_helpers import make_copies
+from .archive_helpers import make_copies, signed_off
 
 pytestmark = pytest.mark.office
 
 
-def _closed_case(app, worker, *, special=None, risk="中风险", sessions=2):
+def _closed_case(app, worker, *, special=None, risk="中风险", sessions=2, reviewer=None):
     from service.annexes.examples import example
+    from service.auth.models import Role
+    from service.auth.users import create_user
     from service.cases import lifecycle
     from service.db import db
     from service.jobs.archive.filing import on_documents_ready
 
+    reviewer = reviewer or create_user(f"director-of-{worker.username}", {Role.DIRECTOR}, "correct horse battery")
     case = lifecycle.open_case(worker=worker, client_name="王建国", opened_on=date(2024, 5, 8))
     case.special_process, case.risk_grade = special, risk
-    versions = [lifecycle.submit_form(lifecycle.new_form(case, "B", by=worker), example("B"),
-                                      by=worker)]
+    sign = {"worker": worker, "reviewer": reviewer}
+    versions = [signed_off(lifecycle.new_form(case, "B", by=worker), example("B"), **sign)]
     for n in range(sessions, 0, -1):  # entered out of date order: filed by date
         data = example("C")
         data.update(session_no=n, date=f"2024-06-{10 + n:02d}")
-        versions.append(lifecycle.submit_form(lifecycle.new_form(case, "C", by=worker), data,
-                                              by=worker))
-    versions.append(lifecycle.submit_form(lifecycle.new_form(case, "D", by=worker),
-                                          example("D"), by=worker))
+        versions.append(signed_off(lifecycle.new_form(case, "C", by=worker), data, **sign))
+    versions.append(signed_off(lifecycle.new_form(case, "D", by=worker), example("D"), **sign))
+    assert not case.is_open
     work = Path(app.config["WORK_ROOT"])
     for version in versions:
         make_copies(version, work)
@@ -78,19 +80,22 @@ def test_closed_case_is_filed_verified_moved_and_bundled(app, make_user, tmp_pat
     target.write_bytes(bytes(data))
 
     # a form edited after archiving: a new version beside the old file
-    from service.annexes.examples import example
     from service.cases import lifecycle
+    from service.cases.models import FormVersion
 
     intake = case.forms_of("B")[0]
-    changed = example("B")
+    changed = dict(intake.current.data)
     changed["assessment"] += "（补充）"
-    version = lifecycle.submit_form(intake, changed, by=worker)
+    version = FormVersion(form=intake, number=intake.current.number + 1, data=changed,
+                          content_hash=lifecycle.content_hash(changed), submitted_by_id=worker.id)
+    db.session.add(version)
+    db.session.flush()
     make_copies(version, Path(app.config["WORK_ROOT"]))
     db.session.commit()
     file_version(record, version)
     db.session.commit()
     assert (folder / f"{stem}-001-接案表.pdf").exists()
-    assert (folder / f"{stem}-001-接案表-v2.pdf").exists()
+    assert (folder / f"{stem}-001-接案表-v3.pdf").exists()
     olds = [i for i in record.items if i.filename == f"{stem}-001-接案表.pdf"]
     assert olds[0].superseded
 

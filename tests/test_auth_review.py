@@ -108,10 +108,11 @@ def test_return_with_comments_then_approve_with_a_signature_locks_the_form(app, 
     assert approved.approved_by_id == desk["supervisor"].id
     assert approved.data["director_approval"]["remark"] == desk["signature"]["remark"]
     assert approved.data["background"].endswith("另有一女。")
-    # locked: the worker can neither submit nor autosave
-    assert wc.post(_url(desk), data={**posted_form(data), "csrf_token": wtoken}).status_code == 403
+    # locked: the worker can neither submit nor autosave (a conflict with its state)
+    assert wc.post(_url(desk), data={**posted_form(data), "csrf_token": wtoken}).status_code == 409
     assert wc.post(_url(desk, "/draft"), data={"csrf_token": wtoken,
-                                               "background": "x"}).status_code == 403
+                                               "background": "x"}).status_code == 409
+    assert _record(desk).state == "approved"
     history = wc.get(f"/cases/{desk['case_id']}").get_data(as_text=True)
     assert "请补充家庭背景" in history
     from service.auth.models import ReviewStep

@@ -16,7 +16,7 @@ from docx import Document as WordDocument
 
 from service.annexes import ANNEXES
 from service.annexes.examples import example
-from service.cases import lifecycle
+from service.cases import lifecycle, workflow
 from service.cases.models import DocumentState
 from service.db import db
 from service.documents import ConversionError
@@ -31,10 +31,11 @@ def _pool_closed_after():
     shutdown_pool()
 
 
-def _submitted(annex: str, data: dict | None = None):
+def _submitted(annex: str, data: dict | None = None, source: str = "typed"):
     case = lifecycle.open_case(client_name="王建国")
     form = lifecycle.new_form(case, annex)
-    version = lifecycle.submit_form(form, data if data is not None else example(annex))
+    version = workflow.submit(form, data if data is not None else example(annex), by=None,
+                              source=source, then=lambda _v: None).version
     db.session.commit()
     return version
 
@@ -103,7 +104,7 @@ def test_a_failing_conversion_is_retried_then_shown_failed(app, monkeypatch):
 def test_a_form_that_cannot_be_rendered_fails_at_once_with_its_reason(app):
     from service.jobs.documents import enqueue_documents
 
-    version = _submitted("C", {"date": "not a date"})
+    version = _submitted("C", {"date": "not a date"}, source="imported")
     enqueue_documents(version.id)
     db.session.commit()
     db.session.expire_all()

@@ -162,12 +162,13 @@ def test_closing_goals_start_from_the_intake_goals(signed_in) -> None:
         assert goal in page
 
 
-def test_submitting_annex_d_closes_the_case(signed_in) -> None:
+def test_submitting_annex_d_puts_the_case_in_pending_closure(signed_in) -> None:
     case_id, form_id = _open_case(signed_in)
     d_id = _add_form(signed_in, case_id, "D")
     assert _post_form(signed_in, case_id, d_id, _worker_part("D")).status_code == 302
     case = db.session.get(Case, case_id)
-    assert case.stage == "结案" and case.closed_on.isoformat() == "2024-08-30"
+    assert case.stage == "待结案审批" and case.is_open
+    assert case.closed_on.isoformat() == "2024-08-30"
 
 
 def test_a_worker_cannot_write_the_reviewers_cells(signed_in) -> None:

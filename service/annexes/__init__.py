@@ -9,7 +9,10 @@ from .intake import INTAKE
 from .interview import INTERVIEW
 from .model import Annex, Column, Field, Kind, Option, Section
 
-ANNEXES: dict[str, Annex] = {a.code: a for a in (INTAKE, INTERVIEW, CLOSING)}
+ANNEXES: dict[str, Annex] = {a.code: a for a in sorted((INTAKE, INTERVIEW, CLOSING),
+                                                       key=lambda a: a.order)}
+#: The form a new case starts with (the intake).
+OPENING: Annex = next(a for a in ANNEXES.values() if a.opens_case)
 
 
 def get_annex(code: str) -> Annex:
@@ -17,5 +20,5 @@ def get_annex(code: str) -> Annex:
     return ANNEXES[code.strip().upper()]
 
 
-__all__ = ["ANNEXES", "CLOSING", "INTAKE", "INTERVIEW", "Annex", "Column", "Field", "Kind",
+__all__ = ["ANNEXES", "CLOSING", "INTAKE", "INTERVIEW", "OPENING", "Annex", "Column", "Field", "Kind",
            "Option", "Section", "get_annex"]

@@ -1,6 +1,18 @@
 """Annex D, 信访社会工作服务结案表: the form that closes or transfers a case."""
 
-from .model import Annex, Column, DateOrder, Field, Kind, Option, RequiredWhen, Section
+from .model import (
+    Annex,
+    Column,
+    DateOrder,
+    Field,
+    Kind,
+    Option,
+    Outcomes,
+    RequiredWhen,
+    Section,
+    StageRule,
+)
+from .process import Stage
 
 TRANSFER = "个案转介"
 
@@ -78,4 +90,13 @@ CLOSING = Annex(
         DateOrder("opened_on", "closed_on"),
         RequiredWhen("transfer_reason", "category", TRANSFER),
     ),
+    order=2,
+    date_field="closed_on",
+    name_field="client_name",
+    closes_case=True,
+    transfer_when=RequiredWhen("transfer_reason", "category", TRANSFER),
+    case_fields=(("closed_on", "closed_on"), ("opened_on", "opened_on")),
+    stages=(StageRule(Stage.EVALUATION),),
+    prefill=(("client_name", "client_name"), ("worker", "worker"), ("opened_on", "opened_on")),
+    outcomes=Outcomes(table="goals", goal="goal", outcome="status", planned_in="service_goals"),
 )

@@ -1,6 +1,7 @@
 """Annex B, 信访社会工作服务接案表: the intake form that opens a case."""
 
-from .model import Annex, Field, Kind, Option, Section
+from .model import Annex, Field, Kind, Option, Section, StageRule
+from .process import Stage
 
 INTAKE = Annex(
     code="B",
@@ -124,4 +125,12 @@ INTAKE = Annex(
             ("director_approval",),
         )),
     ),
+    order=0,
+    date_field="first_contact_date",
+    name_field="client_name",
+    opens_case=True,
+    case_fields=(("client_name", "client_name"), ("client_phone", "phone"),
+                 ("opened_on", "first_contact_date")),
+    stages=(StageRule(Stage.PLANNING, when_filled="service_goals"), StageRule(Stage.ASSESSMENT)),
+    prefill=(("worker", "worker"),),
 )

@@ -1,6 +1,7 @@
 """Annex C, 信访社会工作服务会谈表: the record of one contact with a case."""
 
-from .model import Annex, Field, Kind, Option, Section
+from .model import Annex, Field, Kind, Option, Section, StageRule
+from .process import Stage
 
 INTERVIEW = Annex(
     code="C",
@@ -50,4 +51,11 @@ INTERVIEW = Annex(
             ("supervisor_signature",),
         )),
     ),
+    order=1,
+    repeats=True,
+    seq_field="session_no",
+    date_field="date",
+    name_field="interviewee",
+    stages=(StageRule(Stage.DELIVERY),),
+    prefill=(("session_no", "seq"), ("interviewee", "client_name")),
 )

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from .process import Stage
+
 
 class Kind(StrEnum):
     """What a cell holds."""
@@ -160,8 +162,42 @@ Rule = DateOrder | RequiredWhen
 
 
 @dataclass(frozen=True)
+class StageRule:
+    """Once the form is submitted the case reaches ``stage``, if ``when_filled`` is filled
+    (or always, when it names no field). The first rule that holds wins."""
+
+    stage: Stage
+    when_filled: str = ""
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """A table of goals, each row of which needs its outcome before the form is signed off.
+
+    ``planned_in`` names the field of the opening form that lists the goals, one a line, from
+    which a new form's rows start.
+    """
+
+    table: str
+    goal: str
+    outcome: str
+    planned_in: str = ""
+
+
+#: What a new form may take from its case (``Annex.prefill`` values).
+PREFILL_SOURCES = frozenset({"worker", "client_name", "opened_on", "seq"})
+
+
+@dataclass(frozen=True)
 class Annex:
-    """One official form of the standard."""
+    """One official form of the standard, with what it means for a case.
+
+    Besides the cells, a declaration says how a case holds the form (``repeats``: any number,
+    numbered by ``seq_field``; otherwise one), where it stands in a case file (``order``),
+    which cell is its date and which the petitioner's name, what it writes on its case
+    (``case_fields``, ``stages``), whether it opens the case or closes (``closes_case``) or
+    transfers it (``transfer_when``), and what a new one takes from its case (``prefill``).
+    """
 
     code: str  # B, C, D
     title: str  # 信访社会工作服务接案表
@@ -170,6 +206,18 @@ class Annex:
     fields: tuple[Field, ...]
     sections: tuple[Section, ...]
     rules: tuple[Rule, ...] = ()
+    order: int = 0  # its place in a case file: the opening form, the sessions, the closing
+    repeats: bool = False  # a case holds any number of these (numbered); otherwise one
+    seq_field: str = ""  # the cell that numbers a repeated form within its case (第 n 次)
+    date_field: str = ""  # the form's own date: a case file sorts its forms by it
+    name_field: str = ""  # the cell naming the petitioner (or who was met)
+    opens_case: bool = False  # the form a new case starts with; its data names the case
+    closes_case: bool = False  # its sign-off closes (or transfers) the case and files it
+    transfer_when: RequiredWhen | None = None  # the case is transferred, not closed, when
+    case_fields: tuple[tuple[str, str], ...] = ()  # (case attribute, field) it sets
+    stages: tuple[StageRule, ...] = ()  # the stage its submission moves the case to
+    prefill: tuple[tuple[str, str], ...] = ()  # (field, one of PREFILL_SOURCES)
+    outcomes: Outcomes | None = None  # goals whose outcomes sign-off needs
     _by_name: dict[str, Field] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -182,6 +230,19 @@ class Annex:
         if laid_out != names:
             raise ValueError(f"Annex {self.code}: rows must follow the printed order")
         self._by_name.update({f.name: f for f in self.fields})
+        named = [self.seq_field, self.date_field, self.name_field,
+                 *(name for _, name in self.case_fields), *(name for name, _ in self.prefill),
+                 *(r.when_filled for r in self.stages)]
+        if self.outcomes is not None:
+            named.append(self.outcomes.table)
+        if self.transfer_when is not None:
+            named.append(self.transfer_when.when)
+        if unknown := sorted({n for n in named if n and n not in names}):
+            raise ValueError(f"Annex {self.code}: no such field {unknown}")
+        if self.repeats != bool(self.seq_field):
+            raise ValueError(f"Annex {self.code}: a repeated form is numbered by a field")
+        if bad := sorted({s for _, s in self.prefill} - PREFILL_SOURCES):
+            raise ValueError(f"Annex {self.code}: unknown prefill source {bad}")
 
     def __getitem__(self, name: str) -> Field:
         return self._by_name[name]
@@ -205,6 +266,28 @@ class Annex:
             keys.append(f.name)
             keys.extend(o.note for o in f.notes if o.note)
         return tuple(keys)
+
+    @property
+    def reviewer_fields(self) -> tuple[str, ...]:
+        """The cells only a supervisor or director writes (8.3)."""
+        return tuple(f.name for f in self.fields if f.reviewer_only)
+
+    @property
+    def reviewer_signatures(self) -> tuple[str, ...]:
+        """The reviewer's signature cells: a sign-off needs each of them signed and dated."""
+        return tuple(f.name for f in self.fields if f.reviewer_only and f.kind is Kind.SIGNATURE)
+
+    def transfers(self, data: dict[str, object]) -> bool:
+        """Whether this (closing) form's ``data`` transfers the case rather than closing it."""
+        rule = self.transfer_when
+        return rule is not None and data.get(rule.when) == rule.value
+
+    def stage_after(self, data: dict[str, object]) -> Stage | None:
+        """The stage a case reaches when this form, holding ``data``, is submitted."""
+        for rule in self.stages:
+            if not rule.when_filled or data.get(rule.when_filled):
+                return rule.stage
+        return None
 
     def texts(self) -> Iterator[str]:
         """Every official text of the form (title, headings, labels, hints, options)."""

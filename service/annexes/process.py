@@ -15,12 +15,18 @@ class Stage(StrEnum):
     PLANNING = "服务规划"
     DELIVERY = "服务实施"
     EVALUATION = "成效评估"
+    PENDING_CLOSURE = "待结案审批"  # its closing form waits for the director's sign-off
+    PENDING_TRANSFER = "待转介审批"  # likewise, for a transfer
     CLOSED = "结案"
     TRANSFERRED = "转介"
 
 
 STAGE_ORDER: tuple[Stage, ...] = tuple(Stage)
+#: The stages a worker may set by hand.
 OPEN_STAGES = STAGE_ORDER[:5]
+#: A closing form waits for its sign-off: the case is still open, but its stage is not set
+#: by hand.
+PENDING_STAGES = (Stage.PENDING_CLOSURE, Stage.PENDING_TRANSFER)
 END_STAGES = (Stage.CLOSED, Stage.TRANSFERRED)
 
 
@@ -61,3 +67,7 @@ class RiskGrade(StrEnum):
     HIGH = "高风险"
     MEDIUM = "中风险"
     LOW = "低风险"
+
+
+#: What the archive writes for a case whose risk grade was never assessed: never a guess.
+UNGRADED = "未评级"

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..cases.models import utcnow
@@ -170,6 +170,7 @@ class ReviewAction(StrEnum):
     SUBMITTED = "submitted"
     APPROVED = "approved"
     RETURNED = "returned"
+    WITHDRAWN = "withdrawn"
     REOPENED = "reopened"
 
 
@@ -186,5 +187,9 @@ class ReviewStep(Model):
     comment: Mapped[str] = mapped_column(Text, default="")
     by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the key of the request that made this step: the same request repeated finds it
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: a return's comments on single cells (field path -> comment)
+    field_comments: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
     by = relationship(User)

@@ -1,4 +1,5 @@
-"""The 7.1 process of a case: opening, forms and their versions, stages, closing.
+"""The 7.1 process of a case: opening, new forms, what a stored form says about its case,
+stages and closing. The review cycle that calls these steps is :mod:`service.cases.workflow`.
 
 Functions here only add to and flush the session; the caller commits, so one request or one
 imported file is one transaction.
@@ -12,18 +13,19 @@ import re
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, func, select
 
-from ..annexes import CLOSING, INTAKE, INTERVIEW
-from ..annexes.closing import TRANSFER
-from ..annexes.process import STAGE_ORDER, Stage
+from ..annexes import CLOSING, OPENING, Annex, get_annex
+from ..annexes.process import END_STAGES, PENDING_STAGES, STAGE_ORDER, Stage
+from ..annexes.validate import N_
 from ..db import db, take_turns
-from .evaluation import record_closing, record_form
-from .models import Case, FormRecord, FormState, FormVersion, utcnow
+from .errors import LifecycleError
+from .evaluation import record_closing
+from .models import Case, FormRecord, FormVersion, utcnow
 
-
-class LifecycleError(Exception):
-    """A step the process does not allow (message id, translated by the caller)."""
+__all__ = ["LifecycleError", "advance", "close_case", "content_hash", "find_submission",
+           "follow", "goals_from_text", "new_form", "next_case_number", "open_case", "prefill",
+           "set_stage", "utcnow"]
 
 
 def content_hash(data: dict[str, Any]) -> str:
@@ -55,53 +57,54 @@ def open_case(*, worker: Any = None, client_name: str = "", opened_on: date | No
 
 
 def new_form(case: Case, annex_code: str, *, by: Any = None) -> FormRecord:
-    """A new, empty form of the case. C forms are numbered (工作次数); B and D are one each."""
-    annex_code = annex_code.upper()
-    existing = case.forms_of(annex_code)
-    if annex_code in (INTAKE.code, CLOSING.code) and existing:
+    """A new, empty form of the case. A repeated annex (C) is numbered; others are one each,
+    so asking again for one the case holds returns it."""
+    annex = get_annex(annex_code)
+    existing = case.forms_of(annex.code)
+    if not annex.repeats and existing:
         return existing[0]
-    if annex_code == CLOSING.code and not case.is_open:
-        raise LifecycleError("This case is already closed.")
+    if annex.closes_case and not case.is_open:
+        raise LifecycleError(N_("This case is already closed."))
     seq = max((f.seq for f in existing), default=0) + 1
-    draft = _prefill(case, annex_code, seq)
-    form = FormRecord(case=case, annex=annex_code, seq=seq, draft=draft,
+    form = FormRecord(case=case, annex=annex.code, seq=seq, draft=prefill(case, annex, seq),
                       created_by_id=getattr(by, "id", None))
     db.session.add(form)
     db.session.flush()
     return form
 
 
-def _prefill(case: Case, annex_code: str, seq: int) -> dict[str, Any]:
-    """What a new form can take from the case: C's 工作次数, D's names, dates and goals."""
-    worker = case.worker.name if case.worker else ""
-    if annex_code == INTAKE.code:
-        return {"worker": worker}
-    if annex_code == INTERVIEW.code:
-        return {"session_no": seq, "interviewee": case.client_name}
-    intake = next(iter(case.forms_of(INTAKE.code)), None)
-    goals_text = intake.data.get("service_goals", "") if intake else ""
-    return {
+def prefill(case: Case, annex: Annex, seq: int) -> dict[str, Any]:
+    """What a new form takes from its case, as its declaration says (worker, names, dates,
+    its number; a goal table starts from the goals the opening form planned)."""
+    sources: dict[str, Any] = {
+        "worker": case.worker.name if case.worker else "",
         "client_name": case.client_name,
-        "worker": worker,
         "opened_on": case.opened_on.isoformat() if case.opened_on else "",
-        "goals": goals_from_text(goals_text),
+        "seq": seq,
     }
+    data = {name: sources[source] for name, source in annex.prefill}
+    if annex.outcomes is not None:
+        opening = next(iter(case.forms_of(OPENING.code)), None)
+        planned = opening.data.get(annex.outcomes.planned_in, "") if opening else ""
+        data[annex.outcomes.table] = goals_from_text(planned, annex)
+    return data
 
 
-def goals_from_text(text: str) -> list[dict[str, Any]]:
-    """B's 服务目标, one goal a line (numbering like "1." or "（1）" dropped), as D's rows."""
+def goals_from_text(text: str, annex: Annex = CLOSING) -> list[dict[str, Any]]:
+    """Planned goals, one a line (numbering like "1." or "（1）" dropped), as the rows of
+    ``annex``'s goal table (its first column numbers them)."""
+    table = annex.outcomes
+    if table is None:
+        return []
+    columns = [c.name for c in annex[table.table].columns]
     goals = [re.sub(r"^\s*(?:[（(]?\d+[)）.、．]\s*|[-•·]\s*)", "", line).strip()
              for line in (text or "").splitlines()]
-    return [{"seq": n, "goal": g, "status": "", "remark": ""}
-            for n, g in enumerate((g for g in goals if g), start=1)]
-
-
-def save_draft(form: FormRecord, data: dict[str, Any], *, by: Any = None) -> None:
-    """Keep what is typed so far; a draft may be incomplete."""
-    if form.state in (FormState.SUBMITTED, FormState.APPROVED):
-        form.state = FormState.DRAFT  # editing a submitted form starts a new version
-    form.draft = data
-    form.draft_saved_at = utcnow()
+    rows = []
+    for n, goal in enumerate((g for g in goals if g), start=1):
+        row = dict.fromkeys(columns, "")
+        row.update({columns[0]: n, table.goal: goal})
+        rows.append(row)
+    return rows
 
 
 def find_submission(token: str | None) -> FormVersion | None:
@@ -111,44 +114,17 @@ def find_submission(token: str | None) -> FormVersion | None:
     return db.session.scalar(select(FormVersion).where(FormVersion.submission_token == token))
 
 
-def submit_form(form: FormRecord, data: dict[str, Any], *, by: Any = None,
-                token: str | None = None, source: str = "typed") -> FormVersion:
-    """Store a clean form as a new immutable version and move the case along.
-
-    Idempotent: a second submission with the same ``token`` returns the first version.
-    """
-    earlier = find_submission(token)
-    if earlier is not None:
-        return earlier
-    last = db.session.scalar(
-        select(func.max(FormVersion.number)).where(FormVersion.form_id == form.id))
-    number = (last or 0) + 1
-    version = FormVersion(form=form, number=number, data=data, content_hash=content_hash(data),
-                          submission_token=token, source=source,
-                          submitted_by_id=getattr(by, "id", None),
-                          documents=[])  # known empty: no query for them
-    db.session.add(version)
-    form.state = FormState.SUBMITTED
-    form.draft = {}
-    form.review_comment = ""
-    _follow(form.case, form.annex, data)
-    record_form(form, data)
-    db.session.flush()
-    return version
-
-
-def _follow(case: Case, annex_code: str, data: dict[str, Any]) -> None:
-    """What a submitted form says about the case: its names, dates and stage."""
-    if annex_code == INTAKE.code:
-        case.client_name = data.get("client_name") or case.client_name
-        case.client_phone = data.get("phone") or case.client_phone
-        if data.get("first_contact_date"):
-            case.opened_on = date.fromisoformat(data["first_contact_date"])
-        advance(case, Stage.PLANNING if data.get("service_goals") else Stage.ASSESSMENT)
-    elif annex_code == INTERVIEW.code:
-        advance(case, Stage.DELIVERY)
-    elif annex_code == CLOSING.code:
-        close_case(case, data)
+def follow(case: Case, annex: Annex, data: dict[str, Any]) -> None:
+    """What a submitted form says about its case: the case facts it names and its stage."""
+    for attribute, name in annex.case_fields:
+        value = data.get(name)
+        if not value:
+            continue
+        setattr(case, attribute, date.fromisoformat(value)
+                if isinstance(getattr(Case, attribute).type, Date) else value)
+    stage = annex.stage_after(data)
+    if stage is not None:
+        advance(case, stage)
 
 
 def advance(case: Case, stage: Stage) -> None:
@@ -157,20 +133,33 @@ def advance(case: Case, stage: Stage) -> None:
         case.stage = stage
 
 
-def close_case(case: Case, d_data: dict[str, Any]) -> None:
-    """Close or transfer the case as its Annex D says."""
-    case.stage = Stage.TRANSFERRED if d_data.get("category") == TRANSFER else Stage.CLOSED
-    if d_data.get("closed_on"):
-        case.closed_on = date.fromisoformat(d_data["closed_on"])
-    if d_data.get("opened_on"):
-        case.opened_on = date.fromisoformat(d_data["opened_on"])
-    record_closing(case, d_data)
+def await_closing(case: Case, annex: Annex, data: dict[str, Any]) -> None:
+    """A closing form is submitted: the case waits for its sign-off (pending closure or
+    pending transfer), still open, its closing facts written."""
+    follow(case, annex, data)
+    case.stage = Stage.PENDING_TRANSFER if annex.transfers(data) else Stage.PENDING_CLOSURE
+
+
+def resume(case: Case, annex: Annex, data: dict[str, Any]) -> None:
+    """A closing form went back to its worker: the case is open at the stage before closing."""
+    if case.stage in PENDING_STAGES:
+        case.stage = annex.stage_after(data) or Stage.EVALUATION
+
+
+def close_case(case: Case, annex: Annex, data: dict[str, Any]) -> None:
+    """Close or transfer the case as its signed-off closing form says."""
+    follow(case, annex, data)
+    case.stage = Stage.TRANSFERRED if annex.transfers(data) else Stage.CLOSED
+    record_closing(case, data)
 
 
 def set_stage(case: Case, stage: Stage) -> None:
     """Set an open case's stage by hand (a worker records 成效评估, say)."""
     if not case.is_open:
-        raise LifecycleError("This case is closed.")
-    if stage in (Stage.CLOSED, Stage.TRANSFERRED):
-        raise LifecycleError("A case is closed by its Annex D.")
+        raise LifecycleError(N_("This case is closed."))
+    if stage in END_STAGES or stage in PENDING_STAGES:
+        raise LifecycleError(N_("A case is closed by the sign-off of its closing form."))
+    if case.stage in PENDING_STAGES and stage != case.stage:
+        raise LifecycleError(N_("The closing form waits for review: withdraw it to change the "
+                                "stage."))
     case.stage = stage

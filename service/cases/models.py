@@ -21,7 +21,12 @@ class FormState(StrEnum):
     DRAFT = "draft"  # being typed; autosaved
     SUBMITTED = "submitted"  # waiting for a supervisor's review
     RETURNED = "returned"  # sent back with comments
+    WITHDRAWN = "withdrawn"  # taken back from review by its worker
     APPROVED = "approved"  # signed off; locked
+
+
+#: The states in which the worker's part of a form may be typed and saved.
+EDITABLE_STATES = frozenset({FormState.DRAFT, FormState.RETURNED, FormState.WITHDRAWN})
 
 
 class DocumentState(StrEnum):
@@ -78,8 +83,16 @@ class FormRecord(Model):
     draft: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     draft_saved_at: Mapped[datetime | None]
     review_comment: Mapped[str] = mapped_column(default="")
+    #: the reviewer's comments on single cells of a returned form: field path -> comment
+    field_comments: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # last draft save
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the version tag: bumped by every change of the row, and checked by it (a change made
+    #: from an older reading of the row is refused rather than written over a newer one)
+    lock_version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": lock_version}
 
     case: Mapped[Case] = relationship(back_populates="forms")
     versions: Mapped[list[FormVersion]] = relationship(
@@ -97,7 +110,7 @@ class FormRecord(Model):
     @property
     def data(self) -> dict[str, Any]:
         """What the form holds now: the draft while editing, else the latest version."""
-        if self.state in (FormState.DRAFT, FormState.RETURNED) and self.draft:
+        if self.state in EDITABLE_STATES and self.draft:
             return self.draft
         return self.current.data if self.current else self.draft
 

@@ -96,24 +96,29 @@ def closing_data(rng: random.Random, client: str, worker: str, opened: date, clo
     return data
 
 
-def _submit(case: Any, annex: str, data: dict[str, Any], worker: Any) -> Any:
+def _submit(case: Any, annex: str, data: dict[str, Any], worker: Any, reviewer: Any) -> Any:
+    """Submit a demo form as ``worker`` and sign it off as ``reviewer``, through the review
+    cycle as a person would; the signed version's copies are made once the case is
+    committed."""
     from ..annexes import ANNEXES
-    from ..annexes.validate import clean
-    from ..cases import lifecycle
-
-    cleaned, problems = clean(ANNEXES[annex], data, submit=True)
-    if problems:
-        raise click.ClickException(f"demo {annex} form is not valid: {problems}")
-    from ..jobs.documents import enqueue_documents
+    from ..cases import lifecycle, workflow
+    from ..cases.errors import Invalid
 
     form = lifecycle.new_form(case, annex, by=worker)
-    version = lifecycle.submit_form(form, cleaned, by=worker, source="typed")
-    enqueue_documents(version.id)  # made once the case is committed
-    return version
+    cells = ANNEXES[annex].reviewer_fields
+    try:
+        workflow.submit(form, {k: v for k, v in data.items() if k not in cells}, by=worker,
+                        then=lambda _v: None)  # only the signed version gets copies here
+        return workflow.approve(form, {k: data.get(k) for k in cells}, by=reviewer).version
+    except Invalid as invalid:
+        raise click.ClickException(
+            f"demo {annex} form is not valid: {[(p.key, p.message) for p in invalid.problems]}"
+        ) from invalid
 
 
-def seed_case(rng: random.Random, n: int, worker: Any) -> Any:
-    """One demo case: B, some Cs and (for most) a D; committed, profile by ``n``."""
+def seed_case(rng: random.Random, n: int, worker: Any, reviewer: Any) -> Any:
+    """One demo case: B, some Cs and (for most) a D, each signed off by ``reviewer``;
+    committed, profile by ``n``."""
     from ..cases import lifecycle
     from ..db import db
 
@@ -125,33 +130,35 @@ def seed_case(rng: random.Random, n: int, worker: Any) -> Any:
     case.screening = {"law_related": law_related, "within_scope": True}
     if special is SpecialProcess.COLLECTIVE:
         case.representatives = [_person(rng) for _ in range(3)]
-    _submit(case, "B", intake_data(rng, client, worker.name, opened), worker)
+    _submit(case, "B", intake_data(rng, client, worker.name, opened), worker, reviewer)
     day = opened
     for session in range(1, rng.randint(2, 4) + 1):
         day += timedelta(days=rng.randint(5, 30))
-        _submit(case, "C", interview_data(rng, client, session, day), worker)
+        _submit(case, "C", interview_data(rng, client, session, day), worker, reviewer)
     if n % 4 != 3:  # three cases in four are closed, one in three of them by transfer
         closed = day + timedelta(days=rng.randint(10, 60))
         _submit(case, "D", closing_data(rng, client, worker.name, opened, closed,
-                                        transfer=n % 3 == 2), worker)
+                                        transfer=n % 3 == 2), worker, reviewer)
     db.session.commit()
     return case
 
 
-def _worker(name: str | None) -> Any:
+def _worker(name: str | None, role: Any = None, display_name: str = "陈晓敏") -> Any:
     from sqlalchemy import select
 
     from ..auth.models import Role, User
     from ..auth.users import create_user
     from ..db import db
 
-    username = name or "demo-worker"
+    role = role or Role.WORKER
+    username = name or f"demo-{role.value}"
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         password = secrets.token_urlsafe(12)
-        user = create_user(username, {Role.WORKER}, password, display_name="陈晓敏")
+        user = create_user(username, {role}, password, display_name=display_name,
+                           team_id=None)
         db.session.commit()
-        click.echo(f"created worker {username} (password: {password})")
+        click.echo(f"created {role.value} {username} (password: {password})")
     return user
 
 
@@ -203,12 +210,16 @@ def seed_command(count: int, worker_name: str | None, seed: int | None,
 
     if not use_queue:
         huey.immediate = True  # this process makes the copies and files them
+    from ..auth.models import Role
+
     rng = random.Random(seed)
     worker = _worker(worker_name)
+    # the two-person rule: someone other than the worker signs the forms off
+    director = _worker(None, Role.DIRECTOR, display_name="李主任")
     cases = []
     with click.progressbar(range(count), label="cases") as numbers:
         for n in numbers:
-            cases.append(seed_case(rng, n, worker))
+            cases.append(seed_case(rng, n, worker, director))
     wait_until_filed(cases, timeout)
     filed = [archived(c) for c in cases]
     click.echo(f"{len(cases)} cases, {sum(1 for f in filed if f)} filed in the archive")

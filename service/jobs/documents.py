@@ -25,6 +25,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ..annexes import ANNEXES
+from ..cases import workflow
 from ..cases.models import Document, DocumentState, FormVersion, utcnow
 from ..db import db
 from ..documents.convert import pdf_pages, to_pdf
@@ -68,6 +69,15 @@ def enqueue_documents(version_id: int) -> None:
         elif doc.state == DocumentState.FAILED:
             doc.state, doc.error, doc.attempts = DocumentState.QUEUED, "", 0
     _enqueue_after_commit(version_id)
+
+
+def _queue_copies(version: FormVersion) -> None:
+    enqueue_documents(version.id)
+
+
+def follow_stored_versions() -> None:
+    """Make the review cycle queue the copies of every version it stores."""
+    workflow.on_version_stored(_queue_copies)
 
 
 def _enqueue_after_commit(version_id: int) -> None:

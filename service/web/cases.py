@@ -20,32 +20,33 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import BooleanField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from ..annexes import ANNEXES, CLOSING, INTAKE, INTERVIEW
+from ..annexes import ANNEXES, OPENING
 from ..annexes.process import (
     MAX_REPRESENTATIVES,
     OPEN_STAGES,
+    PENDING_STAGES,
     SCREENING,
     STAGE_ORDER,
     RiskGrade,
     SpecialProcess,
     Stage,
 )
-from ..annexes.validate import clean, is_blank
+from ..annexes.validate import is_blank
 from ..auth import audit
 from ..auth.access import can_edit_case, can_review, require_case, visible_cases
 from ..auth.models import Role
-from ..cases import lifecycle, review
+from ..cases import lifecycle, workflow
+from ..cases.errors import CaseError, Invalid, NotAllowed, StaleVersion
 from ..cases.models import (
+    EDITABLE_STATES,
     Case,
     Document,
     DocumentState,
     FormRecord,
     FormState,
-    FormVersion,
 )
 from ..db import db
 from ..forms.builder import form_for, parse_formdata
@@ -58,6 +59,7 @@ STATE_NAMES = {
     FormState.DRAFT: _l("Draft"),
     FormState.SUBMITTED: _l("Submitted for review"),
     FormState.RETURNED: _l("Returned"),
+    FormState.WITHDRAWN: _l("Withdrawn by its worker"),
     FormState.APPROVED: _l("Approved"),
 }
 DOC_STATES = {
@@ -100,7 +102,7 @@ def open_new() -> Any:
     if not current_user.has_role(Role.WORKER, Role.SUPERVISOR, Role.DIRECTOR):
         abort(403)
     case = lifecycle.open_case(worker=current_user)
-    record = lifecycle.new_form(case, INTAKE.code, by=current_user)
+    record = lifecycle.new_form(case, OPENING.code, by=current_user)
     audit.record("case.open", case)
     db.session.commit()
     return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
@@ -137,7 +139,10 @@ def _profile_form(case: Case, formdata: Any = None) -> ProfileForm:
     for q in SCREENING:
         answer: Any = (case.screening or {}).get(q.key)
         data[f"screen_{q.key}"] = {True: "yes", False: "no"}.get(answer, "")
-    return ProfileForm(formdata=formdata, data=data)
+    form = ProfileForm(formdata=formdata, data=data)
+    if case.stage in PENDING_STAGES:  # set by the closing form's review, shown as it is
+        form.stage.choices = [SelectChoice(case.stage, _l(case.stage))]
+    return form
 
 
 @bp.get("/cases/<int:case_id>")
@@ -155,13 +160,10 @@ def show(case_id: int) -> Any:
 
 
 def _addable(case: Case) -> list[str]:
+    """The annexes a new form of the open case may be: any repeated one, each other once."""
     if not case.is_open:
         return []
-    codes = [] if case.forms_of(INTAKE.code) else [INTAKE.code]
-    codes.append(INTERVIEW.code)
-    if not case.forms_of(CLOSING.code):
-        codes.append(CLOSING.code)
-    return codes
+    return [a.code for a in ANNEXES.values() if a.repeats or not case.forms_of(a.code)]
 
 
 @bp.post("/cases/<int:case_id>/profile")
@@ -181,7 +183,12 @@ def update_profile(case_id: int) -> Any:
                 n=MAX_REPRESENTATIVES), "error")
         return redirect(url_for("cases.show", case_id=case.id))
     before = _profile_snapshot(case)
-    lifecycle.set_stage(case, Stage(form.stage.data))
+    if form.stage.data != case.stage:
+        try:
+            lifecycle.set_stage(case, Stage(form.stage.data))
+        except CaseError as error:
+            flash(error.message, "error")
+            return redirect(url_for("cases.show", case_id=case.id))
     case.special_process = form.special_process.data or None
     case.representatives = representatives
     case.risk_grade = form.risk_grade.data or None
@@ -212,22 +219,19 @@ def add_form(case_id: int, annex_code: str) -> Any:
     return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
 
 
-def _reviewer_values(annex: Any, data: dict[str, Any]) -> dict[str, Any]:
-    """The reviewer's cells as they stand: a worker's submission cannot change them."""
-    return {f.name: data.get(f.name) for f in annex if f.reviewer_only}
-
-
 def _editor_mode(case: Case, record: FormRecord) -> tuple[bool, Any]:
     """(readonly, reviewer) for the current user and this form.
 
-    A form waiting for review opens for a reviewer in "only" mode: the reviewer's cells are
-    open, the worker's are shown but locked, and the page approves or returns (8.3).
+    A form waiting for review is read-only to its worker (who may withdraw it) and opens for
+    a reviewer who did not write it in "only" mode: the reviewer's cells are open, the
+    worker's are shown but locked, and the page approves or returns (8.3).
     """
-    editable = (can_edit_case(current_user, case, seen=True)
-                and record.state != FormState.APPROVED)
     reviewer = can_review(current_user, case, seen=True)
-    if reviewer and record.state == FormState.SUBMITTED:
+    if record.state == FormState.SUBMITTED and reviewer and workflow.may(
+            "approve", record, current_user):
         return False, "only"
+    editable = (can_edit_case(current_user, case, seen=True)
+                and record.state in EDITABLE_STATES)
     return not editable, reviewer
 
 
@@ -242,102 +246,202 @@ def edit_form(case_id: int, form_id: int) -> Any:
         form = form_for(annex, data=record.data)
         form.submission_token.data = uuid.uuid4().hex
         return render_form_page(case, record, form, readonly=readonly, reviewer=reviewer)
-    if readonly or reviewer == "only":
+    if reviewer == "only":
         abort(403)
-    posted = parse_formdata(annex, request.form)  # CSRF is checked before any view runs
-    data, problems, stored = checked_submission(record, posted, reviewer=bool(reviewer))
-    if problems:
-        lifecycle.save_draft(record, posted, by=current_user)
+    # the step decides: a repeated submission is answered even once the form is read-only
+    posted = choose(record, parse_formdata(annex, request.form), request.form)
+    token = request.form.get("submission_token") or None
+    tag = request.form.get("version_tag") or None
+    try:
+        workflow.submit(record, posted, by=current_user, idempotency_key=token,
+                        expected_version=tag)
+    except StaleVersion as stale:
+        return _render_conflict(case, record, stale, reviewer)
+    except Invalid as invalid:
+        try:
+            workflow.save_draft(record, posted, by=current_user, expected_version=tag)
+        except StaleVersion as stale:
+            return _render_conflict(case, record, stale, reviewer)
         db.session.commit()
         form = form_for(annex, formdata=request.form)
-        form.attach(problems)
-        return render_form_page(case, record, form, readonly=readonly, reviewer=reviewer,
-                                status=422)
-    store_submission(case, record, data, stored, request.form.get("submission_token") or None)
+        form.attach(invalid.problems)
+        return render_form_page(case, record, form, readonly=readonly, reviewer=reviewer, status=422)
+    except NotAllowed:
+        abort(403)
+    except CaseError as error:  # the form waits for review or is locked: say so, change nothing
+        db.session.rollback()
+        flash(error.message, "error")
+        readonly, reviewer = _editor_mode(case, record)
+        form = form_for(annex, data=record.data)
+        return render_form_page(case, record, form, readonly=readonly, reviewer=reviewer, status=error.status)
     db.session.commit()
     flash(_("Submitted. The Word and PDF copies are being made."), "ok")
     return redirect(url_for("cases.show", case_id=case_id, submitted=form_id))
 
 
-def checked_submission(record: FormRecord, posted: dict[str, Any], *, reviewer: bool
-                       ) -> tuple[dict[str, Any], list[Any], dict[str, Any]]:
-    """A posted form as it would be stored: (clean data, problems, the latest stored data).
-
-    Someone who is not a reviewer cannot change the reviewer's cells: they keep the latest
-    version's values, and an earlier sign-off never carries over to a corrected version.
-    """
-    annex = ANNEXES[record.annex]
-    latest = record.current
-    stored = latest.data if latest else {}
-    signed_off = latest is not None and latest.approved_by_id is not None
-    keep = {} if reviewer else _reviewer_values(annex, {} if signed_off else stored)
-    data, problems = clean(annex, {**posted, **keep}, submit=True)
-    return data, problems, stored
-
-
-def store_submission(case: Case, record: FormRecord, data: dict[str, Any],
-                     stored: dict[str, Any], token: str | None) -> FormVersion:
-    """Store a checked form as a new version, queue its copies, note it for review, audit it.
-
-    A double submit (the same ``token``) stores nothing more and returns the first version.
-    The caller commits.
-    """
-    earlier = lifecycle.find_submission(token)
-    if earlier is not None:
-        return earlier
-    version = lifecycle.submit_form(record, data, by=current_user, token=token)
-    enqueue_documents(version.id)
-    review.submitted(record, version, by=current_user)
-    audit.record("form.submit", case, form=record.annex, seq=record.seq, version=version.number,
-           before=stored, after=data)
-    return version
+def choose(record: FormRecord, posted: dict[str, Any], formdata: Any) -> dict[str, Any]:
+    """Apply what the worker chose on the comparison page: for each field they chose
+    ``theirs`` for (``choose.<field>``), the value the form holds now."""
+    current = record.data
+    for name in ANNEXES[record.annex].data_keys:
+        if formdata.get(f"choose.{name}") == "theirs":
+            posted[name] = current.get(name)
+    return posted
 
 
 def render_form_page(case: Case, record: FormRecord, form: Any, *, readonly: bool,
                      reviewer: Any, status: int = 200, has_errors: bool = False,
-                     version: Any = None) -> Any:
+                     version: Any = None, conflict: list[dict[str, Any]] | None = None) -> Any:
     """The form page of ``record`` (or, read only, of one ``version`` of it): every view
-    that shows a form draws it here."""
+    that shows a form draws it here, with its version tag, what the review cycle lets the
+    user do, the reviewer's comments beside their fields and, after a stale save, the
+    comparison of both versions (``conflict``)."""
     has_errors = (has_errors or any(f.errors for f in form)
                   or bool(form.submission_token.errors))
+    live = version is None
     return render_template("cases/form.html", case=case, record=record, form=form,
                            annex=ANNEXES[record.annex], readonly=readonly, reviewer=reviewer,
                            state_names=STATE_NAMES, has_errors=has_errors,
-                           just_submitted=False, version=version), status
+                           just_submitted=False, version=version,
+                           version_tag=workflow.version_tag(record) if live else "",
+                           conflict=conflict or [],
+                           can_withdraw=live and workflow.may("withdraw", record, current_user),
+                           own_work=live and bool(reviewer)
+                           and current_user.id in workflow.writers(record),
+                           comments=(record.field_comments or {}) if live else {}), status
+
+
+def _render_conflict(case: Case, record: FormRecord, stale: StaleVersion, reviewer: Any) -> Any:
+    """The comparison page: the worker's own values in the form (nothing typed is lost), the
+    values the form holds now beside them, field by field, each to choose."""
+    db.session.rollback()
+    annex = ANNEXES[record.annex]
+    mine = parse_formdata(annex, request.form)
+    theirs = stale.current_data
+    differing = [{"name": f.name, "label": f.label, "mine": mine.get(f.name),
+                  "theirs": theirs.get(f.name)}
+                 for f in annex if not f.reviewer_only
+                 and _shown(mine.get(f.name)) != _shown(theirs.get(f.name))]
+    form = form_for(annex, formdata=request.form)
+    form.submission_token.data = request.form.get("submission_token") or uuid.uuid4().hex
+    return render_form_page(case, record, form, readonly=False, reviewer=reviewer, status=409,
+                            conflict=differing)
+
+
+def _shown(value: Any) -> Any:
+    return None if is_blank(value) else value
+
+
+@bp.post("/cases/<int:case_id>/forms/<int:form_id>/compare")
+@login_required
+def compare(case_id: int, form_id: int) -> Any:
+    """Where the page goes when its autosave was refused as stale: the comparison page."""
+    case = require_case(case_id)
+    record = require_form(case, form_id)
+    readonly, reviewer = _editor_mode(case, record)
+    if readonly or reviewer == "only":
+        abort(403)
+    stale = StaleVersion("", current_tag=workflow.version_tag(record),
+                         current_data=dict(record.data))
+    return _render_conflict(case, record, stale, reviewer)
+
+
+@bp.post("/cases/<int:case_id>/forms/<int:form_id>/chosen")
+@login_required
+def save_chosen(case_id: int, form_id: int) -> Any:
+    """Save the draft as chosen on the comparison page (against the tag it showed)."""
+    case = require_case(case_id)
+    record = require_form(case, form_id)
+    readonly, reviewer = _editor_mode(case, record)
+    if readonly or reviewer == "only":
+        abort(403)
+    posted = choose(record, parse_formdata(ANNEXES[record.annex], request.form), request.form)
+    try:
+        workflow.save_draft(record, posted, by=current_user,
+                            expected_version=request.form.get("version_tag") or None)
+    except StaleVersion as stale:
+        return _render_conflict(case, record, stale, reviewer)
+    except CaseError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    db.session.commit()
+    flash(_("Saved."), "ok")
+    return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
+
+
+@bp.app_template_filter("shown_value")
+def shown_value(value: Any) -> str:
+    """A stored value as short text, for comparing two versions of a field."""
+    if is_blank(value):
+        return "—"
+    if isinstance(value, dict):
+        if "image" in value or "date" in value:
+            signed = _("signed") if value.get("image") else _("not signed")
+            return " ".join(str(p) for p in (signed, value.get("date") or "",
+                                             value.get("remark") or "") if p)
+        return "; ".join(f"{k}: {shown_value(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return " / ".join(shown_value(v) for v in value)
+    return str(value)
+
+
+@bp.post("/cases/<int:case_id>/forms/<int:form_id>/withdraw")
+@login_required
+def withdraw(case_id: int, form_id: int) -> Any:
+    """Take a form waiting for review back, to change it; the reviewer's list says so."""
+    case = require_case(case_id)
+    record = require_form(case, form_id)
+    try:
+        workflow.withdraw(record, by=current_user, reason=request.form.get("reason", ""))
+    except NotAllowed:
+        abort(403)
+    except CaseError as error:
+        flash(error.message, "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    db.session.commit()
+    flash(_("Withdrawn from review: you can change it and submit it again."), "ok")
+    return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
 
 
 @bp.post("/cases/<int:case_id>/forms/<int:form_id>/draft")
 @login_required
 def save_draft(case_id: int, form_id: int) -> Any:
-    """Autosave: keep the raw values typed so far (checked only on submission)."""
+    """Autosave: keep the raw values typed so far (checked only on submission).
+
+    Answers 409 when the form is no longer editable (submitted, approved: a late autosave
+    never pulls a form out of review) and 412 with the comparison page's address when the
+    page's version tag is stale; the page then keeps its copy and lets the worker choose.
+    """
     case = require_case(case_id)
     record = require_form(case, form_id)
     readonly, reviewer = _editor_mode(case, record)
-    if readonly or reviewer == "only":
-        return jsonify(error=_("This form cannot be changed.")), 403
-    if _already_submitted(request.form.get("submission_token")):
-        # a late autosave from the page that has just submitted: it must not pull the
-        # submitted form back out of review
-        return jsonify(error=_("This form has been submitted."), saved=False), 409
+    if reviewer == "only" or not can_edit_case(current_user, case, seen=True):
+        return jsonify(error=_("This form cannot be changed."), saved=False), 403
     if request.content_length and request.content_length > MAX_DRAFT_BYTES:
         return jsonify(error=_("The draft is too large.")), 413
     annex = ANNEXES[record.annex]
     data = parse_formdata(annex, request.form)
-    if not reviewer:
-        data.update(_reviewer_values(annex, record.data))
     if all(is_blank(v) for v in data.values()) and not record.draft:
-        return jsonify(saved=False)
-    lifecycle.save_draft(record, data, by=current_user)
+        return jsonify(saved=False, version_tag=workflow.version_tag(record))
+    try:
+        workflow.save_draft(record, data, by=current_user,
+                            expected_version=request.form.get("version_tag") or None)
+    except StaleVersion as stale:
+        db.session.rollback()
+        return jsonify(error=stale.message, saved=False, version_tag=stale.current_tag,
+                       compare_url=url_for("cases.compare", case_id=case.id,
+                                           form_id=record.id)), 412
+    except NotAllowed as error:
+        return jsonify(error=error.message, saved=False), 403
+    except CaseError as error:
+        db.session.rollback()
+        return jsonify(error=error.message, saved=False, state=record.state), error.status
     db.session.commit()
     saved_at = record.draft_saved_at
     assert saved_at is not None  # save_draft has just set it
-    return jsonify(saved=True, saved_at=saved_at.isoformat() + "Z")
-
-
-def _already_submitted(token: str | None) -> bool:
-    """Whether a version was stored from the page that holds this submission token."""
-    return bool(token) and db.session.scalar(
-        select(FormVersion.id).where(FormVersion.submission_token == token)) is not None
+    return jsonify(saved=True, saved_at=saved_at.isoformat() + "Z",
+                   version_tag=workflow.version_tag(record))
 
 
 @bp.get("/cases/<int:case_id>/forms/<int:form_id>/v<int:number>")

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..annexes import ANNEXES
 from ..auth.access import visible_cases
 from ..auth.models import RiskFlag, Role, User
-from ..cases import review
+from ..cases import review, workflow
 from ..cases.models import Case, FormRecord, FormState, utcnow
 from ..db import db
 
@@ -96,7 +96,9 @@ def render_queue() -> Any:
     return render_template("review/index.html", flags=flags, waiting=shown,
                            total=len(everything), filters=filters, workers=workers,
                            flagged=flagged, annexes=ANNEXES, now=utcnow(),
-                           waited_text=waited_text)
+                           waited_text=waited_text, withdrawn=review.withdrawn(visible_ids),
+                           own={w.record.id for w in everything
+                                if current_user.id in workflow.writers(w.record)})
 
 
 def waiting_count() -> int | None:

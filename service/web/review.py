@@ -23,12 +23,12 @@ from ..auth.access import (
 )
 from ..auth.models import Handover, HandoverKind, RiskFlag, Role, User
 from ..auth.users import find_user
-from ..cases import review
-from ..cases.models import Case, utcnow
+from ..cases import review, workflow
+from ..cases.errors import CaseError, Invalid, NotAllowed, SelfReview
+from ..cases.models import Case, FormRecord, utcnow
 from ..db import db
 from ..forms.builder import form_for, parse_formdata
 from ..i18n import message_of
-from ..jobs.documents import enqueue_documents
 from ..jobs.notices import enqueue_mail
 from ..notify.notices import flag_case
 from .cases import render_form_page, require_form
@@ -51,30 +51,37 @@ def index() -> Any:
     return render_queue()
 
 
+def _rerender(case: Case, record: FormRecord, form: Any, status: int) -> Any:
+    return render_form_page(case, record, form, readonly=False, reviewer="only",
+                            status=status, has_errors=True)
+
+
+def _refused(case: Case, record: FormRecord, error: CaseError) -> Any:
+    db.session.rollback()
+    if isinstance(error, NotAllowed) and not isinstance(error, SelfReview):
+        abort(403)
+    flash(error.message, "error")
+    return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
+
+
 @bp.post("/cases/<int:case_id>/forms/<int:form_id>/approve")
 @login_required
 def approve(case_id: int, form_id: int) -> Any:
     """Sign off a submitted form with the reviewer's cells (a new, locked version)."""
     case = require_case(case_id)
     record = require_form(case, form_id)
-    if not can_review(current_user, case):
-        abort(403)
     annex = ANNEXES[record.annex]
     posted = parse_formdata(annex, request.form)  # CSRF is checked before any view runs
     try:
-        version, problems = review.approve(record, posted, by=current_user)
-    except review.ReviewError as error:
-        flash(message_of(error), "error")
-        return redirect(url_for("cases.show", case_id=case.id))
-    if version is None:
+        workflow.approve(record, posted, by=current_user,
+                         idempotency_key=request.form.get("submission_token") or None)
+    except Invalid as invalid:
+        db.session.rollback()
         form = form_for(annex, formdata=request.form)
-        form.attach(problems)
-        return render_form_page(case, record, form, readonly=False, reviewer="only",
-                                status=422, has_errors=True)
-    before = record.versions[-2].data if len(record.versions) > 1 else {}
-    audit.record("form.approve", case, form=record.annex, seq=record.seq,
-                 version=version.number, before=before, after=version.data)
-    enqueue_documents(version.id)
+        form.attach(invalid.problems)
+        return _rerender(case, record, form, 422)
+    except CaseError as error:
+        return _refused(case, record, error)
     db.session.commit()
     flash(_("Approved and signed. The form is locked."), "ok")
     return redirect(url_for("cases.show", case_id=case.id))
@@ -83,19 +90,18 @@ def approve(case_id: int, form_id: int) -> Any:
 @bp.post("/cases/<int:case_id>/forms/<int:form_id>/return")
 @login_required
 def return_form(case_id: int, form_id: int) -> Any:
-    """Send a submitted form back to its worker with comments."""
+    """Send a submitted form back to its worker with a comment and comments on cells."""
     case = require_case(case_id)
     record = require_form(case, form_id)
-    if not can_review(current_user, case):
-        abort(403)
-    comment = _text("review_comment")
+    prefix = "field_comment."
+    notes = {k[len(prefix):]: v for k, v in request.form.items()
+             if k.startswith(prefix) and v.strip()}
     try:
-        review.return_form(record, comment, by=current_user)
-    except review.ReviewError as error:
-        flash(message_of(error), "error")
-        return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
-    audit.record("form.return", case, form=record.annex, seq=record.seq,
-                 version=record.current.number if record.current else None, comment=comment)
+        workflow.return_(record, request.form.get("review_comment", ""), notes,
+                         by=current_user,
+                         idempotency_key=request.form.get("review_token") or None)
+    except CaseError as error:
+        return _refused(case, record, error)
     db.session.commit()
     flash(_("Returned to the worker with your comments."), "ok")
     return redirect(url_for("cases.show", case_id=case.id))
@@ -107,15 +113,10 @@ def reopen(case_id: int, form_id: int) -> Any:
     """Unlock an approved form for a correction; its next version needs review again."""
     case = require_case(case_id)
     record = require_form(case, form_id)
-    if not can_edit_case(current_user, case):
-        abort(403)
-    reason = _text("reason")
     try:
-        review.reopen(record, reason, by=current_user)
-    except review.ReviewError as error:
-        flash(message_of(error), "error")
-        return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
-    audit.record("form.reopen", case, form=record.annex, seq=record.seq, reason=reason)
+        workflow.reopen(record, request.form.get("reason", ""), by=current_user)
+    except CaseError as error:
+        return _refused(case, record, error)
     db.session.commit()
     return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
 

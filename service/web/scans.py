@@ -17,19 +17,19 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..annexes import ANNEXES, INTAKE
+from ..annexes import ANNEXES, OPENING
 from ..auth import audit
 from ..auth.access import can_edit_case, can_review, require_case, roles_required
-from ..cases import lifecycle
+from ..cases import lifecycle, workflow
+from ..cases.errors import CaseError, Invalid
 from ..cases.imported import ImportedFile
 from ..cases.models import Case, FormRecord, FormState, Original, utcnow
 from ..db import db
 from ..forms.builder import AnnexForm, form_for, parse_formdata
-from ..i18n import message_of
 from ..imports import ImportFailure
 from ..imports.scans import needs_pages, picture_type, scan_pages
 from ..storage import resolve_under
-from .cases import STATE_NAMES, checked_submission, store_submission
+from .cases import STATE_NAMES
 from .exports import send_export
 from .imports import IMPORTERS, bp
 
@@ -108,7 +108,7 @@ def _review_record(case: Case, imported: ImportedFile, code: str) -> FormRecord 
         record = db.session.get(FormRecord, imported.form_id)
         if record is not None and record.annex == code and record.case_id == case.id:
             return record
-    if code != "C" and case.forms_of(code):
+    if not ANNEXES[code].repeats and case.forms_of(code):
         return case.forms_of(code)[0]
     return None
 
@@ -118,7 +118,7 @@ def _chosen_annex(imported: ImportedFile, source: Any) -> str:
     if code in ANNEXES:
         return code
     record = db.session.get(FormRecord, imported.form_id) if imported.form_id else None
-    return record.annex if record is not None else INTAKE.code
+    return record.annex if record is not None else OPENING.code
 
 
 def _locked(record: FormRecord | None) -> bool:
@@ -209,22 +209,27 @@ def submit_review(imported_id: int) -> Any:
     if record is None:
         try:
             record = lifecycle.new_form(case, code, by=current_user)
-        except lifecycle.LifecycleError as e:
-            flash(message_of(e), "error")
+        except CaseError as e:
+            flash(e.message, "error")
             return redirect(url_for("imports.review", imported_id=imported.id))
     imported.form_id = record.id
     annex = ANNEXES[code]
     posted = parse_formdata(annex, request.form)
-    data, problems, stored = checked_submission(
-        record, posted, reviewer=can_review(current_user, case, seen=True))
-    if problems:
-        lifecycle.save_draft(record, posted, by=current_user)
+    try:
+        version = workflow.submit(record, posted, by=current_user,
+                                  idempotency_key=request.form.get("submission_token") or None
+                                  ).version
+    except Invalid as invalid:
+        workflow.save_draft(record, posted, by=current_user)
         db.session.commit()
         form = form_for(annex, formdata=request.form)
-        form.attach(problems)
+        form.attach(invalid.problems)
         return _render_review(imported, case, original, code, form, record, status=422)
-    version = store_submission(case, record, data, stored,
-                               request.form.get("submission_token") or None)
+    except CaseError as e:
+        db.session.rollback()
+        flash(e.message, "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    assert version is not None
     _mark_reviewed(imported, original, record, version.id)
     audit.record("import.review", case, imported=imported.id, original=original.id,
                  form=record.annex, seq=record.seq, version=version.number)

@@ -5,15 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...annexes import ANNEXES, CLOSING, INTAKE, INTERVIEW
+from ...annexes import ANNEXES
 from ...annexes.process import Stage
 from ...archive.policy import CaseFacts
 from ...cases.models import Case, Document, DocumentState, FormRecord, FormVersion
-
-#: The annex order of a case file: B, then each C by date, then D.
-_ANNEX_ORDER = {INTAKE.code: 0, INTERVIEW.code: 1, CLOSING.code: 2}
-_DATE_FIELD = {INTAKE.code: "first_contact_date", INTERVIEW.code: "date",
-               CLOSING.code: "closed_on"}
 
 
 def facts_of(case: Case) -> CaseFacts:
@@ -27,28 +22,29 @@ def facts_of(case: Case) -> CaseFacts:
 
 
 def ordered_forms(case: Case) -> list[FormRecord]:
-    """The case's submitted forms in 件 order: B, then each C by its date, then D."""
+    """The case's submitted forms in 件 order, as the annexes declare it (B, then each C by
+    its date, then D)."""
     def key(form: FormRecord) -> tuple[Any, ...]:
+        annex = ANNEXES[form.annex]
         data = form.current.data if form.current else {}
-        return (_ANNEX_ORDER.get(form.annex, 3), str(data.get(_DATE_FIELD[form.annex], "")),
-                form.seq)
+        return (annex.order, str(data.get(annex.date_field, "")), form.seq)
     return sorted((f for f in case.forms if f.current is not None), key=key)
 
 
 def form_title(form: FormRecord, *, short: bool) -> str:
-    """A 件's title from the declaration; a C carries its 第 n 次."""
+    """A 件's title from the declaration; a numbered form carries its number (第 n 次)."""
     annex = ANNEXES[form.annex]
     name = annex.short_title if short else annex.title
-    if form.annex == INTERVIEW.code:
-        count = INTERVIEW["session_no"]
-        number = (form.current.data if form.current else {}).get("session_no") or form.seq
+    if annex.repeats:
+        count = annex[annex.seq_field]
+        number = (form.current.data if form.current else {}).get(annex.seq_field) or form.seq
         return f"{name}{count.prefix}{number}{count.suffix}"
     return name
 
 
 def item_date(version: FormVersion) -> str:
     """The 件's date: the form's own date, else the day it was submitted."""
-    value = version.data.get(_DATE_FIELD[version.form.annex])
+    value = version.data.get(ANNEXES[version.form.annex].date_field)
     return str(value) if value else version.submitted_at.date().isoformat()
 
 

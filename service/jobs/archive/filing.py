@@ -93,7 +93,7 @@ def archive_case(case: Case, *, by: Any = None) -> ArchiveFile:
     try:
         for number, form in enumerate(forms, start=1):
             assert form.current is not None  # ordered_forms holds submitted forms only
-            _file_form(record, manifest, stage, form, form.current, number)
+            _file_form(record, manifest, stage, form, form.current, number, first=True)
         file_pages(record, manifest, stage)
         write_manifest(stage, manifest)
         (root / folder).parent.mkdir(parents=True, exist_ok=True)
@@ -118,8 +118,13 @@ def placement_dict(placement: Placement) -> dict[str, Any]:
 
 
 def _file_form(record: ArchiveFile, manifest: Manifest, folder: Path, form: FormRecord,
-               version: FormVersion, item_no: int) -> None:
-    """File a version's copies (PDF, Word) and any imported original as 件 ``item_no``."""
+               version: FormVersion, item_no: int, *, first: bool = False) -> None:
+    """File a version's copies (PDF, Word) and any imported original as 件 ``item_no``.
+
+    The first filing of a case names its files without a version (the signed version is
+    usually the second: the worker's submission, then the sign-off); later versions filed
+    beside them carry theirs."""
+    named = 1 if first else version.number
     docs = ready_copies(version) or {}
     rules = policy()
     base = Item(file="", item_no=item_no, title=form_title(form, short=False),
@@ -129,14 +134,13 @@ def _file_form(record: ArchiveFile, manifest: Manifest, folder: Path, form: Form
     sources: list[tuple[Item, Path]] = []
     for fmt in ("pdf", "docx"):
         if fmt in docs:
-            name = rules.item_name(record.dang_hao, item_no, short, fmt, version.number)
+            name = rules.item_name(record.dang_hao, item_no, short, fmt, named)
             sources.append((replace(base, file=name, format=fmt, pages=docs[fmt].pages),
                             work_root() / docs[fmt].path))
     originals = db.session.scalars(select(Original).where(Original.version_id == version.id))
     for original in originals:
         suffix = Path(original.filename).suffix.lstrip(".").lower() or "bin"
-        name = rules.item_name(record.dang_hao, item_no, f"{short}-原件", suffix,
-                               version.number)
+        name = rules.item_name(record.dang_hao, item_no, f"{short}-原件", suffix, named)
         sources.append((replace(base, file=name, format=suffix, role="original"),
                         work_root() / original.path))
     for item, source in sources:

@@ -8,6 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ...annexes import ANNEXES
+from ...annexes.process import END_STAGES
+from ...auth.access import can_edit_case, can_view_case, case_filter
 from ...auth.models import Team, User
 from ...cases.lifecycle import open_case
 from ...cases.models import Case, Original
@@ -28,12 +31,33 @@ class Cases:
         if g is not None and g.key in self.by_group:
             return db.session.get(Case, self.by_group[g.key])
         name = str(data.get("client_name") or (g.name if g else "") or "")
-        if not name or (g is not None and g.key.startswith("folder:") and item.annex != "B"):
+        opening = item.annex in ANNEXES and ANNEXES[item.annex].opens_case
+        if not name or (g is not None and g.key.startswith("folder:") and not opening):
             return None
-        query = select(Case).where(Case.client_name == name)
-        if item.annex == "B" and data.get("first_contact_date"):
-            query = query.where(Case.opened_on == date.fromisoformat(data["first_contact_date"]))
-        return db.session.scalars(query.order_by(Case.id.desc())).first()
+        # only an open case the importer may edit: never a closed or archived one, never one
+        # they may not see (and nothing is said of those)
+        query = select(Case).where(Case.client_name == name,
+                                   Case.stage.not_in([s.value for s in END_STAGES]))
+        if self.options.by is not None:
+            query = query.where(case_filter(self.options.by))
+        day = data.get(ANNEXES[item.annex].date_field) if opening else None
+        if day:
+            query = query.where(Case.opened_on == date.fromisoformat(day))
+        found = db.session.scalars(query.order_by(Case.id.desc())).first()
+        return found if self.may_attach(found) else None
+
+    def may_attach(self, case: Case | None) -> bool:
+        """Whether an imported form may go into ``case``: an open case the importer may edit
+        (the command line, run by no one, imports for the agency)."""
+        if case is None or not case.is_open:
+            return False
+        by = self.options.by
+        return by is None or can_edit_case(by, case)
+
+    def may_see(self, case: Case | None) -> bool:
+        """Whether the report may name ``case`` to the importer."""
+        by = self.options.by
+        return case is not None and (by is None or can_view_case(by, case))
 
     def label(self, item: Item) -> str:
         """The case a dry run would file this item under."""

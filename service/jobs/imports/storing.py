@@ -11,11 +11,14 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from ...annexes import ANNEXES
 from ...auth.access import can_edit_case
 from ...auth.models import User
+from ...cases import workflow
+from ...cases.errors import CaseError
 from ...cases.imported import ImportedFile
-from ...cases.lifecycle import LifecycleError, content_hash, new_form, save_draft, submit_form
-from ...cases.models import Case, FormRecord, FormState, FormVersion, Original
+from ...cases.lifecycle import content_hash, new_form
+from ...cases.models import EDITABLE_STATES, Case, FormRecord, FormVersion, Original
 from ...db import db
 from ...imports import FORM, SCAN
 from ...imports.evidence import needs_person
@@ -35,16 +38,18 @@ from .model import (
 _SAFE = re.compile(r"[^\w.\-]+")
 
 
-def _form_for(case: Case, annex: str, data: dict[str, Any], by: User | None) -> FormRecord:
-    if annex == "C" and data.get("session_no"):
-        seq = int(data["session_no"])
-        same = next((f for f in case.forms_of("C") if f.seq == seq), None)
+def _form_for(case: Case, code: str, data: dict[str, Any], by: User | None) -> FormRecord:
+    """The form an imported reading goes into: a numbered form by its number, else the one."""
+    annex = ANNEXES[code]
+    if annex.repeats and data.get(annex.seq_field):
+        seq = int(data[annex.seq_field])
+        same = next((f for f in case.forms_of(code) if f.seq == seq), None)
         if same is not None:
             return same
-        form = new_form(case, annex, by=by)
+        form = new_form(case, code, by=by)
         form.seq = seq
         return form
-    return new_form(case, annex, by=by)
+    return new_form(case, code, by=by)
 
 
 def coded_case(number: str, by: User | None, warnings: list[str]) -> Case | None:
@@ -69,18 +74,18 @@ def _scan_draft(case: Case, annex: str, data: dict[str, Any], by: User | None,
                 warnings: list[str]) -> FormRecord | None:
     """The draft a read scan pre-fills for its reviewer: the case's B or D (unless signed
     off or waiting for sign-off), or a new form."""
-    existing = case.forms_of(annex) if annex != "C" else []
+    existing = case.forms_of(annex) if not ANNEXES[annex].repeats else []
     try:
         record = existing[0] if existing else new_form(case, annex, by=by)
-    except LifecycleError as e:
+    except CaseError as e:
         warnings.append(str(e))
         return None
-    if record.state in (FormState.SUBMITTED, FormState.APPROVED):
+    if record.state not in EDITABLE_STATES:
         warnings.append("the case's form is signed off or waiting for sign-off; the scan's "
                         "values were not written into it")
         return record
     if data:
-        save_draft(record, {**(record.data or {}), **data}, by=by)
+        workflow.save_draft(record, {**(record.data or {}), **data}, by=by)
     return record
 
 
@@ -122,23 +127,29 @@ def store_item(item: Item, reading: dict[str, Any], raw: bytes, cases: Cases,
     known = known_original(item.sha, item.label)
     if known is not None:
         case = db.session.get(Case, known.case_id)
-        return entry(item, DUPLICATE, annex=item.annex, case=case.number if case else "",
-                      data=data, warnings=reading["warnings"])
+        return entry(item, DUPLICATE, annex=item.annex,
+                     case=case.number if cases.may_see(case) else "",
+                     data=data, warnings=reading["warnings"])
     earlier = earlier_original(item.label) if item.kind == FORM else None
     form: FormRecord | None = None
     if earlier is not None and earlier.version_id is not None:
         version = db.session.get(FormVersion, earlier.version_id)
         form = version.form if version is not None else None
         if form is not None and form.current and form.current.content_hash == content_hash(data):
-            return entry(item, DUPLICATE, annex=item.annex, case=form.case.number, data=data,
-                          warnings=reading["warnings"])
+            return entry(item, DUPLICATE, annex=item.annex,
+                         case=form.case.number if cases.may_see(form.case) else "",
+                         data=data, warnings=reading["warnings"])
+        if form is not None and not cases.may_attach(form.case):
+            form = None  # a closed case, or one the importer may not edit: not written into
     warnings = list(reading["warnings"])
     case = form.case if form is not None else (
         coded_case(reading.get("case_number") or "", options.by, warnings)
         or cases.existing(item, data))
     reading = {**reading, "warnings": warnings}
     unsure = item.kind == FORM and needs_person(reading.get("fields", []))
-    status = NEEDS_REVIEW if item.kind == SCAN or unsure else (
+    # a changed file whose form waits for review or is signed off: kept, held for a person
+    held = form is not None and form.state not in EDITABLE_STATES
+    status = NEEDS_REVIEW if item.kind == SCAN or unsure or held else (
         WOULD_IMPORT if options.dry_run else IMPORTED)
     if options.dry_run:
         label = case.number if case is not None else cases.label(item)
@@ -153,12 +164,15 @@ def store_item(item: Item, reading: dict[str, Any], raw: bytes, cases: Cases,
     draft = None
     if item.kind == SCAN and item.annex:
         draft = _scan_draft(case, item.annex, data, options.by, reading["warnings"])
-    if item.kind == FORM and item.annex:
+    if item.kind == FORM and item.annex and not held:
         form = form or _form_for(case, item.annex, data, options.by)
         if unsure:  # never filed as if certain: a draft, until a person has looked
-            save_draft(form, data, by=options.by)
+            workflow.save_draft(form, data, by=options.by)
         else:
-            version_id = submit_form(form, data, by=options.by, source="imported").id
+            version = workflow.submit(form, data, by=options.by, source="imported",
+                                      then=lambda _v: None).version
+            assert version is not None
+            version_id = version.id
     relative, fresh = _keep_original(case, item, raw)
     fields = _keep_cells(relative, reading)
     try:
@@ -169,8 +183,8 @@ def store_item(item: Item, reading: dict[str, Any], raw: bytes, cases: Cases,
         db.session.add(ImportedFile(run_id=options.run.id if options.run else None,
                                     case_id=case.id, original_id=original.id,
                                     version_id=version_id, annex=item.annex or "",
-                                    needs_review=item.kind == SCAN or unsure,
-                                    form_id=(form.id if unsure and form else
+                                    needs_review=item.kind == SCAN or unsure or held,
+                                    form_id=(form.id if (unsure or held) and form else
                                              draft.id if draft is not None else None),
                                     warnings=reading["warnings"],
                                     fields=fields))

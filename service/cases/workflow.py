@@ -1,0 +1,531 @@
+"""The review cycle of a form (8.3) as one small state machine: the one road every change of a
+form's state goes through, from the pages, the API, the importer and the command line alike.
+
+    draft ──submit──▶ submitted ──approve──▶ approved ──reopen──▶ draft
+      ▲                │    │                 (a closing form's approval closes or
+      │ (typing)       │    └──return──▶ returned ──submit──▶ submitted   transfers its case)
+      │                └──withdraw──▶ withdrawn ──submit──▶ submitted
+
+:data:`TRANSITIONS` is the table: for each step, the states it starts from, the state it
+leads to, who may make it (the person who may edit the case, or a reviewer who neither wrote
+nor submitted the form: the two-person rule holds whatever roles one holds) and what it
+records. Each public function below makes one step: it takes its turn on the form's row (so of
+two simultaneous steps one wins and the other sees the new state), checks the version tag it
+was given, who makes it and the data, then changes the state, records the review step and the
+audit entry, and queues what follows (the copies of a stored version; filing follows from them
+once a closing form is signed off). A closing form's submission puts its case in pending
+closure or pending transfer; its approval, with every reviewer's cell written and signed,
+every goal's outcome filled, the case's risk grade assessed and the case's other forms signed
+off, closes or transfers it. Nothing reaches the archive unsigned.
+
+Each function adds to and flushes the session; the caller commits. Refusals are typed errors
+of :mod:`service.cases.errors` carrying a translatable message and the HTTP status that
+answers them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..annexes import ANNEXES
+from ..annexes.model import Annex, Kind
+from ..annexes.validate import N_, Problem, clean, is_blank
+from ..auth import audit
+from ..auth.access import can_edit_case, can_review
+from ..auth.models import ReviewAction, ReviewStep
+from ..db import db, take_turns
+from . import lifecycle
+from .errors import Invalid, NotAllowed, SelfReview, StaleVersion, WrongState
+from .evaluation import record_form
+from .models import EDITABLE_STATES, FormRecord, FormState, FormVersion, utcnow
+
+MAX_COMMENT = 2000
+MAX_FIELD_COMMENTS = 200
+
+
+class Actor(StrEnum):
+    """Who may make a step."""
+
+    EDITOR = "editor"  # whoever may edit the case's forms (its worker, a supervisor ...)
+    REVIEWER = "reviewer"  # a supervisor or director of the case who did not write the form
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One step of the review cycle."""
+
+    name: str
+    sources: frozenset[FormState]
+    target: FormState | None  # None: the state stays
+    actor: Actor
+    action: ReviewAction | None  # the review step it records
+    audit: str  # the audit entry it records ("" for none)
+
+
+TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
+    Transition("save_draft", EDITABLE_STATES, None, Actor.EDITOR, None, ""),
+    Transition("submit", EDITABLE_STATES, FormState.SUBMITTED, Actor.EDITOR,
+               ReviewAction.SUBMITTED, "form.submit"),
+    Transition("withdraw", frozenset({FormState.SUBMITTED}), FormState.WITHDRAWN, Actor.EDITOR,
+               ReviewAction.WITHDRAWN, "form.withdraw"),
+    Transition("return", frozenset({FormState.SUBMITTED}), FormState.RETURNED, Actor.REVIEWER,
+               ReviewAction.RETURNED, "form.return"),
+    Transition("approve", frozenset({FormState.SUBMITTED}), FormState.APPROVED, Actor.REVIEWER,
+               ReviewAction.APPROVED, "form.approve"),
+    Transition("reopen", frozenset({FormState.APPROVED}), FormState.DRAFT, Actor.EDITOR,
+               ReviewAction.REOPENED, "form.reopen"),
+)}
+
+#: Why a step cannot start from a state, by the state the form is in.
+_STATE_MESSAGES = {
+    FormState.SUBMITTED: N_("This form waits for review: it cannot be changed until it is "
+                            "returned or withdrawn."),
+    FormState.APPROVED: N_("This form is approved and locked: reopen it to change it."),
+    FormState.RETURNED: N_("This form was returned to its worker; it waits for a new "
+                           "submission."),
+    FormState.WITHDRAWN: N_("This form was withdrawn by its worker; it waits for a new "
+                            "submission."),
+    FormState.DRAFT: N_("This form has not been submitted for review."),
+}
+
+# --- what follows a step --------------------------------------------------------------------
+
+_on_stored: list[Callable[[FormVersion], None]] = []
+
+
+def on_version_stored(hook: Callable[[FormVersion], None]) -> Callable[[FormVersion], None]:
+    """Register what follows each stored version (the queue makes its copies, and files a
+    closed case once they are ready). Registered by the queue's package at import."""
+    if hook not in _on_stored:
+        _on_stored.append(hook)
+    return hook
+
+
+def _stored(version: FormVersion) -> None:
+    if not _on_stored:
+        raise RuntimeError("nothing makes the copies of a stored form: import service.jobs")
+    for hook in _on_stored:
+        hook(version)
+
+
+# --- results ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a step did: the form, the version it stored (if any), the review step it
+    recorded, and whether it is the repetition of an earlier request (nothing new stored)."""
+
+    form: FormRecord
+    version: FormVersion | None
+    step: ReviewStep | None
+    repeated: bool = False
+
+    @property
+    def tag(self) -> str:
+        return version_tag(self.form)
+
+
+def version_tag(form: FormRecord) -> str:
+    """The form's version tag: an opaque string that changes with every change of the form
+    (its draft, its state, a new version). A change made against an older tag is refused."""
+    return f"{form.id}-{form.lock_version}"
+
+
+# --- the steps ------------------------------------------------------------------------------
+
+def save_draft(form: FormRecord, data: dict[str, Any], *, by: Any,
+               expected_version: str | None = None) -> Outcome:
+    """Keep what is typed so far (a draft may be incomplete); never changes the form's state.
+
+    Refused with :class:`WrongState` (409) while the form waits for review or is approved,
+    with :class:`StaleVersion` (412) when ``expected_version`` is given and is not the
+    form's tag (someone else saved meanwhile: nothing is merged), with :class:`NotAllowed`
+    (403) when ``by`` may not edit the case. The reviewer's cells keep their values unless
+    ``by`` is a reviewer of the case.
+    """
+    _begin(form, TRANSITIONS["save_draft"], by, expected_version)
+    annex = ANNEXES[form.annex]
+    if not _reviews(by, form):
+        data = {**data, **_reviewer_values(annex, form.data)}
+    form.draft = data
+    form.draft_saved_at = utcnow()
+    form.edited_by_id = getattr(by, "id", None)
+    _flush()
+    return Outcome(form, None, None)
+
+
+def submit(form: FormRecord, data: dict[str, Any], *, by: Any,
+           idempotency_key: str | None = None, expected_version: str | None = None,
+           source: str = "typed",
+           then: Callable[[FormVersion], None] | None = None) -> Outcome:
+    """Store ``data`` as a new immutable version waiting for review, and queue its copies.
+
+    The same ``idempotency_key`` again (a double tap, a retry) returns the first result with
+    ``repeated`` set. ``data`` is checked in full: :class:`Invalid` (422) with the problems of
+    each field. The reviewer's cells keep their stored values unless ``by`` reviews the case
+    (an earlier sign-off never carries over to a corrected version). A closing form puts its
+    case in pending closure or pending transfer. Also :class:`WrongState`,
+    :class:`StaleVersion`, :class:`NotAllowed` as for :func:`save_draft`.
+
+    An imported form (``source="imported"``) is stored as it was read, checked as a draft is:
+    its reviewer sees what the old paper held, and signs it off only once it is complete.
+    ``then`` replaces what follows the stored version (the queue making its copies).
+    """
+    if (earlier := _repeated_submission(form, idempotency_key)) is not None:
+        return earlier
+    step = TRANSITIONS["submit"]
+    _begin(form, step, by, expected_version)
+    if (earlier := _repeated_submission(form, idempotency_key)) is not None:
+        return earlier
+    annex = ANNEXES[form.annex]
+    if not form.case.is_open:
+        raise WrongState(N_("This case is already closed."), state=form.state)
+    latest = form.current
+    if not _reviews(by, form):
+        signed_off = latest is not None and latest.approved_by_id is not None
+        stored = {} if signed_off or latest is None else latest.data
+        data = {**data, **{name: stored.get(name) for name in annex.reviewer_fields}}
+    imported = source == "imported"
+    cleaned, problems = clean(annex, data, submit=not imported)
+    if imported:
+        cleaned = data
+    elif problems:
+        raise Invalid(N_("The form has %(n)s problem(s); each is shown beside its field."),
+                      problems=problems, n=len(problems))
+    version = _new_version(form, cleaned, by=by, source=source, token=idempotency_key)
+    if annex.closes_case:
+        lifecycle.await_closing(form.case, annex, cleaned)
+    else:
+        lifecycle.follow(form.case, annex, cleaned)
+    record_form(form, cleaned)
+    form.review_comment = ""
+    form.field_comments = {}
+    return _finish(form, step, by, version, key=None, then=then,
+                   details={"before": latest.data if latest else {}, "after": cleaned})
+
+
+def withdraw(form: FormRecord, *, by: Any, reason: str = "",
+             expected_version: str | None = None) -> Outcome:
+    """Take a form waiting for review back to its worker (it leaves the review list as
+    withdrawn). A closing form's case leaves pending closure. :class:`WrongState` unless the
+    form waits for review; :class:`NotAllowed` unless ``by`` may edit the case."""
+    step = TRANSITIONS["withdraw"]
+    _begin(form, step, by, expected_version)
+    current = form.current
+    assert current is not None
+    form.draft = dict(current.data)
+    _back_to_worker(form)
+    return _finish(form, step, by, current, comment=_comment(reason, required=False),
+                   details={"reason": reason.strip()[:MAX_COMMENT]})
+
+
+def return_(form: FormRecord, comment: str, field_comments: dict[str, str] | None = None, *,
+            by: Any, idempotency_key: str | None = None,
+            expected_version: str | None = None) -> Outcome:
+    """Send a form waiting for review back to its worker with a general comment and, if any,
+    comments on single cells (``field_comments``: a field path such as ``client_name`` or
+    ``goals.1.status`` -> the comment). The worker carries on from what they submitted; a
+    closing form's case stays open. :class:`Invalid` without a comment, for a path that is
+    no cell of the form or a comment too long; :class:`SelfReview` (403) for the form's own
+    writer or submitter; :class:`NotAllowed` for anyone who does not review the case;
+    :class:`WrongState` (409) unless it waits for review (a second, simultaneous review)."""
+    if (earlier := _repeated_review(form, idempotency_key)) is not None:
+        return earlier
+    step = TRANSITIONS["return"]
+    _begin(form, step, by, expected_version)
+    if (earlier := _repeated_review(form, idempotency_key)) is not None:
+        return earlier
+    text = _comment(comment, required=True)
+    notes = _field_comments(ANNEXES[form.annex], field_comments or {})
+    current = form.current
+    assert current is not None
+    form.draft = dict(current.data)
+    form.review_comment = text
+    form.field_comments = notes
+    _back_to_worker(form)
+    return _finish(form, step, by, current, comment=text, field_comments=notes,
+                   key=idempotency_key, details={"comment": text, "fields": notes})
+
+
+def approve(form: FormRecord, reviewer_data: dict[str, Any], *, by: Any,
+            idempotency_key: str | None = None, expected_version: str | None = None,
+            then: Callable[[FormVersion], None] | None = None) -> Outcome:
+    """Sign off a form waiting for review with the reviewer's cells (taken from
+    ``reviewer_data``; the worker's cells are those submitted): a new, locked version.
+
+    Every reviewer's cell must be written and each signature signed and dated; a closing form
+    also needs every goal's outcome filled, the case's risk grade assessed and the case's
+    other forms signed off, and its approval closes or transfers the case (filed once its
+    copies are made). :class:`Invalid` (422) with the problems otherwise; :class:`SelfReview`,
+    :class:`NotAllowed`, :class:`WrongState` and repetition as for :func:`return_`.
+    ``then`` as for :func:`submit`.
+    """
+    if (earlier := _repeated_review(form, idempotency_key)) is not None:
+        return earlier
+    step = TRANSITIONS["approve"]
+    _begin(form, step, by, expected_version)
+    if (earlier := _repeated_review(form, idempotency_key)) is not None:
+        return earlier
+    annex = ANNEXES[form.annex]
+    submitted = form.current
+    assert submitted is not None
+    merged = dict(submitted.data)
+    for name in annex.reviewer_fields:
+        merged[name] = reviewer_data.get(name)
+    data, problems = clean(annex, merged, submit=True)
+    problems += _sign_off_problems(annex, data)
+    if annex.closes_case:
+        problems += _closing_problems(form, annex, data)
+    if problems:
+        raise Invalid(N_("The form cannot be signed off: %(n)s problem(s), each shown beside "
+                         "its field."), problems=problems, n=len(problems))
+    version = _new_version(form, data, by=by, source="typed", token=None,
+                           submitted_by_id=submitted.submitted_by_id)
+    version.approved_by_id, version.approved_at = getattr(by, "id", None), utcnow()
+    form.review_comment = ""
+    form.field_comments = {}
+    record_form(form, data)
+    if annex.closes_case:
+        lifecycle.close_case(form.case, annex, data)
+    return _finish(form, step, by, version, key=idempotency_key, then=then,
+                   details={"before": submitted.data, "after": data})
+
+
+def reopen(form: FormRecord, reason: str, *, by: Any,
+           expected_version: str | None = None) -> Outcome:
+    """Unlock an approved form for a correction: a draft whose next version needs review
+    again; the reviewer's cells start empty (the earlier sign-off stays on its version).
+    :class:`Invalid` without a reason; :class:`WrongState` unless approved;
+    :class:`NotAllowed` unless ``by`` may edit the case (a closed case's forms stay locked)."""
+    step = TRANSITIONS["reopen"]
+    _begin(form, step, by, expected_version)
+    text = _comment(reason, required=True, message=N_("Say why the approved form must change."))
+    current = form.current
+    assert current is not None
+    form.draft = {k: v for k, v in current.data.items()
+                  if k not in ANNEXES[form.annex].reviewer_fields}
+    form.draft_saved_at = utcnow()
+    return _finish(form, step, by, current, comment=text, details={"reason": text})
+
+
+# --- who may -----------------------------------------------------------------------------
+
+def may(name: str, form: FormRecord, by: Any) -> bool:
+    """Whether ``by`` may make step ``name`` on ``form`` now (for showing the buttons)."""
+    try:
+        _check(form, TRANSITIONS[name], by)
+    except (NotAllowed, WrongState):
+        return False
+    return True
+
+
+def writers(form: FormRecord) -> set[int]:
+    """The people who wrote or submitted the form's version under review (and its draft)."""
+    current = form.current
+    ids = {form.created_by_id, form.edited_by_id,
+           current.submitted_by_id if current is not None else None}
+    return {i for i in ids if i is not None}
+
+
+def _reviews(by: Any, form: FormRecord) -> bool:
+    return by is not None and can_review(by, form.case)
+
+
+def _check(form: FormRecord, step: Transition, by: Any) -> None:
+    if form.state not in step.sources:
+        raise WrongState(_STATE_MESSAGES[FormState(form.state)], state=form.state)
+    if step.actor is Actor.EDITOR:
+        # nobody signed in: the command line, acting for the agency
+        if by is not None and not can_edit_case(by, form.case):
+            raise NotAllowed(N_("You may not change the forms of this case."))
+        return
+    if by is None or not can_review(by, form.case):
+        raise NotAllowed(N_("Only a supervisor or director of this case signs off its forms."))
+    if by.id in writers(form):
+        raise SelfReview(N_("You wrote or submitted this form, so someone else must review "
+                            "it: nobody signs off or returns their own work, whatever roles "
+                            "they hold."))
+
+
+# --- the steps' common parts -----------------------------------------------------------------
+
+def _begin(form: FormRecord, step: Transition, by: Any, expected: str | None) -> None:
+    """Take the form's turn (others making a step on it wait), read it afresh, and check the
+    version tag, the state and who makes the step."""
+    take_turns(f"form:{form.id}", FormRecord.__table__)
+    db.session.refresh(form, with_for_update=True)
+    if expected is not None and expected != version_tag(form):
+        raise StaleVersion(N_("Someone else changed this form meanwhile; nothing was "
+                              "overwritten."), current_tag=version_tag(form),
+                           current_data=dict(form.data))
+    _check(form, step, by)
+
+
+def _finish(form: FormRecord, step: Transition, by: Any, version: FormVersion, *,
+            comment: str = "", field_comments: dict[str, str] | None = None,
+            key: str | None = None, details: dict[str, Any] | None = None,
+            then: Callable[[FormVersion], None] | None = None) -> Outcome:
+    assert step.target is not None and step.action is not None
+    new = version.id is None
+    form.state = step.target
+    if step.target not in EDITABLE_STATES:
+        form.draft = {}
+    _flush()
+    review_step = ReviewStep(case_id=form.case_id, form_id=form.id, action=step.action,
+                             comment=comment, by_id=getattr(by, "id", None),
+                             version_number=version.number, request_key=key,
+                             field_comments=field_comments or {})
+    db.session.add(review_step)
+    audit.record(step.audit, form.case, user=by, form=form.annex, seq=form.seq,
+                 version=version.number, **(details or {}))
+    _flush()
+    if new:
+        (then or _stored)(version)
+    return Outcome(form, version, review_step)
+
+
+def _flush() -> None:
+    """Flush; a row changed by another step meanwhile is a conflict, never written over."""
+    try:
+        db.session.flush()
+    except (StaleDataError, IntegrityError) as error:
+        db.session.rollback()
+        raise WrongState(N_("Someone else acted on this form at the same moment; reload it "
+                            "to see what it holds now.")) from error
+
+
+def _new_version(form: FormRecord, data: dict[str, Any], *, by: Any, source: str,
+                 token: str | None, submitted_by_id: int | None = None) -> FormVersion:
+    current = form.current
+    version = FormVersion(form=form, number=(current.number if current else 0) + 1, data=data,
+                          content_hash=lifecycle.content_hash(data), submission_token=token,
+                          source=source,
+                          submitted_by_id=submitted_by_id or getattr(by, "id", None),
+                          documents=[])  # known empty: no query for them
+    db.session.add(version)
+    return version
+
+
+def _back_to_worker(form: FormRecord) -> None:
+    annex = ANNEXES[form.annex]
+    if annex.closes_case:
+        lifecycle.resume(form.case, annex, form.draft)
+
+
+def _repeated_submission(form: FormRecord, key: str | None) -> Outcome | None:
+    earlier = lifecycle.find_submission(key)
+    if earlier is None:
+        return None
+    if earlier.form_id != form.id:
+        raise WrongState(N_("This submission key was already used for another form."))
+    return Outcome(form, earlier, None, repeated=True)
+
+
+def _repeated_review(form: FormRecord, key: str | None) -> Outcome | None:
+    if not key:
+        return None
+    step = db.session.scalar(select(ReviewStep).where(ReviewStep.request_key == key))
+    if step is None:
+        return None
+    if step.form_id != form.id:
+        raise WrongState(N_("This request key was already used for another form."))
+    version = db.session.scalar(select(FormVersion).where(
+        FormVersion.form_id == form.id, FormVersion.number == step.version_number))
+    return Outcome(form, version, step, repeated=True)
+
+
+def _comment(text: str, *, required: bool,
+             message: str = N_("Say what should change when returning a form.")) -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise Invalid(message, problems=[Problem("comment", message)])
+    if len(text) > MAX_COMMENT:
+        too_long = N_("The comment is too long.")
+        raise Invalid(too_long, problems=[Problem("comment", too_long)])
+    return text
+
+
+def _field_comments(annex: Annex, notes: dict[str, str]) -> dict[str, str]:
+    """The comments on single cells, each path checked against the form's cells."""
+    out: dict[str, str] = {}
+    problems: list[Problem] = []
+    for path, text in list(notes.items())[:MAX_FIELD_COMMENTS]:
+        text = (text or "").strip()
+        if not text:
+            continue
+        if not _is_path(annex, path):
+            problems.append(Problem(str(path)[:100], N_("This is not a field of the form.")))
+        elif len(text) > MAX_COMMENT:
+            problems.append(Problem(path, N_("The comment is too long.")))
+        else:
+            out[path] = text
+    if problems:
+        raise Invalid(N_("A comment names no field of the form."), problems=problems)
+    return out
+
+
+def _is_path(annex: Annex, path: str) -> bool:
+    """Whether ``path`` names a cell of ``annex``: a field, a write-in, a signature's part or
+    a table's cell (``goals.1.status``)."""
+    parts = str(path).split(".")
+    if parts[0] in annex.note_keys and len(parts) == 1:
+        return True
+    if parts[0] not in annex:
+        return False
+    field = annex[parts[0]]
+    if len(parts) == 1:
+        return True
+    if field.kind is Kind.SIGNATURE:
+        return len(parts) == 2 and parts[1] in ("image", "date", "remark")
+    if field.kind is Kind.TABLE and len(parts) == 3 and parts[1].isdigit():
+        return parts[2] in {c.name for c in field.columns}
+    return False
+
+
+def _reviewer_values(annex: Annex, data: dict[str, Any]) -> dict[str, Any]:
+    return {name: data.get(name) for name in annex.reviewer_fields}
+
+
+def _sign_off_problems(annex: Annex, data: dict[str, Any]) -> list[Problem]:
+    """Every reviewer's cell written; each reviewer's signature signed and dated."""
+    problems = []
+    for name in annex.reviewer_fields:
+        if annex[name].kind is Kind.SIGNATURE:
+            signature = data.get(name) if isinstance(data.get(name), dict) else {}
+            problems += [Problem(f"{name}.{part}", N_("The reviewer must sign and date."))
+                         for part in ("image", "date") if is_blank(signature.get(part))]
+        elif is_blank(data.get(name)):
+            problems.append(Problem(name, N_("The reviewer writes this before signing off.")))
+    return problems
+
+
+def _closing_problems(form: FormRecord, annex: Annex, data: dict[str, Any]) -> list[Problem]:
+    """What closing a case needs besides the sign-off: each goal's outcome (the evaluation
+    stage recorded, never skipped), an assessed risk grade, the case's other forms signed."""
+    problems = []
+    if annex.outcomes is not None:
+        rows = data.get(annex.outcomes.table) or []
+        problems += [Problem(f"{annex.outcomes.table}.{n}.{annex.outcomes.outcome}",
+                             N_("Record the outcome of every goal before closing the case."))
+                     for n, row in enumerate(rows)
+                     if is_blank((row or {}).get(annex.outcomes.outcome))]
+    if not form.case.risk_grade:
+        problems.append(Problem("risk_grade", N_("Assess the case's risk grade before closing "
+                                                 "it: an unassessed case is never filed as "
+                                                 "low risk.")))
+    unsigned = [other for other in form.case.forms
+                if other.id != form.id and other.current is not None
+                and other.state != FormState.APPROVED]
+    if unsigned:
+        names = "、".join(f"{ANNEXES[o.annex].short_title}{o.seq if ANNEXES[o.annex].repeats else ''}"
+                         for o in unsigned)
+        problems.append(Problem("case", N_("Sign off the case's other forms first: %(forms)s."),
+                                {"forms": names}))
+    return problems
