@@ -82,17 +82,24 @@ def test_stored_forms_leave_their_facts(app, make_user) -> None:
     from service.cases import lifecycle
     from service.cases.evaluation import CaseEvaluation, CaseNeed, Followup, InterviewFact
     from service.db import db
+    from tests.archive_helpers import signed_off
 
     worker = make_user("chen", "worker")
+    director = make_user("li", "director")
+    sign = {"worker": worker, "reviewer": director}
     case = lifecycle.open_case(worker=worker, client_name="王五", opened_on=date(2024, 5, 8))
+    case.risk_grade = "低风险"
     b = lifecycle.new_form(case, "B")
-    lifecycle.submit_form(b, {**example("B"), "needs": ["法律咨询", "情绪疏导"]})
+    signed_off(b, {**example("B"), "needs": ["法律咨询", "情绪疏导"], "needs_other": ""}, **sign)
     c = lifecycle.new_form(case, "C")
-    lifecycle.submit_form(c, {**example("C"), "date": "2024-05-20", "time": "09:00-10:30"})
+    signed_off(c, {**example("C"), "date": "2024-05-20", "time": "09:00-10:30"}, **sign)
     d = lifecycle.new_form(case, "D")
-    goals = [{"seq": n, "goal": g, "status": "", "remark": "", "outcome": o}
-             for n, (g, o) in enumerate([("甲", "达成"), ("乙", "部分达成"), ("丙", "")], 1)]
-    lifecycle.submit_form(d, {**example("D"), "closed_on": "2024-08-30", "goals": goals})
+    # the third goal's outcome is written as text only: unrated in the figures
+    goals = [{"seq": n, "goal": g, "status": s, "remark": "", "outcome": o}
+             for n, (g, s, o) in enumerate([("甲", "", "达成"), ("乙", "", "部分达成"),
+                                            ("丙", "仍在跟进", "")], 1)]
+    signed_off(d, {**example("D"), "closed_on": "2024-08-30", "goals": goals}, **sign)
+    assert not case.is_open
     db.session.commit()
 
     row = db.session.get(CaseEvaluation, case.id)

@@ -88,7 +88,8 @@ def test_an_import_keeps_originals_and_files_each_form_in_its_case(app, legacy: 
     assert entries["legacy/王建国/扫描件.png"]["case"] == wang.number
     assert sorted((f.annex, f.seq) for f in wang.forms) == [("B", 1), ("C", 1), ("C", 2),
                                                           ("D", 1)]
-    assert not wang.is_open  # its Annex D closed it
+    # its Annex D waits for the director's sign-off: the case is pending closure, still open
+    assert wang.stage == "待结案审批" and wang.is_open
     by_annex = {(f.annex, f.seq): f.current for f in wang.forms}
     assert by_annex[("B", 1)].data == _normal("B")
     assert by_annex[("C", 2)].data == _normal("C", _c(2, "2024-06-01"))
@@ -120,19 +121,35 @@ def test_a_second_import_is_only_duplicates_and_changes_nothing(app, legacy: Pat
 
 
 def test_a_changed_file_becomes_a_new_version_of_its_form(app, legacy: Path):
+    from service.cases import workflow
+
     run_import([legacy], Options(enqueue=lambda _: None))
+    wang = db.session.scalars(select(Case).where(Case.client_name == "王建国")).one()
+    [intake] = wang.forms_of("B")
+    # while the intake waits for review, a changed file is kept and held for a person
     changed = expected("B")
     changed["phone"] = "13900000000"
+    (legacy / "王建国" / "接案表.docx").write_bytes(make_docx("B", changed))
+    report = run_import([legacy], Options(enqueue=lambda _: None))
+    statuses = {e["file"]: e["status"] for e in report.entries()}
+    assert statuses["legacy/王建国/接案表.docx"] == "needs_review"
+    db.session.expire_all()
+    assert [v.number for v in intake.versions] == [1] and intake.state == "submitted"
+    # once it is taken back from review, a changed file becomes its next version
+    workflow.withdraw(intake, by=None)
+    db.session.commit()
+    changed["phone"] = "13900000001"
     (legacy / "王建国" / "接案表.docx").write_bytes(make_docx("B", changed))
     report = run_import([legacy], Options(enqueue=lambda _: None))
     statuses = {e["file"]: e["status"] for e in report.entries()}
     assert statuses["legacy/王建国/接案表.docx"] == "imported"
     assert {s for f, s in statuses.items() if f != "legacy/王建国/接案表.docx"} <= {
         "duplicate", "error"}
+    db.session.expire_all()
     wang = db.session.scalars(select(Case).where(Case.client_name == "王建国")).one()
     [intake] = wang.forms_of("B")
     assert [v.number for v in intake.versions] == [1, 2]
-    assert intake.current.data["phone"] == "13900000000"
+    assert intake.current.data["phone"] == "13900000001" and intake.state == "submitted"
     assert db.session.scalar(select(func.count()).select_from(Case)) == 2
 
 

@@ -174,8 +174,9 @@ def submit(form: FormRecord, data: dict[str, Any], *, by: Any,
     case in pending closure or pending transfer. Also :class:`WrongState`,
     :class:`StaleVersion`, :class:`NotAllowed` as for :func:`save_draft`.
 
-    An imported form (``source="imported"``) is stored as it was read, checked as a draft is:
-    its reviewer sees what the old paper held, and signs it off only once it is complete.
+    An imported form (``source="imported"``) is stored as it was read, the paper's own
+    reviewer's remarks included (they are no sign-off here): its reviewer sees what the old
+    paper held, and signs it off only once it is complete.
     ``then`` replaces what follows the stored version (the queue making its copies).
     """
     if (earlier := _repeated_submission(form, idempotency_key)) is not None:
@@ -188,11 +189,11 @@ def submit(form: FormRecord, data: dict[str, Any], *, by: Any,
     if not form.case.is_open:
         raise WrongState(N_("This case is already closed."), state=form.state)
     latest = form.current
-    if not _reviews(by, form):
+    imported = source == "imported"
+    if not imported and not _reviews(by, form):
         signed_off = latest is not None and latest.approved_by_id is not None
         stored = {} if signed_off or latest is None else latest.data
         data = {**data, **{name: stored.get(name) for name in annex.reviewer_fields}}
-    imported = source == "imported"
     cleaned, problems = clean(annex, data, submit=not imported)
     if imported:
         cleaned = data
@@ -207,7 +208,7 @@ def submit(form: FormRecord, data: dict[str, Any], *, by: Any,
     record_form(form, cleaned)
     form.review_comment = ""
     form.field_comments = {}
-    return _finish(form, step, by, version, key=None, then=then,
+    return _finish(form, step, by, version, key=None, then=then, new=True,
                    details={"before": latest.data if latest else {}, "after": cleaned})
 
 
@@ -294,7 +295,7 @@ def approve(form: FormRecord, reviewer_data: dict[str, Any], *, by: Any,
     record_form(form, data)
     if annex.closes_case:
         lifecycle.close_case(form.case, annex, data)
-    return _finish(form, step, by, version, key=idempotency_key, then=then,
+    return _finish(form, step, by, version, key=idempotency_key, then=then, new=True,
                    details={"before": submitted.data, "after": data})
 
 
@@ -371,9 +372,10 @@ def _begin(form: FormRecord, step: Transition, by: Any, expected: str | None) ->
 def _finish(form: FormRecord, step: Transition, by: Any, version: FormVersion, *,
             comment: str = "", field_comments: dict[str, str] | None = None,
             key: str | None = None, details: dict[str, Any] | None = None,
-            then: Callable[[FormVersion], None] | None = None) -> Outcome:
+            then: Callable[[FormVersion], None] | None = None, new: bool = False) -> Outcome:
+    """Move the form to the step's state, record the review step and the audit entry, and
+    queue what follows a ``new`` version."""
     assert step.target is not None and step.action is not None
-    new = version.id is None
     form.state = step.target
     if step.target not in EDITABLE_STATES:
         form.draft = {}
@@ -511,11 +513,14 @@ def _closing_problems(form: FormRecord, annex: Annex, data: dict[str, Any]) -> l
     stage recorded, never skipped), an assessed risk grade, the case's other forms signed."""
     problems = []
     if annex.outcomes is not None:
-        rows = data.get(annex.outcomes.table) or []
-        problems += [Problem(f"{annex.outcomes.table}.{n}.{annex.outcomes.outcome}",
+        table = annex.outcomes
+        column = next(c for c in annex[table.table].columns if c.name == table.outcome)
+        keys = [k for k in (column.name, column.choice_key) if k]
+        rows = data.get(table.table) or []
+        problems += [Problem(f"{table.table}.{n}.{table.outcome}",
                              N_("Record the outcome of every goal before closing the case."))
                      for n, row in enumerate(rows)
-                     if is_blank((row or {}).get(annex.outcomes.outcome))]
+                     if all(is_blank((row or {}).get(k)) for k in keys)]
     if not form.case.risk_grade:
         problems.append(Problem("risk_grade", N_("Assess the case's risk grade before closing "
                                                  "it: an unassessed case is never filed as "

@@ -95,15 +95,31 @@
     fetch(draftUrl, { method: "POST", body: body, credentials: "same-origin",
                       headers: { "X-CSRFToken": csrf, "X-Requested-With": "fetch" } })
       .then(function (r) {
+        if (r.status === 409 || r.status === 412) { return r.json().then(refused); }
         if (!r.ok) { throw new Error("HTTP " + r.status); }
         return r.json();
       })
       .then(function (j) {
+        if (!j) { return; }
+        var tag = document.getElementById("version_tag");
+        if (tag && j.version_tag) { tag.value = j.version_tag; }
         markSynced(j.saved_at);
         setStatus(t("saved") + " " + new Date().toLocaleTimeString(), false);
       })
       .catch(function () { dirty = true; setStatus(t("offline"), true); })
       .then(function () { saving = false; });
+  }
+
+  /* The server refused the save: the form waits for review (409), or someone else saved it
+     meanwhile (412). Nothing is sent again and this device keeps its copy; on a stale save
+     the page offers the comparison of both versions, field by field. */
+  function refused(j) {
+    draftUrl = null;
+    dirty = false;
+    setStatus(j.error || "", true);
+    var compare = document.getElementById("compare-button");
+    if (compare && j.compare_url) { compare.hidden = false; }
+    return null;
   }
 
   function schedule(ms) {

@@ -1,0 +1,429 @@
+"""The review cycle (8.3) as one state machine, on SQLite and PostgreSQL: a closing form is a
+reviewed decision, nobody signs off their own work, nothing typed is silently replaced, a
+repeated request gives the first result, and the pages go through the same road."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from html import unescape
+
+import pytest
+from sqlalchemy import func, select
+
+from service.annexes import ANNEXES
+from service.annexes.examples import example
+from tests.archive_helpers import signed_off
+from tests.conftest import csrf_token, login, posted_form
+
+
+@pytest.fixture
+def people(app, make_user):
+    return {"worker": make_user("chen", "worker"), "director": make_user("li", "director"),
+            "both": make_user("zhao", "worker", "supervisor")}
+
+
+def _worker_part(code: str) -> dict:
+    data = example(code)
+    for name in ANNEXES[code].reviewer_fields:
+        data.pop(name)
+    return data
+
+
+def _reviewer_part(code: str) -> dict:
+    data = example(code)
+    return {name: data[name] for name in ANNEXES[code].reviewer_fields}
+
+
+def _case(worker, risk: str | None = "中风险"):
+    from service.cases import lifecycle
+
+    case = lifecycle.open_case(worker=worker, client_name="王建国")
+    case.risk_grade = risk
+    return case
+
+
+def _no_copies(_version) -> None:
+    """Copies are not what these tests look at."""
+
+
+def _steps(form) -> list[str]:
+    from service.auth.models import ReviewStep
+    from service.db import db
+
+    return list(db.session.scalars(select(ReviewStep.action).where(ReviewStep.form_id == form.id)
+                                   .order_by(ReviewStep.id)))
+
+
+def _ready_to_close(people, risk="中风险"):
+    """A case whose intake is signed off and whose closing form waits for review."""
+    from service.cases import lifecycle, workflow
+
+    worker, director = people["worker"], people["director"]
+    case = _case(worker, risk)
+    signed_off(lifecycle.new_form(case, "B", by=worker), example("B"), worker=worker,
+               reviewer=director)
+    closing = lifecycle.new_form(case, "D", by=worker)
+    workflow.submit(closing, _worker_part("D"), by=worker, then=_no_copies)
+    return case, closing
+
+
+# --- the closing form ---------------------------------------------------------------------
+
+def test_submitting_d_waits_for_sign_off_and_approving_it_closes_the_case(app, people) -> None:
+    from service.cases import workflow
+
+    case, closing = _ready_to_close(people)
+    assert case.stage == "待结案审批" and case.is_open and closing.state == "submitted"
+    outcome = workflow.approve(closing, _reviewer_part("D"), by=people["director"],
+                               then=_no_copies)
+    assert closing.state == "approved" and case.stage == "结案" and not case.is_open
+    assert outcome.version.approved_by_id == people["director"].id
+    assert outcome.version.data["agency_evaluation"] == example("D")["agency_evaluation"]
+    assert _steps(closing) == ["submitted", "approved"]
+
+
+def test_a_transfer_waits_as_a_pending_transfer(app, people) -> None:
+    from service.annexes.closing import TRANSFER
+    from service.cases import lifecycle, workflow
+
+    case = _case(people["worker"])
+    closing = lifecycle.new_form(case, "D", by=people["worker"])
+    data = {**_worker_part("D"), "category": TRANSFER,
+            "transfer_reason": ANNEXES["D"]["transfer_reason"].options[0].text}
+    workflow.submit(closing, data, by=people["worker"], then=_no_copies)
+    assert case.stage == "待转介审批"
+
+
+@pytest.mark.parametrize("missing", ["agency_evaluation", "director_signature"])
+def test_d_is_not_signed_off_without_the_directors_evaluation_and_signature(
+        app, people, missing) -> None:
+    from service.cases import workflow
+    from service.cases.errors import Invalid
+
+    case, closing = _ready_to_close(people)
+    cells = _reviewer_part("D")
+    cells[missing] = {} if missing == "director_signature" else ""
+    with pytest.raises(Invalid) as refused:
+        workflow.approve(closing, cells, by=people["director"], then=_no_copies)
+    assert any(p.key.startswith(missing) for p in refused.value.problems)
+    assert closing.state == "submitted" and case.is_open
+
+
+def test_d_is_not_signed_off_while_a_goal_has_no_outcome(app, people) -> None:
+    from service.cases import lifecycle, workflow
+    from service.cases.errors import Invalid
+
+    worker = people["worker"]
+    case = _case(worker)
+    closing = lifecycle.new_form(case, "D", by=worker)
+    data = _worker_part("D")
+    data["goals"][1].update(status="", outcome="")
+    workflow.submit(closing, data, by=worker, then=_no_copies)
+    with pytest.raises(Invalid) as refused:
+        workflow.approve(closing, _reviewer_part("D"), by=people["director"], then=_no_copies)
+    assert [p.key for p in refused.value.problems] == ["goals.1.status"]
+    assert case.is_open
+
+
+def test_an_unassessed_risk_grade_is_asked_for_never_guessed(app, people) -> None:
+    from service.cases import workflow
+    from service.cases.errors import Invalid
+
+    case, closing = _ready_to_close(people, risk=None)
+    with pytest.raises(Invalid) as refused:
+        workflow.approve(closing, _reviewer_part("D"), by=people["director"], then=_no_copies)
+    assert [p.key for p in refused.value.problems] == ["risk_grade"]
+    assert case.is_open and case.risk_grade is None
+
+
+def test_d_waits_for_the_cases_other_forms_to_be_signed_off(app, people) -> None:
+    from service.cases import lifecycle, workflow
+    from service.cases.errors import Invalid
+
+    worker = people["worker"]
+    case = _case(worker)
+    workflow.submit(lifecycle.new_form(case, "B", by=worker), _worker_part("B"), by=worker,
+                    then=_no_copies)
+    closing = lifecycle.new_form(case, "D", by=worker)
+    workflow.submit(closing, _worker_part("D"), by=worker, then=_no_copies)
+    with pytest.raises(Invalid) as refused:
+        workflow.approve(closing, _reviewer_part("D"), by=people["director"], then=_no_copies)
+    assert [p.key for p in refused.value.problems] == ["case"]
+    assert "接案表" in str(refused.value.problems[0].params)
+
+
+def test_a_returned_d_goes_back_to_its_worker_editable_with_the_case_open(app, people) -> None:
+    from service.cases import workflow
+
+    case, closing = _ready_to_close(people)
+    workflow.return_(closing, "请补充反思", {"reflection": "太简略", "goals.0.status": "请具体"},
+                     by=people["director"])
+    assert closing.state == "returned" and case.is_open and case.stage == "成效评估"
+    assert closing.field_comments == {"reflection": "太简略", "goals.0.status": "请具体"}
+    assert closing.draft["reflection"] == example("D")["reflection"]
+    saved = workflow.save_draft(closing, {**closing.draft, "reflection": "补充后的反思"},
+                                by=people["worker"], expected_version=workflow.version_tag(closing))
+    assert saved.form.state == "returned"
+    workflow.submit(closing, {**_worker_part("D"), "reflection": "补充后的反思"},
+                    by=people["worker"], then=_no_copies)
+    assert closing.state == "submitted" and closing.field_comments == {}
+    assert case.stage == "待结案审批"
+
+
+def test_a_return_names_only_cells_of_the_form(app, people) -> None:
+    from service.cases import workflow
+    from service.cases.errors import Invalid
+
+    _case_, closing = _ready_to_close(people)
+    with pytest.raises(Invalid):
+        workflow.return_(closing, "见意见", {"no_such_field": "x"}, by=people["director"])
+    with pytest.raises(Invalid):
+        workflow.return_(closing, "  ", by=people["director"])
+    assert closing.state == "submitted"
+
+
+# --- two people for every sign-off --------------------------------------------------------
+
+def test_nobody_signs_off_or_returns_their_own_submission_whatever_their_roles(
+        app, people) -> None:
+    from service.cases import lifecycle, workflow
+    from service.cases.errors import SelfReview
+
+    both = people["both"]
+    case = _case(both)
+    form = lifecycle.new_form(case, "B", by=both)
+    workflow.submit(form, _worker_part("B"), by=both, then=_no_copies)
+    with pytest.raises(SelfReview) as refused:
+        workflow.approve(form, _reviewer_part("B"), by=both, then=_no_copies)
+    assert "someone else" in refused.value.message_id and "他人" in refused.value.message
+    with pytest.raises(SelfReview):
+        workflow.return_(form, "自己退回", by=both)
+    assert form.state == "submitted" and _steps(form) == ["submitted"]
+    workflow.approve(form, _reviewer_part("B"), by=people["director"], then=_no_copies)
+    assert form.state == "approved"
+
+
+def test_the_page_says_why_a_reviewer_cannot_sign_their_own_form(app, people) -> None:
+    from service.cases import lifecycle, workflow
+    from service.db import db
+
+    both = people["both"]
+    case = _case(both)
+    form = lifecycle.new_form(case, "B", by=both)
+    workflow.submit(form, _worker_part("B"), by=both, then=_no_copies)
+    db.session.commit()
+    client = app.test_client()
+    login(client, both)
+    page = unescape(client.get(f"/cases/{case.id}/forms/{form.id}").get_data(as_text=True))
+    assert "someone else must review it" in page or "须由他人审核" in page
+    assert 'id="approve"' not in page
+    listing = unescape(client.get("/review").get_data(as_text=True))
+    assert "须由他人签批" in listing or "someone else signs it off" in listing
+    token = csrf_token(client, "/cases")
+    refused = client.post(f"/cases/{case.id}/forms/{form.id}/approve",
+                          data={"csrf_token": token, **posted_form(_reviewer_part("B"))})
+    assert refused.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(form), form.id).state == "submitted"
+
+
+# --- version tags, withdraw --------------------------------------------------------------
+
+def test_a_save_against_an_older_tag_is_refused_never_merged(app, people) -> None:
+    from service.cases import lifecycle, workflow
+    from service.cases.errors import StaleVersion
+
+    worker = people["worker"]
+    form = lifecycle.new_form(_case(worker), "B", by=worker)
+    opened = workflow.version_tag(form)
+    workflow.save_draft(form, {"client_name": "甲"}, by=worker, expected_version=opened)
+    with pytest.raises(StaleVersion) as stale:
+        workflow.save_draft(form, {"client_name": "乙"}, by=worker, expected_version=opened)
+    assert stale.value.current_data["client_name"] == "甲"
+    assert stale.value.current_tag == workflow.version_tag(form) != opened
+    assert form.draft["client_name"] == "甲"
+
+
+def test_a_draft_save_never_pulls_a_form_out_of_review(app, people) -> None:
+    from service.cases import lifecycle, workflow
+    from service.cases.errors import WrongState
+
+    worker = people["worker"]
+    form = lifecycle.new_form(_case(worker), "B", by=worker)
+    workflow.submit(form, _worker_part("B"), by=worker, then=_no_copies)
+    with pytest.raises(WrongState) as refused:
+        workflow.save_draft(form, {"client_name": "乙"}, by=worker)
+    assert refused.value.status == 409 and form.state == "submitted"
+    workflow.withdraw(form, by=worker)
+    assert form.state == "withdrawn" and form.draft["client_name"] == "王建国"
+    assert _steps(form) == ["submitted", "withdrawn"]
+    workflow.save_draft(form, {**form.draft, "client_name": "乙"}, by=worker)
+    assert form.state == "withdrawn"
+
+
+def test_the_same_submission_repeated_gives_the_first_result(app, people) -> None:
+    from service.auth.models import AuditEntry
+    from service.cases import lifecycle, workflow
+    from service.cases.models import FormVersion
+    from service.db import db
+
+    worker = people["worker"]
+    form = lifecycle.new_form(_case(worker), "B", by=worker)
+    key = uuid.uuid4().hex
+    first = workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=key,
+                            then=_no_copies)
+    again = workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=key,
+                            then=_no_copies)
+    assert again.repeated and again.version.id == first.version.id
+    assert db.session.scalar(select(func.count(FormVersion.id))) == 1
+    assert _steps(form) == ["submitted"]
+    assert db.session.scalar(select(func.count(AuditEntry.id))
+                             .where(AuditEntry.action == "form.submit")) == 1
+
+
+def test_the_same_approval_repeated_gives_the_first_result(app, people) -> None:
+    from service.cases import lifecycle, workflow
+    from service.cases.errors import WrongState
+
+    worker, director = people["worker"], people["director"]
+    form = lifecycle.new_form(_case(worker), "B", by=worker)
+    workflow.submit(form, _worker_part("B"), by=worker, then=_no_copies)
+    key = uuid.uuid4().hex
+    first = workflow.approve(form, _reviewer_part("B"), by=director, idempotency_key=key,
+                             then=_no_copies)
+    again = workflow.approve(form, _reviewer_part("B"), by=director, idempotency_key=key,
+                             then=_no_copies)
+    assert again.repeated and again.version.id == first.version.id
+    with pytest.raises(WrongState):  # a second approval without the key is a conflict
+        workflow.approve(form, _reviewer_part("B"), by=director, then=_no_copies)
+    assert _steps(form) == ["submitted", "approved"]
+
+
+def test_every_step_is_in_the_one_table(app) -> None:
+    from service.cases import workflow
+
+    assert set(workflow.TRANSITIONS) == {"save_draft", "submit", "withdraw", "return",
+                                         "approve", "reopen"}
+    assert {t.actor for t in workflow.TRANSITIONS.values()
+            if t.name in ("approve", "return")} == {workflow.Actor.REVIEWER}
+
+
+# --- the pages ------------------------------------------------------------------------------
+
+def _open_form(client, code: str = "B") -> tuple[int, int]:
+    token = csrf_token(client, "/cases")
+    response = client.post("/cases/new", data={"csrf_token": token})
+    case_id, form_id = (int(p) for p in response.headers["Location"].split("/")[2::2])
+    if code != "B":
+        response = client.post(f"/cases/{case_id}/forms/{code}", data={"csrf_token": token})
+        form_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    return case_id, form_id
+
+
+def _tag(page: str) -> str:
+    found = re.search(r'name="version_tag" id="version_tag" value="([^"]*)"', page)
+    assert found, "no version tag on the page"
+    return found.group(1)
+
+
+def test_a_stale_autosave_is_refused_and_the_page_compares_field_by_field(app, people) -> None:
+    from service.cases.models import FormRecord
+    from service.db import db
+
+    tab1, tab2 = app.test_client(), app.test_client()
+    login(tab1, people["worker"])
+    login(tab2, people["worker"])
+    case_id, form_id = _open_form(tab1)
+    url = f"/cases/{case_id}/forms/{form_id}"
+    old_tag = _tag(tab1.get(url).get_data(as_text=True))
+    token, token2 = csrf_token(tab1, url), csrf_token(tab2, url)
+    saved = tab2.post(url + "/draft", data={"csrf_token": token2, "version_tag": old_tag,
+                                            "client_name": "李四", "phone": "13900000000"})
+    assert saved.status_code == 200 and saved.json["version_tag"] != old_tag
+    stale = tab1.post(url + "/draft", data={"csrf_token": token, "version_tag": old_tag,
+                                            "client_name": "王五"})
+    assert stale.status_code == 412 and stale.json["compare_url"].endswith("/compare")
+    db.session.expire_all()
+    assert db.session.get(FormRecord, form_id).draft["client_name"] == "李四"
+    # the comparison page: mine in the form, theirs beside it, nothing lost
+    page = tab1.post(stale.json["compare_url"], data={
+        "csrf_token": token, "version_tag": old_tag, "client_name": "王五"})
+    assert page.status_code == 409
+    text = unescape(page.get_data(as_text=True))
+    assert 'value="王五"' in text and "李四" in text and 'name="choose.client_name"' in text
+    new_tag = _tag(text)
+    # keep mine for the name, theirs for the phone
+    chosen = tab1.post(url + "/chosen", data={
+        "csrf_token": token, "version_tag": new_tag, "client_name": "王五",
+        "choose.client_name": "mine", "choose.phone": "theirs"})
+    assert chosen.status_code == 302
+    db.session.expire_all()
+    draft = db.session.get(FormRecord, form_id).draft
+    assert (draft["client_name"], draft["phone"]) == ("王五", "13900000000")
+
+
+def test_a_stale_submission_is_refused_with_the_comparison(app, people) -> None:
+    from service.cases.models import FormRecord
+    from service.db import db
+
+    client = app.test_client()
+    login(client, people["worker"])
+    case_id, form_id = _open_form(client)
+    url = f"/cases/{case_id}/forms/{form_id}"
+    old_tag = _tag(client.get(url).get_data(as_text=True))
+    token = csrf_token(client, url)
+    client.post(url + "/draft", data={"csrf_token": token, "version_tag": old_tag,
+                                      "client_name": "李四"})
+    refused = client.post(url, data={**posted_form(_worker_part("B")), "csrf_token": token,
+                                     "version_tag": old_tag,
+                                     "submission_token": uuid.uuid4().hex})
+    assert refused.status_code == 409
+    assert "李四" in unescape(refused.get_data(as_text=True))
+    db.session.expire_all()
+    assert db.session.get(FormRecord, form_id).state == "draft"
+
+
+def test_withdraw_from_the_page_and_the_reviewers_list_says_so(app, people) -> None:
+    from service.cases.models import FormRecord
+    from service.db import db
+
+    worker, director = app.test_client(), app.test_client()
+    login(worker, people["worker"])
+    login(director, people["director"])
+    case_id, form_id = _open_form(worker)
+    url = f"/cases/{case_id}/forms/{form_id}"
+    token = csrf_token(worker, url)
+    assert worker.post(url, data={**posted_form(_worker_part("B")), "csrf_token": token,
+                                  "submission_token": uuid.uuid4().hex}).status_code == 302
+    page = unescape(worker.get(url).get_data(as_text=True))
+    assert 'id="withdraw"' in page and "cannot be changed" in page or "不能修改" in page
+    late = worker.post(url + "/draft", data={"csrf_token": token, "client_name": "x"})
+    assert late.status_code == 409
+    assert worker.post(url + "/withdraw", data={"csrf_token": token}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(FormRecord, form_id).state == "withdrawn"
+    listing = director.get("/review").get_data(as_text=True)
+    assert 'class="withdrawn"' in listing and f"/forms/{form_id}" in listing
+
+
+def test_field_comments_of_a_return_show_beside_their_fields(app, people) -> None:
+    worker, director = app.test_client(), app.test_client()
+    login(worker, people["worker"])
+    login(director, people["director"])
+    case_id, form_id = _open_form(worker)
+    url = f"/cases/{case_id}/forms/{form_id}"
+    token = csrf_token(worker, url)
+    worker.post(url, data={**posted_form(_worker_part("B")), "csrf_token": token,
+                           "submission_token": uuid.uuid4().hex})
+    review_page = director.get(url).get_data(as_text=True)
+    assert 'name="field_comment.phone" form="return-form"' in review_page
+    dtoken = csrf_token(director, url)
+    returned = director.post(url + "/return", data={
+        "csrf_token": dtoken, "review_comment": "请核对电话",
+        "field_comment.phone": "电话少一位", "field_comment.address": ""})
+    assert returned.status_code == 302
+    page = worker.get(url).get_data(as_text=True)
+    cell = re.search(r'<td[^>]*data-field="phone">(.*?)</td>', page, re.S)
+    assert cell and "电话少一位" in cell.group(1)
+    assert "请核对电话" in page and 'href="#comment-phone"' in page
