@@ -19,7 +19,7 @@ def written_intake(app, make_user):
     """A worker's intake form, filled in and not yet submitted; a supervisor of the agency."""
     from service.annexes.examples import example
     from service.auth.models import RiskFlag
-    from service.cases import lifecycle
+    from service.cases import lifecycle, workflow
 
     worker = make_user("chen", "worker")
     make_user("zhou", "supervisor")
@@ -27,7 +27,7 @@ def written_intake(app, make_user):
     record = lifecycle.new_form(case, "B", by=worker)
     data = example("B")
     data.pop("director_approval")
-    lifecycle.save_draft(record, data, by=worker)
+    workflow.save_draft(record, data, by=worker)
     db.session.add(RiskFlag(case_id=case.id, raised_by_id=worker.id, concern="案主情绪激动，称要轻生"))
     db.session.commit()
     return {"case_id": case.id, "form_id": record.id}

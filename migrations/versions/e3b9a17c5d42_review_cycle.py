@@ -1,8 +1,8 @@
 """The review cycle: version tags on forms, who last edited a draft, comments on single cells,
 and the key of the request that made a review step
 
-Revision ID: c7d2e4f1a8b6
-Revises: bac5f4b39838
+Revision ID: e3b9a17c5d42
+Revises: c7d2e4f1a8b6
 Create Date: 2026-12-03 08:15:00
 
 """
@@ -10,8 +10,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'c7d2e4f1a8b6'
-down_revision = 'bac5f4b39838'
+revision = 'e3b9a17c5d42'
+down_revision = 'c7d2e4f1a8b6'
 branch_labels = None
 depends_on = None
 
