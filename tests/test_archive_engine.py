@@ -61,6 +61,11 @@ def test_default_policy_places_cases_by_situation_and_grade(policy):
     assert policy.place(facts(risk_grade="低风险", confidential=True)).grade == "高风险"
 
 
+def test_a_risk_never_assessed_is_filed_as_unassessed_never_as_low(policy):
+    assert policy.place(facts(risk_grade=None)).grade == "未评级"
+    assert policy.place(facts(risk_grade=None, confidential=True)).grade == "高风险"
+
+
 def test_dang_hao_and_folder(policy):
     placement = policy.place(facts(special_process="集体上访", risk_grade="高风险",
                                    closed_on=date(2025, 1, 3)))

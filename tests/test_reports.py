@@ -44,7 +44,7 @@ def build_case(worker: Any, opened: str, *, needs: tuple[str, ...] = (),
     case = lifecycle.open_case(worker=worker, client_name="某某",
                                opened_on=date.fromisoformat(opened))
     intake = {**example("B"), "first_contact_date": opened, "needs": list(needs),
-              "needs_other": "", "case_source": source, "case_source_visit": "",
+              "needs_other": "", "age": None, "case_source": source, "case_source_visit": "",
               "case_source_referrer": ""}
     if source == "转介人/单位":
         intake["case_source_referrer"] = "街道办"

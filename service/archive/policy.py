@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..annexes.process import SCREENING, RiskGrade, SpecialProcess
+from ..annexes.process import SCREENING, UNGRADED, RiskGrade, SpecialProcess
 
 DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
 
@@ -160,8 +160,8 @@ def _as_set(value: Any) -> set[Any]:
 def _condition(key: str, want: Any, facts: CaseFacts) -> bool:
     if key == "special_process":
         return facts.special_process in _as_set(want)
-    if key == "risk_grade":
-        return facts.risk_grade in _as_set(want)
+    if key == "risk_grade":  # never assessed: 未评级, never a guess
+        return (facts.risk_grade or UNGRADED) in _as_set(want)
     if key == "screening":
         return all(_truthy(facts.screening.get(q)) for q in _as_set(want))
     if key == "confidential":
@@ -283,7 +283,7 @@ def _when_problems(when: dict[str, Any]) -> list[str]:
                 for k in sorted(set(when) - _CONDITIONS)]
     allowed = {
         "special_process": {p.value for p in SpecialProcess},
-        "risk_grade": {g.value for g in RiskGrade},
+        "risk_grade": {g.value for g in RiskGrade} | {UNGRADED},
         "screening": {q.key for q in SCREENING},
     }
     for key, values in allowed.items():

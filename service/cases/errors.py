@@ -76,6 +76,9 @@ class Invalid(CaseError):
         super().__init__(message, field=field, **params)
         self.problems = problems
 
+    def __repr__(self) -> str:
+        return f"Invalid({[(p.key, p.message) for p in self.problems]!r})"
+
 
 class LifecycleError(CaseError):
     """A step of the 7.1 process the case does not allow."""

@@ -1,0 +1,156 @@
+"""The review cycle under concurrency, against real gunicorn web processes on SQLite and
+PostgreSQL: simultaneous duplicate submissions store one version and never answer 5xx; of two
+simultaneous approvals exactly one wins and the other is told of the conflict."""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import requests
+from sqlalchemy import func, select
+
+from service.annexes import ANNEXES
+from service.annexes.examples import example
+from tests.servers import gunicorn, server_env
+
+PASSWORD = "correct horse battery"
+AT_ONCE = 6
+
+
+def _signed_in(base: str, username: str) -> requests.Session:
+    browser = requests.Session()
+    page = browser.get(f"{base}/login", timeout=30).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token
+    answer = browser.post(f"{base}/login", data={
+        "username": username, "password": PASSWORD, "csrf_token": token.group(1)},
+        allow_redirects=False, timeout=30)
+    assert answer.status_code == 302, answer.text[:300]
+    return browser
+
+
+def _csrf(browser: requests.Session, url: str) -> str:
+    page = browser.get(url, timeout=30).text
+    found = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert found, page[:500]
+    return found.group(1)
+
+
+def _posted(data: dict[str, Any]) -> dict[str, Any]:
+    from tests.conftest import posted_form
+
+    return posted_form(data)
+
+
+def _all_at_once(calls: list[Any]) -> list[requests.Response]:
+    """Run each call in a thread of its own, released together."""
+    gate = threading.Barrier(len(calls))
+    answers: list[Any] = [None] * len(calls)
+
+    def run(n: int) -> None:
+        gate.wait()
+        try:
+            answers[n] = calls[n]()
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            answers[n] = error
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert all(isinstance(a, requests.Response) for a in answers), answers
+    return answers
+
+
+def _worker_part(code: str) -> dict[str, Any]:
+    data = example(code)
+    for name in ANNEXES[code].reviewer_fields:
+        data.pop(name)
+    return data
+
+
+def _case_with_intake(worker: Any) -> tuple[int, int]:
+    from service.cases import lifecycle
+    from service.db import db
+
+    case = lifecycle.open_case(worker=worker, client_name="王建国")
+    form = lifecycle.new_form(case, "B", by=worker)
+    db.session.commit()
+    return case.id, form.id
+
+
+def test_simultaneous_duplicate_submissions_store_one_version(
+        app, database_url: str, make_user, tmp_path: Path) -> None:
+    from service.auth.models import AuditEntry, ReviewStep
+    from service.cases.models import FormVersion
+    from service.db import db
+
+    worker = make_user("chen", "worker", password=PASSWORD)
+    case_id, form_id = _case_with_intake(worker)
+    env = server_env(tmp_path / "instance", database_url)
+    with gunicorn(env, tmp_path / "web.log", "-w", "2", "--threads", "4") as base:
+        browser = _signed_in(base, "chen")
+        url = f"{base}/cases/{case_id}/forms/{form_id}"
+        fields = {**_posted(_worker_part("B")), "csrf_token": _csrf(browser, url),
+                  "submission_token": uuid.uuid4().hex}
+        answers = _all_at_once([lambda: browser.post(url, data=fields, allow_redirects=False,
+                                                     timeout=60)] * AT_ONCE)
+    codes = [a.status_code for a in answers]
+    assert all(code < 500 for code in codes), codes
+    assert 302 in codes, codes
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(FormVersion.id))
+                             .where(FormVersion.form_id == form_id)) == 1
+    assert db.session.scalar(select(func.count(ReviewStep.id))
+                             .where(ReviewStep.form_id == form_id)) == 1
+    assert db.session.scalar(select(func.count(AuditEntry.id))
+                             .where(AuditEntry.action == "form.submit")) == 1
+
+
+def test_of_two_simultaneous_approvals_exactly_one_wins(
+        app, database_url: str, make_user, tmp_path: Path) -> None:
+    from service.auth.models import ReviewStep
+    from service.cases import workflow
+    from service.cases.models import FormRecord, FormVersion
+    from service.db import db
+
+    worker = make_user("chen", "worker", password=PASSWORD)
+    make_user("li", "director", password=PASSWORD)
+    make_user("zhou", "supervisor", password=PASSWORD)
+    case_id, form_id = _case_with_intake(worker)
+    workflow.submit(db.session.get(FormRecord, form_id), _worker_part("B"), by=worker,
+                    then=lambda _v: None)
+    db.session.commit()
+    env = server_env(tmp_path / "instance", database_url)
+    with gunicorn(env, tmp_path / "web.log", "-w", "2", "--threads", "4") as base:
+        url = f"{base}/cases/{case_id}/forms/{form_id}"
+        browsers, calls = [], []
+        for name in ("li", "zhou"):
+            browser = _signed_in(base, name)
+            fields = {**_posted({"director_approval": example("B")["director_approval"]}),
+                      "csrf_token": _csrf(browser, url), "submission_token": uuid.uuid4().hex}
+            browsers.append(browser)
+            calls.append(lambda b=browser, f=fields: b.post(
+                url + "/approve", data=f, allow_redirects=False, timeout=60))
+        answers = _all_at_once(calls)
+        codes = [a.status_code for a in answers]
+        assert all(code < 500 for code in codes), codes
+        # the winner goes on to the case; the loser back to the form, which says why
+        places = [a.headers.get("Location", "") for a in answers]
+        assert sorted(p.endswith(f"/forms/{form_id}") for p in places) == [False, True], places
+        loser = browsers[[p.endswith(f"/forms/{form_id}") for p in places].index(True)]
+        told = loser.get(url, timeout=30).text
+        assert "已批准并锁定" in told or "他人在同一时刻处理了此表格" in told, told[:2000]
+    db.session.expire_all()
+    steps = db.session.scalars(select(ReviewStep.action).where(ReviewStep.form_id == form_id)
+                               .order_by(ReviewStep.id)).all()
+    assert steps == ["submitted", "approved"]
+    approved = db.session.scalars(select(FormVersion).where(
+        FormVersion.form_id == form_id, FormVersion.approved_by_id.is_not(None))).all()
+    assert len(approved) == 1
+    assert db.session.get(FormRecord, form_id).state == "approved"
