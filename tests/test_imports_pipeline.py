@@ -185,3 +185,43 @@ def test_the_import_command_writes_the_report_and_fails_on_an_error(app, legacy:
     assert "5 imported" in result.output and "1 needs_review" in result.output
     states = db.session.execute(select(Document.format, Document.state)).all()
     assert sorted(states) == sorted([("docx", "ready"), ("pdf", "ready")] * 5)
+
+
+def _li_case(worker, *, stage: str | None = None):
+    from datetime import date
+
+    from service.cases import lifecycle
+
+    case = lifecycle.open_case(worker=worker, client_name="李四", opened_on=date(2023, 3, 1))
+    if stage:
+        case.stage = stage
+    db.session.commit()
+    return case
+
+
+def _li_only(legacy: Path) -> Path:
+    for path in legacy.rglob("*"):
+        if path.is_file() and path.name != "李四-接案.docx":
+            path.unlink()
+    return legacy
+
+
+@pytest.mark.parametrize("whose", ["own", "another workers", "closed"])
+def test_an_import_attaches_only_to_an_open_case_its_importer_may_edit(
+        app, legacy: Path, make_user, whose: str):
+    chen = make_user("chen", "worker")
+    wu = make_user("wu", "worker")
+    case = _li_case(wu if whose == "another workers" else chen,
+                    stage="结案" if whose == "closed" else None)
+    report = run_import([_li_only(legacy)], Options(by=chen, enqueue=lambda _: None))
+    [entry] = report.entries()
+    assert entry["status"] == "imported", entry.get("errors")
+    db.session.expire_all()
+    if whose == "own":
+        assert entry["case"] == case.number and case.forms_of("B")
+        return
+    # another worker's case or a closed one is left alone: a new case, its number never named
+    assert entry["case"] != case.number and case.number not in json.dumps(entry)
+    assert not db.session.get(Case, case.id).forms
+    assert db.session.scalar(select(func.count()).select_from(Case)
+                             .where(Case.client_name == "李四")) == 2

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ...annexes import ANNEXES
 from ...annexes.process import END_STAGES
 from ...auth.access import can_edit_case, can_view_case, case_filter
-from ...auth.models import Team, User
+from ...auth.models import Role, Team, User
 from ...cases.lifecycle import open_case
 from ...cases.models import Case, Original
 from ...db import db
@@ -71,9 +71,12 @@ class Cases:
         name = str(data.get("client_name") or data.get("interviewee") or "")
         day = data.get("first_contact_date") or data.get("opened_on") or data.get("date")
         worker = worker_named(str(data.get("worker") or ""))
+        by = self.options.by
+        if worker is None and by is not None and by.has_role(Role.WORKER):
+            worker = by  # a worker bringing in their own old files keeps the case
         # a case of no known worker (a scan, say) goes to the importer's team, whose
         # supervisors can then see and review it
-        team = None if worker is not None else team_of(self.options.by)
+        team = None if worker is not None else team_of(by)
         case = open_case(worker=worker, client_name=name, team=team,
                          opened_on=date.fromisoformat(day) if day else None)
         return case
