@@ -2,7 +2,7 @@
 and the key of the request that made a review step
 
 Revision ID: e3b9a17c5d42
-Revises: c7d2e4f1a8b6
+Revises: e3f9a1c2b7d4
 Create Date: 2026-12-03 08:15:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = 'e3b9a17c5d42'
-down_revision = 'c7d2e4f1a8b6'
+down_revision = 'e3f9a1c2b7d4'
 branch_labels = None
 depends_on = None
 

@@ -11,10 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..annexes import ANNEXES
 from .text import squeeze
 
-_NAME_KEYS = {"B": "client_name", "C": "interviewee", "D": "client_name"}
-_DATE_KEYS = {"B": "first_contact_date", "C": "date", "D": "opened_on"}
+#: The petitioner's name, as each annex declares its name cell.
+_NAME_KEYS = {code: annex.name_field for code, annex in ANNEXES.items()}
+#: The date a form is grouped by: its own date, but a closing form's opening date (the case it
+#: closes was opened then).
+_DATE_KEYS = {code: ("opened_on" if annex.closes_case else annex.date_field)
+              for code, annex in ANNEXES.items()}
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ def group(items: Sequence[Facts]) -> list[Group | None]:
         elif item.name:
             by_name.setdefault(item.name, []).append(i)
     for name, members in by_name.items():
-        opens = sorted((items[i].day, i) for i in members if items[i].annex == "B")
+        opens = sorted((items[i].day, i) for i in members if _opens_case(items[i].annex))
         starts = [day for day, _ in opens] or [min((items[i].day for i in members
                                                     if items[i].day), default="")]
         for i in members:
@@ -63,3 +68,8 @@ def group(items: Sequence[Facts]) -> list[Group | None]:
             out[i] = Group(f"name:{name}:{start}",
                            f"name {name}, opened {start or 'on an unknown date'}", name, start)
     return out
+
+
+def _opens_case(code: str) -> bool:
+    """Whether a form of this annex is the one a case starts with (its intake)."""
+    return code in ANNEXES and ANNEXES[code].opens_case
