@@ -238,11 +238,13 @@ def test_a_failed_filing_is_kept_shown_retried_and_filed(app, make_user, login_a
     from tests.conftest import csrf_token
 
     worker = make_user("chen", "worker")
+    director = make_user("li", "director")
     archivist = make_user("dang", "archivist")
     case = lifecycle.open_case(worker=worker, client_name="王建国", opened_on=date(2024, 5, 8))
+    case.risk_grade = "中风险"
     work = Path(app.config["WORK_ROOT"])
-    intake = lifecycle.submit_form(lifecycle.new_form(case, "B", by=worker), example("B"),
-                                   by=worker)
+    intake = signed_off(lifecycle.new_form(case, "B", by=worker), example("B"), worker=worker,
+                        reviewer=director)
     make_copies(intake, work)
     db.session.commit()
     volume = app.config["ARCHIVE_ROOT"]
@@ -251,8 +253,8 @@ def test_a_failed_filing_is_kept_shown_retried_and_filed(app, make_user, login_a
     app.config["ARCHIVE_ROOT"] = str(broken)
     try:
         # the closing form's copies are made by the real documents job, whose filing fails
-        closing = lifecycle.submit_form(lifecycle.new_form(case, "D", by=worker),
-                                        example("D"), by=worker)
+        closing = signed_off(lifecycle.new_form(case, "D", by=worker), example("D"),
+                             worker=worker, reviewer=director)
         enqueue_documents(closing.id)
         db.session.commit()
         assert not case.is_open

@@ -123,12 +123,15 @@ def test_the_evaluation_page_stores_place_change_survey_and_followup(app, client
     from service.reports.figures import Scope
     from service.reports.period import year
     from service.reports.summary import summary
+    from tests.archive_helpers import signed_off
     from tests.conftest import csrf_token
 
     worker = make_user("chen", "worker")
     case = lifecycle.open_case(worker=worker, client_name="王五", opened_on=date(2024, 5, 8))
+    case.risk_grade = "低风险"
     closing = {**example("D"), "opened_on": "2024-05-08", "closed_on": "2024-06-01"}
-    lifecycle.submit_form(lifecycle.new_form(case, "D"), closing)
+    signed_off(lifecycle.new_form(case, "D"), closing, worker=worker,
+               reviewer=make_user("li", "director"))
     db.session.commit()
     login_as(worker)
     page = f"/cases/{case.id}/evaluation"

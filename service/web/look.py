@@ -95,7 +95,7 @@ def prefilled_cells(case: Any, record: Any) -> set[str]:
         return set()
     annex = ANNEXES[record.annex]
     data = record.draft or {}
-    given = lifecycle._prefill(case, record.annex, record.seq)  # noqa: SLF001
+    given = lifecycle.prefill(case, annex, record.seq)
     return {name for name, value in given.items()
             if name in annex and annex[name].kind is Kind.TEXT
             and isinstance(value, str) and value and data.get(name) == value}
