@@ -101,7 +101,7 @@ def goals_from_text(text: str, annex: Annex = CLOSING) -> list[dict[str, Any]]:
              for line in (text or "").splitlines()]
     rows = []
     for n, goal in enumerate((g for g in goals if g), start=1):
-        row = dict.fromkeys(columns, "")
+        row: dict[str, Any] = dict.fromkeys(columns, "")
         row.update({columns[0]: n, table.goal: goal})
         rows.append(row)
     return rows

@@ -500,7 +500,8 @@ def _sign_off_problems(annex: Annex, data: dict[str, Any]) -> list[Problem]:
     problems = []
     for name in annex.reviewer_fields:
         if annex[name].kind is Kind.SIGNATURE:
-            signature = data.get(name) if isinstance(data.get(name), dict) else {}
+            value = data.get(name)
+            signature: dict[str, Any] = value if isinstance(value, dict) else {}
             problems += [Problem(f"{name}.{part}", N_("The reviewer must sign and date."))
                          for part in ("image", "date") if is_blank(signature.get(part))]
         elif is_blank(data.get(name)):

@@ -70,6 +70,6 @@ def group(items: Sequence[Facts]) -> list[Group | None]:
     return out
 
 
-def _opens_case(code: str) -> bool:
+def _opens_case(code: str | None) -> bool:
     """Whether a form of this annex is the one a case starts with (its intake)."""
-    return code in ANNEXES and ANNEXES[code].opens_case
+    return code is not None and code in ANNEXES and ANNEXES[code].opens_case

@@ -40,7 +40,7 @@ class Cases:
                                    Case.stage.not_in([s.value for s in END_STAGES]))
         if self.options.by is not None:
             query = query.where(case_filter(self.options.by))
-        day = data.get(ANNEXES[item.annex].date_field) if opening else None
+        day = data.get(ANNEXES[item.annex].date_field) if opening and item.annex else None
         if day:
             query = query.where(Case.opened_on == date.fromisoformat(day))
         found = db.session.scalars(query.order_by(Case.id.desc())).first()

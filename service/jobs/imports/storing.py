@@ -128,7 +128,7 @@ def store_item(item: Item, reading: dict[str, Any], raw: bytes, cases: Cases,
     if known is not None:
         case = db.session.get(Case, known.case_id)
         return entry(item, DUPLICATE, annex=item.annex,
-                     case=case.number if cases.may_see(case) else "",
+                     case=case.number if case is not None and cases.may_see(case) else "",
                      data=data, warnings=reading["warnings"])
     earlier = earlier_original(item.label) if item.kind == FORM else None
     form: FormRecord | None = None
