@@ -109,6 +109,11 @@ ROUTES: dict[str, Any] = {
     "api.import_files": "token",
     "api.get_import": "token",
     "api.get_summary": "token",
+    "api.create_form": "token",
+    "api.get_form": "token",
+    "api.save_draft": "token",
+    "api.submit_form": "token",
+    "api.review_form": "token",
 }
 #: Reached positively elsewhere (they run LibreOffice): here only their refusals are checked.
 HEAVY = {"archive.bundle", "archive.batch", "archive.retry_failure", "imports.mapping",

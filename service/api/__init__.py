@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     from . import (  # noqa: F401  (attach to bp)
         cases,
         documents,
+        forms,
         imports,
         notices,
         openapi,

@@ -108,12 +108,14 @@ def problems(*codes: int, **described_codes: str) -> dict[str, Any]:
     stock = {
         400: "The request is not well formed.",
         401: "No valid bearer token.",
+        403: "The caller may not make this step (not theirs to edit, or their own work to "
+             "sign off).",
         404: "No such case or form, or not one the caller may see.",
         409: "The form's state does not allow this (the problem says why).",
         412: "The version tag in If-Match is not the form's current one: reload and merge.",
         413: "The request is too large.",
         422: "The data does not pass the checks; `errors` names each field.",
-        428: "If-Match is required: send the form's ETag.",
+        428: "A required header is missing: If-Match (the form's ETag) or Idempotency-Key.",
     }
     out = {"401": problem_response(stock[401])}
     for code in codes:
