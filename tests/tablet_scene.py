@@ -15,7 +15,8 @@ from service.cases.models import Document, DocumentState, FormRecord, utcnow
 from service.db import db
 
 PASSWORD = "correct horse battery"
-RETURN_COMMENT = "请补充会谈记录中案主儿子的意见"
+RETURN_COMMENT = "请补充后再提交"
+FIELD_COMMENT = "请写明案主儿子对协调方案的意见"  # beside 会谈记录
 
 
 @dataclass
@@ -90,7 +91,7 @@ def build() -> Scene:
     returned = lifecycle.new_form(case, "C", by=chen)
     third = _worker_data("C") | {"session_no": 3, "date": "2024-06-05"}
     _submit(returned, third, chen, hours_ago=50)
-    workflow.return_(returned, RETURN_COMMENT, by=zhou)
+    workflow.return_(returned, RETURN_COMMENT, {"record": FIELD_COMMENT}, by=zhou)
     closing = lifecycle.new_form(case, "D", by=chen)
 
     other = lifecycle.open_case(worker=li, client_name="张丽华", opened_on=date(2024, 4, 2))

@@ -21,7 +21,7 @@ ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 SMALL_TARGETS = """() => {
   const seen = new Set(), small = [];
   const targets = document.querySelectorAll(
-    'a[href], button, select, textarea, input:not([type=hidden]), label.choice, label.box-option');
+    'a[href], button, select, textarea, input:not([type=hidden]), label.choice, label.box-option, summary');
   for (const el of targets) {
     let target = el;
     if (el.matches('input[type=radio], input[type=checkbox]')) { target = el.closest('label') || el; }
@@ -373,3 +373,38 @@ def test_a_prefilled_name_is_replaced_not_appended_to(
     page.keyboard.press("End")
     page.keyboard.type("（妻子）")
     assert field.input_value() == "王太太（妻子）"
+
+
+@ON_SQLITE
+@VIEWPORTS
+def test_a_returned_form_shows_each_comment_beside_its_field_and_how_to_resubmit(
+        app, live_server, scene, open_page, viewport) -> None:
+    base = live_server.url
+    page = open_page(viewport, base, "chen")
+    form_url = _form_url(base, scene.case_id, scene.returned_interview_id)
+    page.goto(form_url)
+    beside = page.locator("td[data-field=record] .field-comment")
+    assert tablet_scene.FIELD_COMMENT in beside.inner_text()
+    field, note = (page.locator("[name=record]").bounding_box(), beside.bounding_box())
+    assert 0 <= note["y"] - (field["y"] + field["height"]) < 40  # right under its field
+    assert page.locator("td:not([data-field=record]) .field-comment").count() == 0
+    banner = page.locator("#review-comments")
+    text = banner.inner_text()
+    assert tablet_scene.RETURN_COMMENT in text and "再次提交" in text
+    banner.locator("a[href='#comment-record']").click()  # the list leads to the field
+    assert beside.evaluate("el => { const r = el.getBoundingClientRect();"
+                           " return r.top >= 0 && r.bottom <= innerHeight; }")
+    assert "已退回修改" in page.inner_text("#form-state")
+    again = page.locator("button[type=submit][value=submit]")
+    assert again.inner_text().strip() == "重新提交" and again.is_visible()
+    box = again.bounding_box()
+    assert box["y"] + box["height"] <= viewport["height"]  # the footer keeps it in sight
+
+    page.fill("[name=record]", "案主儿子表示支持加装电梯，愿意参加下次协调会。")
+    again.click()
+    page.wait_for_url(f"{base}/cases/{scene.case_id}?submitted=*")
+    record = _record(scene.returned_interview_id)
+    assert record.state == "submitted"
+    assert record.current.data["record"].startswith("案主儿子表示支持")
+    page.goto(form_url)
+    assert page.locator(".field-comment").count() == 0  # the comments went with the return

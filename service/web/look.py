@@ -46,8 +46,8 @@ def row_spans(annex: Annex, row: tuple[str, ...], width: int) -> list[tuple[int,
 
 
 def is_numbered(annex: Annex) -> bool:
-    """Whether a case holds several of these forms, numbered (第 n 次) by an ordinal cell."""
-    return any(f.kind is Kind.ORDINAL for f in annex)
+    """Whether a case holds several of these forms, numbered (第 n 次), as its declaration says."""
+    return annex.repeats
 
 
 def form_name(record: Any) -> str:
