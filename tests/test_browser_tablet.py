@@ -397,6 +397,7 @@ def test_a_returned_form_shows_each_comment_beside_its_field_and_how_to_resubmit
     assert "已退回修改" in page.inner_text("#form-state")
     again = page.locator("button[type=submit][value=submit]")
     assert again.inner_text().strip() == "重新提交" and again.is_visible()
+    assert page.locator(".actions button:visible").count() == 1  # one obvious way on
     box = again.bounding_box()
     assert box["y"] + box["height"] <= viewport["height"]  # the footer keeps it in sight
 
