@@ -101,8 +101,8 @@ def test_failed_submit_shows_every_value_again_with_errors(
     page.fill("[name=language_other]", "潮汕话")  # a write-in ticks its own option
     assert page.is_checked("input[name=language][value=其他]")
     page.locator("label.box-option", has_text="普通话").click()  # ... and is now contradicted
-    page.click("button[type=submit][value=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the page checks the connection first, then posts
+        page.click("button[type=submit][value=submit]")
     assert page.input_value("[name=petition_demands]") == "诉求文字"
     assert page.input_value("[name=language_other]") == "潮汕话"
     errors = page.locator("td[data-field=language] .error").all_inner_texts()
