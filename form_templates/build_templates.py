@@ -306,7 +306,7 @@ def set_fonts(document: Document) -> None:
     normal.font.size = Pt(BODY_PT)
 
 
-#: The QR code's side in the header (see service.paper.code); the header starts close to the
+#: The QR code's side in the header (see service.documents.pagecode); the header starts close to the
 #: page's edge so the code fits above the body's top margin.
 CODE_MM = 14
 HEADER_DISTANCE = 284  # 5 mm

@@ -16,7 +16,7 @@ import zxingcpp
 from service.annexes import ANNEXES
 from service.annexes.examples import example
 from service.documents import DocumentMeta, OfficePool, render_docx
-from service.paper.code import CodeError, PageCode, parse, qr_png, template_version
+from service.documents.pagecode import CodeError, PageCode, parse, qr_png, template_version
 
 
 def _decode(png: bytes) -> list[str]:

@@ -28,7 +28,7 @@ from markupsafe import Markup, escape
 
 from ..annexes import Annex, Field, Kind
 from ..annexes.validate import Problem, clean
-from ..paper.code import PageCode, qr_png, template_version
+from .pagecode import PageCode, qr_png, template_version
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: Where B.docx, C.docx and D.docx live; an agency may point FORM_TEMPLATES_DIR at its own.
@@ -41,7 +41,7 @@ BLANK_WRITE_IN = Markup("\u3000" * 4)
 BLANK_TABLE_ROWS = 3
 SIGNATURE_HEIGHT_MM, SIGNATURE_MAX_WIDTH_MM = 12.0, 45.0
 PICTURE_MAX_WIDTH_MM, PICTURE_MAX_HEIGHT_MM = 110.0, 110.0
-#: Side of the page's QR code (service.paper.code) in the header.
+#: Side of the page's QR code (service.documents.pagecode) in the header.
 CODE_MM = 14.0
 _PNG_URL = "data:image/png;base64,"
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

@@ -21,7 +21,7 @@ import numpy as np
 import zxingcpp
 
 from ..annexes import ANNEXES, Annex, Kind
-from .code import CodeError, PageCode, parse
+from ..documents.pagecode import CodeError, PageCode, parse
 from .layout import PageLayout, Rect, cells_of, norm
 from .ocr import Text, read_block
 

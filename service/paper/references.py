@@ -7,8 +7,8 @@ import threading
 from collections.abc import Callable, Sequence
 
 from ..annexes import ANNEXES
+from ..documents.pagecode import template_version
 from ..documents.render import render_docx, template_path
-from .code import template_version
 from .layout import page_layouts, rasterise
 from .read import Reference
 
