@@ -15,7 +15,8 @@ from .archive_helpers import make_copies, signed_off
 pytestmark = pytest.mark.office
 
 
-def _closed_case(app, worker, *, special=None, risk="中风险", sessions=2, reviewer=None):
+def _closed_case(app, worker, *, special=None, risk="中风险", sessions=2, reviewer=None,
+                 file: bool = True):
     from service.annexes.examples import example
     from service.auth.models import Role
     from service.auth.users import create_user
@@ -38,9 +39,50 @@ def _closed_case(app, worker, *, special=None, risk="中风险", sessions=2, rev
     for version in versions:
         make_copies(version, work)
     db.session.commit()
-    for version in versions:
+    for version in versions if file else ():
         on_documents_ready(version.id)
     return case
+
+
+def _file_in_a_process(args: tuple[str, str, str, int]) -> str:
+    """In a process of its own (as a queue worker): file the case; its 档号, or the error."""
+    database_url, work, archive, case_id = args
+    from service import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "WORK_ROOT": work,
+                      "ARCHIVE_ROOT": archive})
+    with app.app_context():
+        from service.cases.models import Case
+        from service.db import db
+        from service.jobs.archive.filing import archive_case
+
+        try:
+            return archive_case(db.session.get(Case, case_id)).dang_hao
+        except Exception as error:  # noqa: BLE001 - what the test counts
+            return f"error: {type(error).__name__}: {error}"
+        finally:
+            db.engine.dispose()
+
+
+def test_three_workers_filing_one_case_at_once_file_it_once(app, make_user,
+                                                            database_url) -> None:
+    import multiprocessing
+
+    from sqlalchemy import func, select
+
+    from service.cases.archival import ArchiveFile
+    from service.db import db
+
+    case = _closed_case(app, make_user("chen", "worker"), file=False)
+    db.session.commit()
+    args = (database_url, app.config["WORK_ROOT"], app.config["ARCHIVE_ROOT"], case.id)
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        answers = pool.map(_file_in_a_process, [args] * 3)
+    assert len(set(answers)) == 1 and not answers[0].startswith("error"), answers
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(ArchiveFile.id))) == 1
+    folders = [p for p in Path(app.config["ARCHIVE_ROOT"]).rglob("manifest*") if p.is_file()]
+    assert len(folders) == 1, folders
 
 
 def test_closed_case_is_filed_verified_moved_and_bundled(app, make_user, tmp_path):

@@ -69,6 +69,9 @@ def archive_case(case: Case, *, by: Any = None) -> ArchiveFile:
     its records are committed; if the commit fails the folder is taken away again."""
     if case.is_open:
         raise ArchiveError(N_("Case %(number)s is still open."), number=case.number)
+    # the copies' jobs, the periodic retry and the demo seeder may file one case at once:
+    # the later one waits for the first and finds its file
+    take_turns(f"archive-case:{case.id}", ArchiveFile.__table__)
     if (existing := archived(case)) is not None:
         return existing
     forms = ordered_forms(case)
