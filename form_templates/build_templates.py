@@ -1,7 +1,8 @@
-"""Build the Word templates B.docx, C.docx and D.docx from the annex declarations.
+"""Build the Word templates B.docx, C.docx, D.docx and survey.docx from their declarations.
 
 Run ``python form_templates/build_templates.py`` after a declaration changes. Every label, hint,
-heading and title is taken from ``service.annexes``; the values, option sets, signatures and
+heading and title is taken from ``service.annexes`` (the satisfaction survey's from
+``service.evaluation.survey``); the values, option sets, signatures and
 pictures are docxtpl tags filled from the context that ``service.documents.render`` builds.
 Agencies may edit the produced files in Word (see README.md in this folder for the tags).
 """
@@ -21,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from service.annexes import ANNEXES, Annex, Field, Kind  # noqa: E402
+from service.evaluation import survey  # noqa: E402
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NSDECL = f'xmlns:w="{W_NS}"'
@@ -263,7 +265,12 @@ def _tag_row(tag: str, span: int) -> str:
 
 
 def table_xml(annex: Annex) -> str:
-    rows = layout(annex)
+    """The annex's grid as a w:tbl."""
+    return grid_table_xml(layout(annex))
+
+
+def grid_table_xml(rows: list[Row]) -> str:
+    """Rows as a bordered, fixed-layout w:tbl spanning the text width."""
     grid = grid_of(rows)
     border = "".join(f'<w:{side} w:val="single" w:sz="6" w:space="0" w:color="000000"/>'
                      for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
@@ -353,6 +360,12 @@ def header_footer(document: Document) -> None:
 
 def build(annex: Annex, out: Path) -> None:
     """Write the template of ``annex`` to ``out``."""
+    write_form(annex.title, table_xml(annex), out)
+
+
+def write_form(title_text: str, table: str, out: Path) -> None:
+    """Write a form template: A4, the letterhead with the page's code, ``title_text``, the case
+    number and the grid ``table`` (a w:tbl), and the page numbers."""
     document = Document()
     set_fonts(document)
     section = document.sections[0]
@@ -368,22 +381,71 @@ def build(annex: Annex, out: Path) -> None:
     sect = body.find(f"{{{W_NS}}}sectPr")
     title = parse_xml(
         f'<w:p {NSDECL}><w:pPr><w:spacing w:before="120" w:after="240"/><w:jc w:val="center"/>'
-        f"</w:pPr>{run(escape(annex.title), font=SANS, bold=True, size=TITLE_PT)}</w:p>")
+        f"</w:pPr>{run(escape(title_text), font=SANS, bold=True, size=TITLE_PT)}</w:p>")
     number = parse_xml(
         f'<w:p {NSDECL}><w:pPr><w:spacing w:before="0" w:after="60"/><w:jc w:val="right"/>'
         f"</w:pPr>{run('{{ meta.case_number }}', size=9)}</w:p>")
     sect.addprevious(title)
     sect.addprevious(number)
-    sect.addprevious(parse_xml(table_xml(annex)))
+    sect.addprevious(parse_xml(table))
     sect.addprevious(parse_xml(f"<w:p {NSDECL}/>"))
     props = document.core_properties
-    props.title, props.author, props.subject, props.comments = annex.title, "", "", ""
+    props.title, props.author, props.subject, props.comments = title_text, "", "", ""
     props.keywords, props.identifier, props.last_modified_by = "", "", ""
     props.revision = 1
     document.settings.element.append(parse_xml(
         f'<w:themeFontLang {NSDECL} w:val="zh-CN" w:eastAsia="zh-CN"/>'))
     slim(document)
     document.save(out)
+
+
+# --- the satisfaction survey ------------------------------------------------------------------
+
+#: The survey's file name beside the annexes' B.docx, C.docx, D.docx.
+SURVEY_FILE = "survey.docx"
+ITEM_W = 2638  # the items' column; the five points share the rest
+
+
+def survey_rows() -> list[Row]:
+    """The survey's grid from its declaration: case and date, who answered, one row per item
+    with a box under each of the five points, and the comment."""
+    half = WIDTH // 2
+    rows = [
+        Row([label_cell(survey.CASE_LABEL),
+             Cell(half - LABEL_W, para(run("{{ meta.case_number }}"))),
+             label_cell(survey.DATE_LABEL),
+             Cell(WIDTH - half - LABEL_W, para(run("{{ v.filled_on }}")))]),
+        Row([label_cell(survey.RESPONDENT_LABEL),
+             Cell(WIDTH - LABEL_W, para(
+                 run("{% for o in opts.respondent %}") + run("{{ o.box }}", font=BOX_FONT)
+                 + run("{{ o.text }}")
+                 + run("{% if not loop.last %}\u3000{% endif %}{% endfor %}")))]),
+    ]
+    point_w = (WIDTH - ITEM_W) // len(survey.POINTS)
+    widths = [point_w] * len(survey.POINTS)
+    widths[-1] = WIDTH - ITEM_W - point_w * (len(survey.POINTS) - 1)
+    rows.append(Row([Cell(ITEM_W, para(run(escape(survey.ITEM_LABEL)), jc="center"), shade=True)]
+                    + [Cell(w, para(run(escape(p)), jc="center"), shade=True)
+                       for w, p in zip(widths, survey.POINTS, strict=True)]))
+    for item in survey.ITEMS:
+        rows.append(Row([label_cell(item.text, ITEM_W)]
+                        + [Cell(w, para(run(f"{{{{ points.{item.key}[{n}] }}}}", font=BOX_FONT),
+                                        jc="center"))
+                           for n, w in enumerate(widths)]))
+    rows.append(Row([label_cell(survey.COMMENT.text),
+                     Cell(WIDTH - LABEL_W, para(run(f"{{{{ v.{survey.COMMENT.key} }}}}")))],
+                    min_height=LONG_MIN * 2, can_split=True))
+    return rows
+
+
+def survey_table_xml() -> str:
+    """The survey's grid as a w:tbl, bordered as the annexes' tables."""
+    return grid_table_xml(survey_rows())
+
+
+def build_survey(out: Path) -> None:
+    """Write the survey's template to ``out``."""
+    write_form(survey.TITLE, survey_table_xml(), out)
 
 
 #: Styles the templates use; the rest of python-docx's default set only slows every render.
@@ -410,11 +472,16 @@ def slim(document: Document) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Build the templates named on the command line (default: every annex)."""
-    codes = [c.upper() for c in argv] or list(ANNEXES)
+    """Build the templates named on the command line (default: every annex and the survey;
+    ``S`` names the survey)."""
+    codes = [c.upper() for c in argv] or [*ANNEXES, survey.CODE]
     for code in codes:
-        out = HERE / f"{code}.docx"
-        build(ANNEXES[code], out)
+        if code == survey.CODE:
+            out = HERE / SURVEY_FILE
+            build_survey(out)
+        else:
+            out = HERE / f"{code}.docx"
+            build(ANNEXES[code], out)
         print(f"wrote {out.relative_to(HERE.parent)}")
     return 0
 

@@ -57,6 +57,7 @@ ROUTES: dict[str, Any] = {
     "evaluation.show": ("object", None),
     "evaluation.update": ("object", None),
     "evaluation.add_survey": ("object", None),
+    "evaluation.survey_document": ("object", None),
     "evaluation.record_followup": ("object", None),
     "evaluation.followups": "signed_in",
     "statistics.index": ("page", {"supervisor", "director"}),
@@ -172,7 +173,7 @@ def _case_with_documents(app, worker, team, name: str, phone: str, tag: str) -> 
     from service.annexes.examples import example
     from service.auth.models import RiskFlag
     from service.cases import lifecycle, workflow
-    from service.cases.evaluation import Followup
+    from service.cases.evaluation import Followup, SatisfactionSurvey, SurveyDocument
     from service.cases.models import Document, DocumentState
     from service.db import db
 
@@ -193,10 +194,18 @@ def _case_with_documents(app, worker, team, name: str, phone: str, tag: str) -> 
     db.session.add(flag)
     followup = Followup(case_id=case.id, due_on=date(2024, 7, 1), finding="", reopened=False)
     db.session.add(followup)
+    answered = SatisfactionSurvey(case_id=case.id, filled_on=date(2024, 6, 1),
+                                  respondent="petitioner", attitude=5, timeliness=5, help=5,
+                                  overall=5, comment="")
+    db.session.add(answered)
+    survey_copy = f"documents/{tag}/s.pdf"
+    _pdf(Path(app.config["WORK_ROOT"]) / survey_copy)
+    db.session.add(SurveyDocument(survey=answered, format="pdf", state=DocumentState.READY,
+                                  path=survey_copy, size=1, sha256="0" * 64))
     db.session.flush()
     return {"case": case, "case_id": case.id, "form_id": record.id, "doc_id": doc.id,
             "number": 1, "annex_code": "C", "flag_id": flag.id, "original_id": original.id,
-            "followup_id": followup.id}
+            "followup_id": followup.id, "survey_id": answered.id, "fmt": "pdf"}
 
 
 def _original(app, case, tag: str) -> Any:

@@ -70,6 +70,7 @@ class ArchiveItem(Model):
     annex: Mapped[str] = mapped_column(String(1), default="")
     form_id: Mapped[int | None] = mapped_column(ForeignKey("form_records.id"))
     version_id: Mapped[int | None] = mapped_column(ForeignKey("form_versions.id"))
+    survey_id: Mapped[int | None] = mapped_column(ForeignKey("satisfaction_surveys.id"))
     version: Mapped[int] = mapped_column(default=1)
     filename: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(200))

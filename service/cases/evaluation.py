@@ -12,8 +12,8 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import ForeignKey, Index, String, Text, delete, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, delete, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..annexes import CLOSING, INTAKE
 from ..annexes.closing import GOAL_MET, GOAL_PARTLY_MET
@@ -21,7 +21,7 @@ from ..annexes.process import Stage
 from ..annexes.validate import time_span_minutes
 from ..db import Model, db
 from ..evaluation.followup import DEFAULT_MONTHS, due_dates
-from .models import Case, FormRecord, utcnow
+from .models import Case, DocumentState, FormRecord, utcnow
 
 
 class CaseEvaluation(Model):
@@ -101,6 +101,37 @@ class SatisfactionSurvey(Model):
     followup_id: Mapped[int | None] = mapped_column(ForeignKey("followups.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    documents: Mapped[list[SurveyDocument]] = relationship(
+        back_populates="survey", order_by="SurveyDocument.format")
+
+    def answers(self) -> dict[str, Any]:
+        """The answers as the declaration names them, with the day it was filled."""
+        return {"filled_on": self.filled_on.isoformat(), "respondent": self.respondent,
+                "attitude": self.attitude, "timeliness": self.timeliness, "help": self.help,
+                "overall": self.overall, "comment": self.comment}
+
+
+class SurveyDocument(Model):
+    """A Word or PDF/A copy of one answered survey, made by the queue as a form's copies are."""
+
+    __tablename__ = "survey_documents"
+    __table_args__ = (UniqueConstraint("survey_id", "format"),
+                      Index("ix_survey_documents_state", "state"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("satisfaction_surveys.id"))
+    format: Mapped[str] = mapped_column(String(8))  # docx | pdf
+    state: Mapped[DocumentState] = mapped_column(String(8), default=DocumentState.QUEUED)
+    path: Mapped[str] = mapped_column(default="")  # relative to WORK_ROOT
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    size: Mapped[int] = mapped_column(default=0)
+    pages: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(default="")
+    attempts: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    survey: Mapped[SatisfactionSurvey] = relationship(back_populates="documents")
 
 
 # The figures select cases by these dates and stages.

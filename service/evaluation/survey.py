@@ -20,6 +20,15 @@ class Item:
 
 
 TITLE = N_("信访社会工作服务满意度调查")
+#: The survey's code in the QR code of its printed pages (annexes use their letter).
+CODE = "S"
+#: The survey's name in file names and in the archive's 件 titles (as 接案表 for Annex B).
+SHORT_TITLE = N_("满意度调查表")
+#: The labels of the printed copy's heading rows and of the items' table.
+CASE_LABEL = N_("个案编号")
+DATE_LABEL = N_("填写日期")
+RESPONDENT_LABEL = N_("填写方式")
+ITEM_LABEL = N_("评价项目")
 ITEMS: tuple[Item, ...] = (
     Item("attitude", N_("社工的服务态度")),
     Item("timeliness", N_("服务的及时性")),

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import BooleanField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
@@ -40,6 +41,7 @@ from ..auth.access import can_edit_case, can_review, require_case, visible_cases
 from ..auth.models import Role
 from ..cases import lifecycle, workflow
 from ..cases.errors import CaseError, Invalid, NotAllowed, StaleVersion
+from ..cases.evaluation import SatisfactionSurvey
 from ..cases.models import (
     EDITABLE_STATES,
     Case,
@@ -49,6 +51,7 @@ from ..cases.models import (
     FormState,
 )
 from ..db import db
+from ..evaluation import survey as survey_declaration
 from ..forms.builder import form_for, parse_formdata
 from ..jobs.documents import enqueue_documents
 from .exports import send_export
@@ -150,9 +153,13 @@ def _profile_form(case: Case, formdata: Any = None) -> ProfileForm:
 def show(case_id: int) -> Any:
     case = require_case(case_id)
     audit.record("case.view", case)
+    surveys = db.session.scalars(select(SatisfactionSurvey).where(
+        SatisfactionSurvey.case_id == case.id).order_by(SatisfactionSurvey.filled_on,
+                                                        SatisfactionSurvey.id)).all()
     db.session.commit()
     return render_template(
         "cases/show.html", case=case, annexes=ANNEXES, stages=list(STAGE_ORDER),
+        surveys=surveys, survey=survey_declaration,
         state_names=STATE_NAMES, doc_states=DOC_STATES,
         can_edit=can_edit_case(current_user, case, seen=True),
         can_sign=can_review(current_user, case, seen=True), addable=_addable(case), profile=_profile_form(case), screening=SCREENING,

@@ -22,11 +22,14 @@ from ..cases.evaluation import (
     evaluation_of,
     reopen_after_followup,
 )
-from ..cases.models import Case
+from ..cases.models import Case, DocumentState
 from ..db import db
 from ..evaluation import survey
 from ..evaluation.places import Places, PlacesError, load_places
 from ..evaluation.scale import AFTER_LABEL, BEFORE_LABEL, CHANGE_LABEL, CHANGE_SCALE, CHANGE_VALUES
+from ..jobs.surveys import enqueue_survey_documents
+from ..storage import resolve_under
+from .exports import send_export
 
 bp = Blueprint("evaluation", __name__)
 
@@ -130,10 +133,32 @@ def add_survey(case_id: int) -> Any:
     entry = SatisfactionSurvey(case_id=case.id, filled_on=filled_on, followup_id=followup_id,
                                created_by_id=current_user.id, **values)
     db.session.add(entry)
+    db.session.flush()
     audit.record("case.survey", case, after={k: values[k] for k in values if k != "comment"})
+    enqueue_survey_documents(entry.id)  # its Word and PDF/A copies, made by the queue
     db.session.commit()
     flash(_("Saved."), "ok")
     return redirect(url_for("evaluation.show", case_id=case.id))
+
+
+@bp.get("/cases/<int:case_id>/surveys/<int:survey_id>/copy.<fmt>")
+@login_required
+def survey_document(case_id: int, survey_id: int, fmt: str) -> Any:
+    """Download a survey's Word or PDF/A copy (a PDF carries the export mark): whoever sees
+    the case; 404 for a survey of another case or a copy not ready."""
+    case = require_case(case_id)
+    entry = db.session.get(SatisfactionSurvey, survey_id)
+    if entry is None or entry.case_id != case.id:
+        abort(404)
+    doc = next((d for d in entry.documents if d.format == fmt), None)
+    if doc is None or doc.state != DocumentState.READY:
+        abort(404)
+    path = resolve_under(current_app.config["WORK_ROOT"], doc.path)
+    if path is None or not path.is_file():
+        abort(404)
+    name = f"{case.number}-{_(survey.SHORT_TITLE)}-{entry.filled_on.isoformat()}.{fmt}"
+    return send_export(path, name, action="survey.download", case=case, survey=entry.id,
+                       format=fmt)
 
 
 @bp.post("/cases/<int:case_id>/followups/<int:followup_id>")

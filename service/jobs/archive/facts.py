@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from ...annexes import ANNEXES
 from ...annexes.process import Stage
 from ...archive.policy import CaseFacts
+from ...cases.archival import ArchiveFile
+from ...cases.evaluation import SatisfactionSurvey, SurveyDocument
 from ...cases.models import Case, Document, DocumentState, FormRecord, FormVersion
+from ...db import db
+from ...evaluation import survey
 
 
 def facts_of(case: Case) -> CaseFacts:
@@ -61,3 +67,29 @@ def ready_copies(version: FormVersion | None) -> dict[str, Document] | None:
     if "pdf" not in docs or any(d.state != DocumentState.READY for d in docs.values()):
         return None
     return docs
+
+
+def survey_title(entry: SatisfactionSurvey, *, short: bool) -> str:
+    """A survey 件's title from its declaration; the full title names the day it was filled,
+    since a case may hold a survey at closing and more at its follow-ups."""
+    if short:
+        return f"{survey.SHORT_TITLE}-{entry.filled_on.isoformat()}"
+    return f"{survey.TITLE}（{entry.filled_on.isoformat()}）"
+
+
+def ready_survey_copies(entry: SatisfactionSurvey) -> dict[str, SurveyDocument] | None:
+    """A survey's copies by format when all are ready (a PDF among them); else None."""
+    docs = {d.format: d for d in entry.documents}
+    if "pdf" not in docs or any(d.state != DocumentState.READY for d in docs.values()):
+        return None
+    return docs
+
+
+def unfiled_surveys(case: Case, record: ArchiveFile) -> list[SatisfactionSurvey]:
+    """The case's surveys whose copies are ready and that ``record`` does not hold yet, in the
+    order they were filled (件 order: after the annex forms)."""
+    filed = {i.survey_id for i in record.items if i.survey_id is not None}
+    entries = db.session.scalars(
+        select(SatisfactionSurvey).where(SatisfactionSurvey.case_id == case.id)
+        .order_by(SatisfactionSurvey.filled_on, SatisfactionSurvey.id)).all()
+    return [e for e in entries if e.id not in filed and ready_survey_copies(e)]

@@ -24,10 +24,22 @@ from ...archive.filing import (
 )
 from ...archive.policy import Placement
 from ...cases.archival import ArchiveCounter, ArchiveFile, ArchiveItem
+from ...cases.evaluation import SatisfactionSurvey
 from ...cases.models import Case, FormRecord, FormVersion, Original
 from ...db import db, take_turns
 from ...documents.convert import pdf_pages
-from .facts import author_of, facts_of, form_title, item_date, ordered_forms, ready_copies
+from ...evaluation import survey
+from .facts import (
+    author_of,
+    facts_of,
+    form_title,
+    item_date,
+    ordered_forms,
+    ready_copies,
+    ready_survey_copies,
+    survey_title,
+    unfiled_surveys,
+)
 from .lookup import archived
 from .settings import ArchiveError, archive_root, policy, work_root
 
@@ -47,6 +59,7 @@ def on_documents_ready(version_id: int) -> None:
     record = archived(case)
     if record is not None:
         file_version(record, version)
+        file_surveys(record)
         db.session.commit()
     elif not case.is_open and all(ready_copies(f.current) for f in ordered_forms(case)):
         archive_case(case)
@@ -97,6 +110,8 @@ def archive_case(case: Case, *, by: Any = None) -> ArchiveFile:
         for number, form in enumerate(forms, start=1):
             assert form.current is not None  # ordered_forms holds submitted forms only
             _file_form(record, manifest, stage, form, form.current, number, first=True)
+        for number, entry in enumerate(unfiled_surveys(case, record), start=len(forms) + 1):
+            _file_survey(record, manifest, stage, entry, number)
         file_pages(record, manifest, stage)
         write_manifest(stage, manifest)
         (root / folder).parent.mkdir(parents=True, exist_ok=True)
@@ -153,8 +168,70 @@ def _file_form(record: ArchiveFile, manifest: Manifest, folder: Path, form: Form
         _record_item(record, manifest, file_bytes(folder, item, data), form.id)
 
 
+def _file_survey(record: ArchiveFile, manifest: Manifest, folder: Path,
+                 entry: SatisfactionSurvey, item_no: int) -> None:
+    """File a survey's copies (PDF, Word) as 件 ``item_no``: a 件 of the case file as each
+    annex form is, titled from the survey's declaration and dated the day it was filled."""
+    docs = ready_survey_copies(entry) or {}
+    rules = policy()
+    case = db.session.get(Case, entry.case_id)
+    base = Item(file="", item_no=item_no, title=survey_title(entry, short=False),
+                date=entry.filled_on.isoformat(), annex=survey.CODE,
+                author=case.worker.name if case is not None and case.worker else "")
+    short = survey_title(entry, short=True)
+    for fmt in ("pdf", "docx"):
+        if fmt not in docs:
+            continue
+        name = rules.item_name(record.dang_hao, item_no, short, fmt)
+        data = (work_root() / docs[fmt].path).read_bytes()
+        item = replace(base, file=name, format=fmt,
+                       pages=docs[fmt].pages or (pdf_pages(data) if fmt == "pdf" else 0))
+        _record_item(record, manifest, file_bytes(folder, item, data), None,
+                     survey_id=entry.id)
+
+
+def file_surveys(record: ArchiveFile) -> int:
+    """File every survey of an archived case whose copies are ready and that is not filed yet
+    (one answered after closing, at a follow-up, or whose copies were made after the case
+    was filed): each becomes the next 件, with fresh bundle pages. The caller commits;
+    returns how many were filed."""
+    case = db.session.get(Case, record.case_id)
+    if case is None:
+        return 0
+    take_turns(f"archive-case:{case.id}", ArchiveFile.__table__)
+    entries = unfiled_surveys(case, record)
+    if not entries:
+        return 0
+    folder = archive_root() / record.folder
+    manifest = read_manifest(folder)
+    for entry in entries:
+        _file_survey(record, manifest, folder, entry, manifest.next_item_no())
+    file_pages(record, manifest, folder)
+    write_manifest(folder, manifest)
+    return len(entries)
+
+
+def on_survey_ready(survey_id: int) -> None:
+    """Called when a survey's copies are ready: files it with its case when the case is in
+    the archive, or files the case (surveys included) when it is closed and all its copies
+    are ready. Commits what it files."""
+    entry = db.session.get(SatisfactionSurvey, survey_id)
+    if entry is None:
+        return
+    case = db.session.get(Case, entry.case_id)
+    if case is None:
+        return
+    record = archived(case)
+    if record is None:
+        if case.is_open or not all(ready_copies(f.current) for f in ordered_forms(case)):
+            return
+        record = archive_case(case)
+    if file_surveys(record):
+        db.session.commit()
+
+
 def _record_item(record: ArchiveFile, manifest: Manifest, item: Item,
-                 form_id: int | None) -> None:
+                 form_id: int | None, *, survey_id: int | None = None) -> None:
     add_item(manifest, item)
     for old in record.items:
         if (not old.superseded and old.item_no == item.item_no and old.role == item.role
@@ -162,7 +239,7 @@ def _record_item(record: ArchiveFile, manifest: Manifest, item: Item,
             old.superseded = True
     record.items.append(ArchiveItem(
         item_no=item.item_no, role=item.role, format=item.format, annex=item.annex,
-        form_id=form_id, version_id=item.version_id, version=item.version,
+        form_id=form_id, version_id=item.version_id, survey_id=survey_id, version=item.version,
         filename=item.file, title=item.title, item_date=item.date, author=item.author,
         sha256=item.sha256, size=item.size, pages=item.pages))
 
