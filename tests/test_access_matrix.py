@@ -64,6 +64,9 @@ ROUTES: dict[str, Any] = {
     "statistics.workbook": ("page", {"supervisor", "director"}),
     "statistics.report": ("page", {"supervisor", "director"}),
     "statistics.cases": ("page", {"supervisor", "director"}),
+    "statistics.queue_report": ("page", {"supervisor", "director"}),
+    "statistics.report_job": ("object", {"supervisor", "director"}),
+    "statistics.report_copy": ("object", {"supervisor", "director"}),
     "paper.blank_form": ("object", None),
     "review.approve": ("object", None),
     "review.return_form": ("object", None),
@@ -118,7 +121,7 @@ ROUTES: dict[str, Any] = {
 }
 #: Reached positively elsewhere (they run LibreOffice): here only their refusals are checked.
 HEAVY = {"archive.bundle", "archive.batch", "archive.retry_failure", "imports.mapping",
-         "imports.confirm"}
+         "imports.confirm", "statistics.queue_report"}
 
 PEOPLE = {  # name: (roles, team)
     "w1": (("worker",), "T1"),
@@ -139,6 +142,7 @@ SEES = {
     "scan": {"w1", "w3", "s1", "d1"},  # a scan imported into the open case
     "notice": {"s1"},  # s1's notice of the open case's risk flag
     "person": {"ad"},  # w1's record in the administrator's pages
+    "report": {"s1", "s2", "d1"},  # a service report: public figures, for whoever reads them
 }
 
 
@@ -236,7 +240,13 @@ def world(app, make_user) -> World:
     from service.auth.access import hand_over
     from service.auth.models import HandoverKind, Role
     from service.auth.users import team_named
-    from service.cases.archival import ArchiveFile, ArchiveItem, BundleRequest, FilingFailure
+    from service.cases.archival import (
+        ArchiveFile,
+        ArchiveItem,
+        BundleRequest,
+        FilingFailure,
+        ServiceReport,
+    )
     from service.cases.imported import ImportedFile, ImportRun, RunState
     from service.cases.models import FormRecord
     from service.db import db
@@ -294,6 +304,14 @@ def world(app, make_user) -> World:
     w.ids["notice"] = {"notice_id": notice.id}
     w.ids["open"]["notice_id"] = w.ids["closed"]["notice_id"] = notice.id
     w.ids["person"] = {"user_id": users["w1"].id}
+    report_copy = "reports/service-report-1.pdf"
+    _pdf(Path(app.config["WORK_ROOT"]) / report_copy)
+    report = ServiceReport(period_start=date(2024, 4, 1), period_end=date(2024, 6, 30),
+                           lang="zh", requested_by_id=users["d1"].id, state="ready",
+                           pdf_path=report_copy, docx_path="")
+    db.session.add(report)
+    db.session.flush()
+    w.ids["report"] = {"report_id": report.id, "fmt": "pdf"}
     w.numbers = {k: w.ids[k]["case"].number for k in ("open", "closed")}
     assert Role.ADMIN.value == "admin"
     db.session.commit()
@@ -310,6 +328,8 @@ def _kind(rule) -> str | None:
         return "scan"
     if "user_id" in rule.arguments:
         return "person"
+    if "report_id" in rule.arguments:
+        return "report"
     if "notice_id" in rule.arguments and "case_id" not in rule.arguments:
         return "notice"
     if "file_id" in rule.arguments or "failure_id" in rule.arguments:
@@ -327,7 +347,7 @@ def _url(app, rule, values: dict[str, Any], missing: bool = False) -> str:
         args[name] = values[name]
     if missing:
         for name in ("request_id", "run_id", "imported_id", "file_id", "failure_id", "case_id", "notice_id",
-                     "user_id"):
+                     "user_id", "report_id"):
             if name in args:
                 args[name] = MISSING
                 break

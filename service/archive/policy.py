@@ -94,6 +94,9 @@ class Policy:
     categories: tuple[Rule, ...]
     grades: tuple[Rule, ...]
     source: str = ""
+    #: The agency's service reports (8.2): one 案卷 a year, filed apart from the case files.
+    reports: Rule = Rule(name="服务报告", code="BG", retention="永久")
+    reports_title: str = "{year}年度{category}"
 
     def place(self, facts: CaseFacts) -> Placement:
         """The placement of a closed case. The year is the year it closed."""
@@ -105,6 +108,18 @@ class Policy:
         return Placement(fonds=self.fonds, year=facts.closed_on.year, retention=retention,
                          retention_code=self.retention[retention], category=category.name,
                          category_code=category.code, grade=grade.name)
+
+    def place_reports(self, year: int) -> Placement:
+        """Where the service reports of ``year`` file: <全宗号>/<年度>/<保管期限>/<类别>/<档号>/,
+        with no 等级 level (an agency's record has no risk grade)."""
+        return Placement(fonds=self.fonds, year=year, retention=self.reports.retention,
+                         retention_code=self.retention[self.reports.retention],
+                         category=self.reports.name, category_code=self.reports.code,
+                         grade="")
+
+    def reports_file_title(self, placement: Placement) -> str:
+        """The 案卷题名 of a year's service reports."""
+        return self.reports_title.format(year=placement.year, category=placement.category)
 
     def longer(self, a: str, b: str) -> str:
         """The longer of two retention periods ('' counts as none)."""
@@ -195,7 +210,7 @@ def check_policy(raw: dict[str, Any], *, source: str = "<policy>", fonds: str = 
     """A :class:`Policy` from parsed TOML, or :class:`PolicyError` listing every problem."""
     problems: list[str] = []
     unknown = set(raw) - {"fonds", "class_code", "serial_digits", "item_digits", "fonds_name",
-                          "title", "retention", "category", "grade"}
+                          "title", "retention", "category", "grade", "reports"}
     problems += [f"unknown key {k!r}" for k in sorted(unknown)]
     fonds = str(raw.get("fonds") or fonds)
     if not _CODE.match(fonds):
@@ -221,13 +236,40 @@ def check_policy(raw: dict[str, Any], *, source: str = "<policy>", fonds: str = 
             problems.append(f"retention {name!r}: code {code!r} must be capital letters/digits")
     categories = _rules(raw.get("category"), "category", retention, problems, needs_code=True)
     grades = _rules(raw.get("grade"), "grade", retention, problems, needs_code=False)
+    reports, reports_title = _reports(raw.get("reports", {}), retention, categories, problems)
     if problems:
         raise PolicyError(f"archive policy {source}:\n  " + "\n  ".join(problems))
     return Policy(fonds=fonds, class_code=class_code, serial_digits=digits["serial_digits"],
                   item_digits=digits["item_digits"],
                   fonds_name=str(raw.get("fonds_name") or fonds_name), title=title,
                   retention=dict(retention), categories=categories, grades=grades,
-                  source=source)
+                  source=source, reports=reports, reports_title=reports_title)
+
+
+def _reports(entry: Any, retention: dict[str, str], categories: tuple[Rule, ...],
+             problems: list[str]) -> tuple[Rule, str]:
+    """The ``[reports]`` table: name, code, retention and title of the service reports' yearly
+    file; the defaults (服务报告, BG, the longest retention) when it is left out."""
+    if not isinstance(entry, dict):
+        problems.append("[reports] must be a table")
+        entry = {}
+    extra = set(entry) - {"name", "code", "retention", "title"}
+    problems += [f"[reports]: unknown key {k!r}" for k in sorted(extra)]
+    name = entry.get("name", "服务报告")
+    problems += _name_problems("[reports]", name)
+    code = entry.get("code", "BG")
+    if not isinstance(code, str) or not _CODE.match(code):
+        problems.append(f"[reports]: code {code!r} must be 1-8 capital letters or digits")
+    if any(c.code == code for c in categories):
+        problems.append(f"[reports]: code {code!r} is already a case category's")
+    kept = entry.get("retention", next(iter(retention), ""))
+    if kept not in retention:
+        problems.append(f"[reports]: retention {kept!r} is not one of [retention]")
+    title = str(entry.get("title", "{year}年度{category}"))
+    keys = set(re.findall(r"{(\w*)}", title))
+    if keys - {"year", "category"}:
+        problems.append(f"[reports]: title may use year and category, not {sorted(keys)}")
+    return Rule(name=str(name), code=str(code), retention=str(kept)), title
 
 
 def _name_problems(what: str, name: Any) -> list[str]:

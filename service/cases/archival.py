@@ -24,12 +24,13 @@ class ArchiveCounter(Model):
 
 
 class ArchiveFile(Model):
-    """A case's file (案卷) in the archive: its 档号 and where its folder is."""
+    """A file (案卷) in the archive: its 档号 and where its folder is. A case's file names its
+    case; an agency's own file (a year's service reports) names none."""
 
     __tablename__ = "archive_files"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), unique=True)
     dang_hao: Mapped[str] = mapped_column(String(80), unique=True)
     folder: Mapped[str] = mapped_column(String(400), unique=True)  # relative to ARCHIVE_ROOT
     year: Mapped[int] = mapped_column(index=True)
@@ -116,6 +117,30 @@ class BundleRequest(Model):
     path: Mapped[str] = mapped_column(default="")  # relative to WORK_ROOT
     error: Mapped[str] = mapped_column(default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ServiceReport(Model):
+    """A service report (8.2) asked for on the statistics page: its period and language, the
+    Word and PDF/A copies the queue made of it, and the 件 it was filed as."""
+
+    __tablename__ = "service_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    lang: Mapped[str] = mapped_column(String(4))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(8), default="queued")  # queued|ready|failed
+    docx_path: Mapped[str] = mapped_column(default="")  # relative to WORK_ROOT
+    pdf_path: Mapped[str] = mapped_column(default="")
+    pdf_sha256: Mapped[str] = mapped_column(String(64), default="")
+    pages: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(default="")
+    attempts: Mapped[int] = mapped_column(default=0)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("archive_files.id"))
+    item_no: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class FilingFailure(Model):

@@ -7,13 +7,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..auth import audit
 from ..auth.access import roles_required, visible_cases
 from ..auth.models import Role
+from ..cases.archival import ArchiveFile, ServiceReport
 from ..cases.models import Case
 from ..db import db
 from ..i18n import message_of
@@ -23,6 +26,7 @@ from ..reports.period import Period, PeriodError, between, month, parse_period, 
 from ..reports.period import year as whole_year
 from ..reports.summary import CORE_KEYS, EXTRA_KEYS, NAMES, summary
 from ..reports.workbook import workbook_bytes
+from ..storage import resolve_under
 from .exports import send_export
 
 bp = Blueprint("statistics", __name__)
@@ -31,6 +35,7 @@ READERS = (Role.DIRECTOR, Role.SUPERVISOR, Role.MONITOR)
 #: Those who may open the cases behind a figure (the cases they may see, no other).
 CASE_READERS = (Role.DIRECTOR, Role.SUPERVISOR)
 GROUP_TITLES = {"by_worker": "Worker", "by_team": "Team", "by_place": "问题属地"}
+REPORT_STATES = {"queued": _l("Being made"), "ready": _l("Ready"), "failed": _l("Failed")}
 
 
 def _period() -> tuple[Period, str | None]:
@@ -85,7 +90,9 @@ def index() -> Any:
                     {k: v["caseload"] for k, v in data["by_place"].items()})),
                 ("needs", _("问题/需要 of the cases served"), bars(data["needs"])),
                 ("grades", _("Risk grades"), bars(data["risk_grades"]))],
-        core=CORE_KEYS)
+        core=CORE_KEYS, report_states=REPORT_STATES,
+        reports=db.session.scalars(select(ServiceReport).order_by(ServiceReport.id.desc())
+                                   .limit(10)).all())
 
 
 @bp.get("/statistics/cases")
@@ -132,3 +139,57 @@ def workbook() -> Any:
     return send_export(content, f"figures-{period.start.isoformat()}-{period.end.isoformat()}"
                        ".xlsx", action="reports.workbook", start=period.start.isoformat(),
                        end=period.end.isoformat())
+
+
+@bp.post("/statistics/reports")
+@roles_required(*READERS)
+def queue_report() -> Any:
+    """Queue the period's public service report as Word and PDF/A (made and filed in the
+    archive by a queue worker, never here); then show its progress."""
+    from ..jobs.reports import queue_service_report
+
+    period, _error = _period()
+    lang = request.form.get("lang", "zh")
+    if lang not in LOCALES:
+        abort(400)
+    report = queue_service_report(period, lang, current_user.id)
+    audit.record("reports.queue_service_report", None, report=report.id,
+                 start=period.start.isoformat(), end=period.end.isoformat(), lang=lang)
+    db.session.commit()
+    return redirect(url_for("statistics.report_job", report_id=report.id))
+
+
+def _report(report_id: int) -> ServiceReport:
+    report = db.session.get(ServiceReport, report_id)
+    if report is None:
+        abort(404)
+    return report
+
+
+@bp.get("/statistics/reports/<int:report_id>")
+@roles_required(*READERS)
+def report_job(report_id: int) -> Any:
+    """A queued report: being made (the page refreshes itself), ready to download, or failed
+    with its reason; and the 档号 and 件号 it was filed as."""
+    report = _report(report_id)
+    filed = db.session.get(ArchiveFile, report.file_id) if report.file_id else None
+    db.session.commit()
+    return render_template("statistics/report_job.html", report=report, filed=filed,
+                           report_states=REPORT_STATES)
+
+
+@bp.get("/statistics/reports/<int:report_id>/report.<fmt>")
+@roles_required(*READERS)
+def report_copy(report_id: int, fmt: str) -> Any:
+    """A ready report's PDF/A (with the export mark) or Word copy."""
+    report = _report(report_id)
+    relative = {"pdf": report.pdf_path, "docx": report.docx_path}.get(fmt)
+    if report.state != "ready" or not relative:
+        abort(404)
+    path = resolve_under(current_app.config["WORK_ROOT"], relative)
+    if path is None or not path.is_file():
+        abort(404)
+    name = (f"service-report-{report.period_start.isoformat()}-{report.period_end.isoformat()}"
+            f"-{report.lang}.{fmt}")
+    return send_export(path, name, action="reports.service_report_copy", report=report.id,
+                       format=fmt)

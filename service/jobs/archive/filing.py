@@ -23,7 +23,7 @@ from ...archive.filing import (
     write_manifest,
 )
 from ...archive.policy import Placement
-from ...cases.archival import ArchiveCounter, ArchiveFile, ArchiveItem
+from ...cases.archival import ArchiveCounter, ArchiveFile, ArchiveItem, ServiceReport
 from ...cases.evaluation import SatisfactionSurvey
 from ...cases.models import Case, FormRecord, FormVersion, Original
 from ...db import db, take_turns
@@ -295,3 +295,74 @@ def file_version(record: ArchiveFile, version: FormVersion) -> None:
     _file_form(record, manifest, folder, version.form, version, item_no)
     file_pages(record, manifest, folder)
     write_manifest(folder, manifest)
+
+
+# --- the agency's service reports ---------------------------------------------------------------
+
+def reports_file(year: int) -> ArchiveFile:
+    """The service-report file (案卷) of ``year``, made (with its 档号 and empty folder) the
+    first time a report of that year is filed. The caller commits."""
+    rules = policy()
+    placement = rules.place_reports(year)
+    take_turns(f"archive-reports:{year}", ArchiveFile.__table__)
+    record = db.session.scalar(select(ArchiveFile).where(
+        ArchiveFile.case_id.is_(None), ArchiveFile.year == year,
+        ArchiveFile.category == placement.category))
+    if record is not None:
+        return record
+    dang_hao = rules.dang_hao(placement, next_serial(rules.counter_key(placement)))
+    folder = placement.folder(dang_hao)
+    record = ArchiveFile(case_id=None, dang_hao=dang_hao, folder=str(folder), year=year,
+                         retention=placement.retention, category=placement.category,
+                         grade=placement.grade, title=rules.reports_file_title(placement))
+    db.session.add(record)
+    db.session.flush()
+    root = archive_root() / folder
+    root.mkdir(parents=True, exist_ok=True)
+    if not (root / "manifest.json").exists():
+        write_manifest(root, Manifest(dang_hao=dang_hao, case_number="", title=record.title,
+                                      placement=placement_dict(placement)))
+    return record
+
+
+def report_title(report: ServiceReport) -> str:
+    """A report 件's title: the report's own title (in Chinese) and its period and language."""
+    from flask_babel import force_locale, gettext
+
+    from ...reports.document import LABELS, LOCALES
+
+    with force_locale(LOCALES["zh"]):
+        title = gettext(LABELS["title"])
+    language = {"zh": "中文", "en": "英文"}.get(report.lang, report.lang)
+    return (f"{title}（{report.period_start.isoformat()}至{report.period_end.isoformat()}，"
+            f"{language}）")
+
+
+def file_report(report: ServiceReport) -> ArchiveFile:
+    """File a generated report's PDF/A and Word copies as the next 件 of its year's file (the
+    year its period ends), with fresh bundle pages; an earlier report, even of the same
+    period, stays as it was. Filing the same report again changes nothing. The caller
+    commits."""
+    record = reports_file(report.period_end.year)
+    if report.file_id == record.id and report.item_no:
+        return record
+    folder = archive_root() / record.folder
+    manifest = read_manifest(folder)
+    item_no = manifest.next_item_no()
+    rules = policy()
+    short = (f"服务报告{report.period_start.isoformat()}至{report.period_end.isoformat()}"
+             f"-{report.lang}")
+    base = Item(file="", item_no=item_no, title=report_title(report),
+                date=report.created_at.date().isoformat(), author=rules.fonds_name)
+    for fmt, path in (("pdf", report.pdf_path), ("docx", report.docx_path)):
+        data = (work_root() / path).read_bytes()
+        item = replace(base, file=rules.item_name(record.dang_hao, item_no, short, fmt),
+                       format=fmt, pages=pdf_pages(data) if fmt == "pdf" else 0)
+        _record_item(record, manifest, file_bytes(folder, item, data), None)
+    dates = [report.period_start, report.period_end,
+             *(d for d in (record.start_on, record.end_on) if d)]
+    record.start_on, record.end_on = min(dates), max(dates)
+    file_pages(record, manifest, folder)
+    write_manifest(folder, manifest)
+    report.file_id, report.item_no = record.id, item_no
+    return record
