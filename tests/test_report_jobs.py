@@ -112,3 +112,28 @@ def test_the_report_is_queued_made_downloaded_and_filed(app, known, make_user,  
     assert db.session.query(ArchiveFile).filter(ArchiveFile.case_id.is_(None)).count() == 1
     verify = app.test_cli_runner().invoke(args=["archive", "verify"])
     assert verify.exit_code == 0, verify.output
+
+
+def test_a_report_whose_filing_failed_is_filed_by_the_periodic_catch_up(app, known,  # noqa: F811
+                                                                        monkeypatch) -> None:
+    from service.cases.archival import ServiceReport
+    from service.db import db
+    from service.jobs.archive import filing
+    from service.jobs.reports import catch_up, queue_service_report
+    from service.reports.period import between
+
+    def broken(_report):
+        raise OSError("the archive volume is not mounted")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(filing, "file_report", broken)
+        report = queue_service_report(between("2024-04-01", "2024-06-30"), "zh", None)
+        db.session.commit()
+    assert report.state == "ready" and report.file_id is None
+    assert catch_up() == (0, 1)
+    db.session.expire_all()
+    report = db.session.get(ServiceReport, report.id)
+    assert report.file_id is not None and report.item_no == 1
+    assert catch_up() == (0, 0)
+    verify = app.test_cli_runner().invoke(args=["archive", "verify"])
+    assert verify.exit_code == 0, verify.output

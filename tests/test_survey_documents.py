@@ -148,3 +148,35 @@ def test_a_survey_made_before_the_case_is_filed_goes_in_with_it(app, make_user) 
     assert by_no == {1: "B", 2: "C", 3: "D", 4: "S"}
     verified = app.test_cli_runner().invoke(args=["archive", "verify"])
     assert verified.exit_code == 0, verified.output
+
+
+def test_a_survey_whose_filing_failed_is_filed_by_the_periodic_catch_up(app, make_user,
+                                                                        monkeypatch) -> None:
+    from service.cases.evaluation import SatisfactionSurvey
+    from service.db import db
+    from service.jobs.archive import filing
+    from service.jobs.archive.lookup import archived
+    from service.jobs.surveys import catch_up, enqueue_survey_documents
+
+    worker = make_user("chen", "worker")
+    case = _closed_case(app, worker, sessions=1)
+    entry = SatisfactionSurvey(case_id=case.id, filled_on=date(2024, 8, 1), respondent="phone",
+                               attitude=3, timeliness=3, help=3, overall=3, comment="")
+    db.session.add(entry)
+    db.session.flush()
+
+    def broken(_record):
+        raise OSError("the archive volume is not mounted")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(filing, "file_surveys", broken)
+        enqueue_survey_documents(entry.id)
+        db.session.commit()
+    assert all(d.state == "ready" for d in entry.documents)  # the copies are kept
+    assert not [i for i in archived(case).items if i.survey_id == entry.id]
+    assert catch_up() == (0, 1)
+    db.session.expire_all()
+    assert {i.item_no for i in archived(case).items if i.survey_id == entry.id} == {4}
+    assert catch_up() == (0, 0)  # filed once
+    verified = app.test_cli_runner().invoke(args=["archive", "verify"])
+    assert verified.exit_code == 0, verified.output

@@ -15,11 +15,13 @@ import logging
 from pathlib import Path
 
 from flask import Flask
+from huey import crontab
 from huey.api import Task
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ..cases.archival import ServiceReport
+from ..cases.models import utcnow
 from ..db import db
 from ..documents.convert import pdf_pages, to_pdf
 from ..reports.document import LOCALES, render_report
@@ -28,7 +30,7 @@ from ..reports.period import Period
 from ..reports.summary import summary
 from ..storage import atomic_write
 from . import app_context
-from .documents import RETRIES, RETRY_DELAY
+from .documents import RETRIES, RETRY_DELAY, STALE_AFTER
 from .leases import leased, revivable
 from .queue import huey
 
@@ -124,9 +126,45 @@ def make_service_report(report_id: int, task: Task | None = None) -> None:
         try:
             file_report(report)
             db.session.commit()
-        except Exception:  # the copies stay ready and downloadable; filing is logged
+        except Exception:  # the copies stay ready and downloadable; catch_up files it later
             db.session.rollback()
             log.exception("filing service report %s into the archive failed", report_id)
 
 
 revivable("service_reports", make_service_report)
+
+
+def catch_up() -> tuple[int, int]:
+    """Queue again the reports left queued longer than STALE_AFTER, and file the ready
+    reports not filed yet (a filing that failed). (How many were queued, how many filed.)"""
+    from .archive.filing import file_report
+
+    cutoff = utcnow() - STALE_AFTER
+    stale = db.session.scalars(select(ServiceReport).where(
+        ServiceReport.state == QUEUED, ServiceReport.updated_at < cutoff)).all()
+    stale_ids = [r.id for r in stale]
+    for report in stale:
+        report.updated_at = utcnow()
+    db.session.commit()
+    unfiled = db.session.scalars(select(ServiceReport).where(
+        ServiceReport.state == READY, ServiceReport.file_id.is_(None))
+        .order_by(ServiceReport.id)).all()
+    filed = 0
+    for report in unfiled:
+        try:
+            file_report(report)
+            db.session.commit()
+            filed += 1
+        except Exception:
+            db.session.rollback()
+            log.exception("filing service report %s failed", report.id)
+    for report_id in stale_ids:
+        make_service_report(report_id)
+    return len(stale_ids), filed
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def catch_up_reports() -> tuple[int, int]:
+    """Every five minutes: :func:`catch_up`."""
+    with app_context():
+        return catch_up()

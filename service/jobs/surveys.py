@@ -14,19 +14,21 @@ import logging
 from pathlib import Path
 
 from flask import Flask
+from huey import crontab
 from huey.api import Task
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from ..cases.archival import ArchiveFile
 from ..cases.evaluation import SatisfactionSurvey, SurveyDocument
-from ..cases.models import Case, DocumentState
+from ..cases.models import Case, DocumentState, utcnow
 from ..db import db
 from ..documents.convert import pdf_pages, to_pdf
 from ..documents.render import DocumentError, DocumentMeta
 from ..documents.survey import render_survey_docx
 from ..storage import atomic_write
 from . import app_context
-from .documents import FORMATS, RETRIES, RETRY_DELAY, case_folder
+from .documents import FORMATS, RETRIES, RETRY_DELAY, STALE_AFTER, case_folder
 from .leases import leased, revivable
 from .queue import huey
 
@@ -153,9 +155,50 @@ def make_survey_documents(survey_id: int, task: Task | None = None) -> None:
             raise
         try:
             on_survey_ready(survey_id)
-        except Exception:  # the copies stay ready; the next filing of the case takes them
+        except Exception:  # the copies stay ready; catch_up files the survey later
             db.session.rollback()
             log.exception("filing survey %s into the archive failed", survey_id)
 
 
 revivable("survey_documents", make_survey_documents)
+
+
+def catch_up() -> tuple[int, int]:
+    """Hand surveys whose copies were left queued longer than STALE_AFTER back to the queue
+    (a lost message, a worker that died), and file the ready surveys of archived cases that
+    are not filed yet (a filing that failed). (How many were queued, how many filed.)"""
+    from .archive.filing import file_surveys
+
+    cutoff = utcnow() - STALE_AFTER
+    stale = db.session.scalars(
+        select(SurveyDocument.survey_id).where(SurveyDocument.state == DocumentState.QUEUED,
+                                               SurveyDocument.updated_at < cutoff)
+        .distinct()).all()
+    for survey_id in stale:
+        db.session.execute(SurveyDocument.__table__.update()
+                           .where(SurveyDocument.survey_id == survey_id,
+                                  SurveyDocument.state == DocumentState.QUEUED)
+                           .values(updated_at=utcnow()))
+    db.session.commit()
+    files = db.session.scalars(
+        select(ArchiveFile).where(ArchiveFile.case_id.in_(
+            select(SatisfactionSurvey.case_id).join(SurveyDocument).where(
+                SurveyDocument.state == DocumentState.READY)))).all()
+    filed = 0
+    for record in files:
+        try:
+            filed += file_surveys(record)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("filing the surveys of %s failed", record.dang_hao)
+    for survey_id in stale:
+        make_survey_documents(survey_id)
+    return len(stale), filed
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def catch_up_surveys() -> tuple[int, int]:
+    """Every five minutes: :func:`catch_up`."""
+    with app_context():
+        return catch_up()
