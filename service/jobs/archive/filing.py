@@ -299,9 +299,9 @@ def file_version(record: ArchiveFile, version: FormVersion) -> None:
 
 # --- the agency's service reports ---------------------------------------------------------------
 
-def reports_file(year: int) -> ArchiveFile:
-    """The service-report file (案卷) of ``year``, made (with its 档号 and empty folder) the
-    first time a report of that year is filed. The caller commits."""
+def reports_file(year: int) -> tuple[ArchiveFile, bool]:
+    """The service-report file (案卷) of ``year``, and whether it is new: a new one has its
+    档号 and record (flushed, not committed) but no folder yet."""
     rules = policy()
     placement = rules.place_reports(year)
     take_turns(f"archive-reports:{year}", ArchiveFile.__table__)
@@ -309,20 +309,15 @@ def reports_file(year: int) -> ArchiveFile:
         ArchiveFile.case_id.is_(None), ArchiveFile.year == year,
         ArchiveFile.category == placement.category))
     if record is not None:
-        return record
+        return record, False
     dang_hao = rules.dang_hao(placement, next_serial(rules.counter_key(placement)))
-    folder = placement.folder(dang_hao)
-    record = ArchiveFile(case_id=None, dang_hao=dang_hao, folder=str(folder), year=year,
+    record = ArchiveFile(case_id=None, dang_hao=dang_hao,
+                         folder=str(placement.folder(dang_hao)), year=year,
                          retention=placement.retention, category=placement.category,
                          grade=placement.grade, title=rules.reports_file_title(placement))
     db.session.add(record)
     db.session.flush()
-    root = archive_root() / folder
-    root.mkdir(parents=True, exist_ok=True)
-    if not (root / "manifest.json").exists():
-        write_manifest(root, Manifest(dang_hao=dang_hao, case_number="", title=record.title,
-                                      placement=placement_dict(placement)))
-    return record
+    return record, True
 
 
 def report_title(report: ServiceReport) -> str:
@@ -341,13 +336,47 @@ def report_title(report: ServiceReport) -> str:
 def file_report(report: ServiceReport) -> ArchiveFile:
     """File a generated report's PDF/A and Word copies as the next 件 of its year's file (the
     year its period ends), with fresh bundle pages; an earlier report, even of the same
-    period, stays as it was. Filing the same report again changes nothing. The caller
-    commits."""
-    record = reports_file(report.period_end.year)
-    if report.file_id == record.id and report.item_no:
+    period, stays as it was. Filing the same report again changes nothing. Commits; the
+    first report of a year makes its folder whole in one rename, and takes it away again if
+    the commit fails."""
+    if report.file_id and report.item_no:
+        record = db.session.get(ArchiveFile, report.file_id)
+        assert record is not None
         return record
-    folder = archive_root() / record.folder
-    manifest = read_manifest(folder)
+    record, new = reports_file(report.period_end.year)
+    root = archive_root()
+    final = root / record.folder
+    folder = root / _STAGING / uuid.uuid4().hex if new else final
+    if new:
+        folder.mkdir(parents=True)
+        manifest = Manifest(dang_hao=record.dang_hao, case_number="", title=record.title,
+                            placement=placement_dict(policy().place_reports(record.year)))
+    else:
+        manifest = read_manifest(folder)
+    try:
+        _file_report_items(record, manifest, folder, report)
+        write_manifest(folder, manifest)
+        if new:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            folder.rename(final)
+    except BaseException:
+        if new:
+            shutil.rmtree(folder, ignore_errors=True)
+        db.session.rollback()
+        raise
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        if new:
+            shutil.rmtree(final, ignore_errors=True)
+        raise
+    return record
+
+
+def _file_report_items(record: ArchiveFile, manifest: Manifest, folder: Path,
+                       report: ServiceReport) -> None:
+    """The report's copies as the next 件 of ``manifest`` in ``folder``, and the bundle pages."""
     item_no = manifest.next_item_no()
     rules = policy()
     short = (f"服务报告{report.period_start.isoformat()}至{report.period_end.isoformat()}"
@@ -363,6 +392,4 @@ def file_report(report: ServiceReport) -> ArchiveFile:
              *(d for d in (record.start_on, record.end_on) if d)]
     record.start_on, record.end_on = min(dates), max(dates)
     file_pages(record, manifest, folder)
-    write_manifest(folder, manifest)
     report.file_id, report.item_no = record.id, item_no
-    return record
