@@ -54,15 +54,26 @@ def test_interview_time_as_start_and_end() -> None:
 def test_places_default_to_guangzhou_and_an_agency_list_is_checked(tmp_path) -> None:
     places = load_places()
     assert len(places.districts) == 11 and places.district("天河区") is not None
-    assert places.check("天河区", "任何街道") is None  # no streets listed: any street
+    assert places.check("天河区", "石牌街道") is None
+    assert places.check("天河区", "北京街道") is not None  # a street of 越秀区
+    assert places.check("从化区", "温泉镇") is None  # towns are listed beside streets
+    for district in places.districts:
+        assert district.streets, district.name
+        assert len(set(district.streets)) == len(district.streets), district.name
+    every = [s for d in places.districts for s in d.streets]
+    # Guangzhou's published division: 142 街道 and 34 镇
+    assert sum(s.endswith("街道") for s in every) == 142
+    assert sum(s.endswith("镇") for s in every) == 34
     assert places.check("东城区", "") is not None
     own = tmp_path / "places.toml"
-    own.write_text('[[district]]\nname = "越秀区"\nstreets = ["北京街道", "六榕街道"]\n',
+    own.write_text('[[district]]\nname = "越秀区"\nstreets = ["北京街道", "六榕街道"]\n'
+                   '[[district]]\nname = "天河区"\nstreets = []\n',
                    encoding="utf-8")
     mine = load_places(own)
     assert mine.check("越秀区", "北京街道") is None
     assert mine.check("越秀区", "天河南街道") is not None
     assert mine.check("", "北京街道") is not None
+    assert mine.check("天河区", "任何街道") is None  # no streets listed: any street
     own.write_text("[[district]]\nstreets = []\n", encoding="utf-8")
     with pytest.raises(PlacesError, match="name"):
         load_places(own)
@@ -146,6 +157,14 @@ def test_the_evaluation_page_stores_place_change_survey_and_followup(app, client
     row = db.session.get(CaseEvaluation, case.id)
     assert (row.place_district, row.place_street, row.change_before, row.change_after) == (
         "天河区", "石牌街道", 2, 4)
+    shown = client.get(page).get_data(as_text=True)
+    # the street box offers the chosen district's streets, and every district has its own list
+    assert 'list="streets-天河区"' in shown
+    tianhe = shown.split('<datalist id="streets-天河区"', 1)[1].split("</datalist>", 1)[0]
+    assert '"石牌街道"' in tianhe and '"北京街道"' not in tianhe
+    wrong = client.post(page, data={"csrf_token": token, "district": "天河区",
+                                    "street": "北京街道"}, follow_redirects=True)
+    assert "不是本机构所列该区的街道" in wrong.get_data(as_text=True)
     answers = {"csrf_token": token, "respondent": "phone", "attitude": "5", "timeliness": "4",
                "help": "3", "overall": "4", "comment": "<b>好</b>", "filled_on": "2024-07-02"}
     client.post(f"/cases/{case.id}/surveys", data=answers)

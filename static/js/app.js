@@ -1,4 +1,5 @@
-/* Every page: the offline copy of form pages (service worker) and tidying after a submission. */
+/* Every page: the offline copy of form pages (service worker), tidying after a submission, and
+   the street list that follows the district chosen on a case's evaluation page. */
 (function () {
   "use strict";
   if ("serviceWorker" in navigator && window.isSecureContext) {
@@ -9,6 +10,18 @@
   if (done) {
     Object.keys(localStorage).forEach(function (k) {
       if (/^draft:\d+:\d+$/.test(k) && k.split(":")[2] === done) { localStorage.removeItem(k); }
+    });
+  }
+  var district = document.getElementById("district");
+  var street = document.getElementById("street");
+  if (district && street) {
+    /* the street box offers the streets of the district chosen (问题属地) */
+    district.addEventListener("change", function () {
+      street.setAttribute("list", "streets-" + district.value);
+      /* a street of another district is cleared; a district listing no streets takes any */
+      var list = document.getElementById("streets-" + district.value);
+      var known = list ? Array.prototype.map.call(list.options, function (o) { return o.value; }) : [];
+      if (street.value && known.length && known.indexOf(street.value) < 0) { street.value = ""; }
     });
   }
   document.querySelectorAll("form.sign-out").forEach(function (f) {
