@@ -12,6 +12,8 @@ same clients twice, each phase bounded in time and in count:
   the same WSGI stack, session and after-request hooks as every page);
 - *save*: ``POST /cases/<id>/forms/<form_id>`` with a complete valid Annex B (the declaration's
   example), a fresh submission token and the CSRF token; only a 302 to the case counts as a save.
+  Each save submits a draft nobody has submitted yet (a submitted form waits for its review and
+  refuses a second submission), so every client has enough cases of its own for the phase.
   A browser would then open the case page, which shows and drops the "submitted" flash message
   kept in the session cookie; the clients do not load that page but go back to their signed-in
   cookie instead, so that unshown messages do not pile up in it and slow every later request.
@@ -60,7 +62,7 @@ REQUEST_TIMEOUT_S = 30.0
 MAX_DURATION_S = 120.0
 MAX_REQUESTS = 20_000
 MAX_CLIENTS = 200
-MAX_CASES = 5_000
+MAX_CASES = 50_000
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
 
@@ -312,13 +314,15 @@ class Client:
             raise BenchError(f"{self.targets[0].path} answered {form.status_code} "
                              "without a CSRF token")
         self.csrf = found.group(1)
-        self.turn = itertools.cycle(self.targets)
+        self.turn = iter(self.targets)
         self.signed_in = self.session.cookies.copy()
 
     def save(self, fields: list[tuple[str, str]]) -> int:
         """Submit the next case's Annex B; the status code."""
         assert self.turn is not None
-        target = next(self.turn)
+        target = next(self.turn, None)
+        if target is None:
+            return -1  # every draft of this client's is submitted: no save left to make
         body = [*fields, ("csrf_token", self.csrf), ("submission_token", uuid.uuid4().hex)]
         answer = self.session.post(self.base + target.path, data=body, allow_redirects=False,
                                    timeout=REQUEST_TIMEOUT_S)
@@ -444,7 +448,8 @@ def report(bare: Phase, save: Phase, *, bare_path: str, database: str, clients: 
         odd = {k: v for k, v in phase.statuses.items() if k != str(phase.expected)}
         if odd:
             lines.append(f"{phase.name} errors by status: {dict(sorted(odd.items()))} "
-                         "(0 = a redirect that is not to the saved case)")
+                         "(0 = a redirect that is not to the saved case, "
+                         "-1 = the client had no unsubmitted form left)")
     return "\n".join(lines)
 
 
@@ -458,8 +463,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test); "
                              "default: a SQLite file")
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--cases", type=int, default=200,
-                        help="cases (each with its Annex B), shared out among the clients")
+    parser.add_argument("--cases", type=int, default=0,
+                        help="cases (each with its Annex B draft), shared out among the clients; "
+                             "default: twice a client's share of --requests, plus its warm-up")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per phase")
     parser.add_argument("--requests", type=int, default=2000, help="at most, per phase")
     parser.add_argument("--warmup", type=int, default=3, help="requests per client, unmeasured")
@@ -473,6 +479,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= MAX_CLIENTS:
         parser.error(f"--clients must lie between 1 and {MAX_CLIENTS}")
+    if not args.cases:
+        share = -(-args.requests // args.clients)
+        args.cases = min(MAX_CASES, args.clients * (2 * share + args.warmup))
     if not args.clients <= args.cases <= MAX_CASES:
         parser.error(f"--cases must lie between --clients and {MAX_CASES}")
     if not 0 < args.duration <= MAX_DURATION_S:
