@@ -33,6 +33,9 @@ OCR_SURE = 0.9
 #: Pixels newly inked in a text cell (beyond what the blank form prints) that mean "written in"
 #: (at the reference resolution: a typed "1" is about 80).
 WRITTEN = 45
+#: Grey levels darker than INK are ink; a box empty at INK but inked at FAINT holds a mark that
+#: a blurred scan has faded, and a person decides.
+INK, FAINT = 150, 200
 _DIGITS = re.compile(r"\d+")
 
 
@@ -173,12 +176,28 @@ def _png(image: np.ndarray) -> bytes:
     return data.tobytes() if ok else b""
 
 
-def _ink(image: np.ndarray) -> np.ndarray:
-    return image < 150
+def _ink(image: np.ndarray, level: int = INK) -> np.ndarray:
+    return image < level
+
+
+def new_ink(crop: np.ndarray, blank: np.ndarray) -> np.ndarray:
+    """Ink in a cell's scan where the blank copy prints nothing (within a few pixels): what was
+    typed or written, even where it takes the place of a printed hint."""
+    ink = _ink(crop)
+    printed = cv2.dilate(_ink(blank).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    h, w = ink.shape
+    dy = (h - printed.shape[0]) // 2  # vertical centres aligned, as the cells were matched
+    canvas = np.zeros_like(ink)
+    top, src = max(0, dy), max(0, -dy)
+    rows = min(h - top, printed.shape[0] - src)
+    cols = min(w, printed.shape[1])
+    if rows > 0 and cols > 0:
+        canvas[top:top + rows, :cols] = printed[src:src + rows, :cols]
+    return ink & ~canvas
 
 
 def _box_fill(page: np.ndarray, ref: np.ndarray, box: Rect, shift: tuple[int, int],
-              printed: bool = True) -> float:
+              printed: bool = True, level: int = INK) -> float:
     """Share of a box's inside inked beyond the blank copy, the box found within a few pixels
     (its outline is where the most ink lies on a ring of its size)."""
     x0, y0, x1, y1 = box
@@ -188,7 +207,7 @@ def _box_fill(page: np.ndarray, ref: np.ndarray, box: Rect, shift: tuple[int, in
     ax, ay = x0 + dx0 - pad, y0 + dy0 - pad
     if ax < 0 or ay < 0 or x1 + dx0 + pad >= page.shape[1] or y1 + dy0 + pad >= page.shape[0]:
         return 0.0
-    window = _ink(page[ay:y1 + dy0 + pad + 1, ax:x1 + dx0 + pad + 1]).astype(np.float32)
+    window = _ink(page[ay:y1 + dy0 + pad + 1, ax:x1 + dx0 + pad + 1], level).astype(np.float32)
     best, where = -1.0, (pad, pad)
     for dy in range(0, 2 * pad + 1):
         for dx in range(0, 2 * pad + 1):
@@ -199,7 +218,7 @@ def _box_fill(page: np.ndarray, ref: np.ndarray, box: Rect, shift: tuple[int, in
                 best, where = ring, (dx, dy)
     bx, by = where
     m = max(2, int(round(w * 0.22)))
-    blank = float(_ink(ref[y0 + m:y1 - m, x0 + m:x1 - m]).mean()) if printed else 0.0
+    blank = float(_ink(ref[y0 + m:y1 - m, x0 + m:x1 - m], level).mean()) if printed else 0.0
     fills = []
     for ey in (-1, 0, 1):
         for ex in (-1, 0, 1):
@@ -272,6 +291,18 @@ def _tick_state(fill: float) -> tuple[bool | None, float]:
     return None, 0.5
 
 
+def read_box(page: np.ndarray, ref: np.ndarray, box: Rect, shift: tuple[int, int],
+             printed: bool = True) -> tuple[bool | None, float, float]:
+    """(ticked?, confidence, fill) of one box; None when borderline, or when it looks empty
+    but holds a faint mark (a blurred scan fades a printed tick)."""
+    fill = _box_fill(page, ref, box, shift, printed=printed)
+    ticked, sure = _tick_state(fill)
+    if ticked is False and _box_fill(page, ref, box, shift, printed=printed,
+                                     level=FAINT) > EMPTY:
+        return None, 0.5, fill
+    return ticked, sure, fill
+
+
 def _shift(ref_cell: Rect, scan_cell: Rect) -> tuple[int, int]:
     """How far a cell's content moved: left edges align, vertical centres align."""
     dy = ((scan_cell[1] + scan_cell[3]) - (ref_cell[1] + ref_cell[3])) // 2
@@ -313,7 +344,7 @@ def _read_text(annex: Annex, name: str, kind: Kind, page: np.ndarray, ref: np.nd
                ref_cell: Rect, cell: Rect, source: str) -> CellReading:
     crop = _crop(page, cell)
     blank = _crop(ref, ref_cell)
-    written = int(_ink(crop).sum()) - int(_ink(blank).sum()) if crop.size else 0
+    written = int(new_ink(crop, blank).sum()) if crop.size and blank.size else 0
     png = _png(crop)
     framed = bool(annex[name].prefix or annex[name].suffix)  # 第 _ 次: a digit is little ink
     if written < WRITTEN and not framed:
@@ -325,16 +356,17 @@ def _read_text(annex: Annex, name: str, kind: Kind, page: np.ndarray, ref: np.nd
     tight = crop[max(0, ys.min() - pad):ys.max() + pad + 1,
                  max(0, xs.min() - pad):xs.max() + pad + 1]
     try:
-        # detection first even for one line: recognition alone loses a line's last glyph
         read: Text = read_block(tight)
     except Exception as exc:  # noqa: BLE001 - OCR failing on one cell must not lose the page
         read = Text("", 0.0)
         reason = f"OCR failed: {exc}"
     else:
         reason = ""
-    ink_right = int(xs.max() - max(0, xs.min() - pad))
-    if read.text and ink_right - read.right > 10 and not reason:
-        reason = "ink after the text read: part of it may be missing"
+    if not reason and read.text:
+        if read.unread > WRITTEN:
+            reason = "ink where no text was read: part of it may be missing"
+        elif read.doubt:
+            reason = read.doubt
     text = norm(read.text)
     for printed in printed_texts(annex, name):
         text = text.replace(printed, "")
@@ -380,8 +412,7 @@ def read_fields(annex: Annex, ref: Reference, page: np.ndarray, mapping: dict[Re
             states = []
             for (option, box, moved, as_printed), (_o, printed_box) in zip(places, spot.boxes,
                                                                            strict=True):
-                fill = _box_fill(page, ref.image, box, moved, printed=as_printed)
-                ticked, sure = _tick_state(fill)
+                ticked, sure, fill = read_box(page, ref.image, box, moved, as_printed)
                 if not as_printed and ticked is not None:
                     # found and printed places must agree, or a person decides
                     other, _s = _tick_state(_box_fill(page, ref.image, printed_box, shift))
