@@ -4,6 +4,7 @@ timeout, then the PDF from that URL once a real queue worker (and LibreOffice) h
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -24,6 +25,17 @@ def bearer(app, make_user):
     token = issue_token(make_user("api", "worker"))
     db.session.commit()
     return {"Authorization": f"Bearer {token}"}
+
+
+def ask(client, url: str, headers: dict[str, str]):
+    """GET ``url``, then end the request's database session as a web process does (the test
+    client shares the test's session, whose open write would keep SQLite locked for the
+    queue worker)."""
+    from service.db import db
+
+    response = client.get(url, headers=headers)
+    db.session.rollback()
+    return response
 
 
 @pytest.fixture
@@ -54,7 +66,7 @@ def test_a_slow_pdf_is_a_202_with_a_job_url_then_the_pdf(app, client, bearer, re
     env = server_env(Path(instance), database_url, OFFICE_WORKERS="1")
     with huey_consumer(env, tmp_path / "worker.log", "--workers", "1"):
         deadline = time.monotonic() + 120
-        while (got := client.get(body["url"], headers=bearer)).status_code == 202:
+        while (got := ask(client, body["url"], bearer)).status_code == 202:
             assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()[-2000:]
             time.sleep(0.5)
     assert got.status_code == 200 and got.mimetype == "application/pdf"
@@ -63,6 +75,43 @@ def test_a_slow_pdf_is_a_202_with_a_job_url_then_the_pdf(app, client, bearer, re
     assert "会谈" in text
     gone = client.get(body["url"], headers=bearer)
     assert gone.status_code == 410 and gone.mimetype == "application/problem+json"
+
+
+def test_a_pdf_whose_worker_was_killed_is_made_again_for_the_same_job_url(
+        app, client, bearer, real_queue, database_url, tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    from service.db import db
+    from service.jobs.leases import JobLease
+
+    app.config["API_DOCUMENT_WAIT"] = 0.2
+    response = client.post("/api/v1/documents/B?format=pdf", json=example("B"), headers=bearer)
+    assert response.status_code == 202
+    url = response.get_json()["url"]
+    env = server_env(Path(os.environ["INSTANCE_PATH"]), database_url, OFFICE_WORKERS="1")
+    with huey_consumer(env, tmp_path / "one.log", "--workers", "1") as one, \
+            huey_consumer(env, tmp_path / "two.log", "--workers", "1") as two:
+        deadline = time.monotonic() + 120
+        holder = ""
+        while not holder.endswith((f":{one.pid}", f":{two.pid}")):
+            assert time.monotonic() < deadline, "no worker took the job"
+            db.session.rollback()
+            holder = db.session.scalar(sa.select(JobLease.holder).where(
+                JobLease.task == "api_pdf")) or ""
+            time.sleep(0.05)
+        victim = one if holder.endswith(f":{one.pid}") else two
+        os.killpg(victim.pid, signal.SIGKILL)  # LibreOffice with it
+        killed_at = time.monotonic()
+        victim.wait(timeout=10)
+        assert ask(client, url, bearer).status_code == 202, "done before the kill"
+        while (got := ask(client, url, bearer)).status_code == 202:
+            waited = time.monotonic() - killed_at
+            assert waited < 60, f"not made again within a minute ({waited:.0f} s)"
+            time.sleep(0.5)
+    assert got.status_code == 200 and got.mimetype == "application/pdf"
+    text = subprocess.run(["pdftotext", "-", "-"], input=got.data, capture_output=True,
+                          check=True).stdout.decode()
+    assert "接案" in text
 
 
 def _other_callers_headers(app) -> dict[str, str]:

@@ -33,7 +33,7 @@ from ..documents.render import DocumentError, DocumentMeta, render_docx
 from ..storage import atomic_write
 from . import app_context
 from .archive.failures import file_ready_version
-from .leases import leased, revivable
+from .leases import holding, leased, revivable
 from .queue import huey
 
 log = logging.getLogger(__name__)
@@ -223,8 +223,20 @@ def requeue_stale_documents() -> int:
 
 # --- PDFs for the API -----------------------------------------------------------------------
 
-@huey.task(retries=1, retry_delay=0)
-def render_form_pdf(annex_code: str, data: dict[str, Any], meta: dict[str, Any]) -> bytes:
-    """Word and PDF/A of a form that belongs to no case: the document-generator API."""
-    docx = render_docx(ANNEXES[annex_code], data, DocumentMeta(**meta))
-    return to_pdf(docx)
+@huey.task(retries=1, retry_delay=0, context=True)
+def render_form_pdf(annex_code: str, data: dict[str, Any], meta: dict[str, Any],
+                    task: Task | None = None) -> bytes:
+    """Word and PDF/A of a form that belongs to no case: the document-generator API. The lease
+    names the task's id, so that a job whose worker died is made again under that id and the
+    caller's job URL still finds its PDF."""
+    with holding("api_pdf", (annex_code, data, meta, task.id if task else "")):
+        docx = render_docx(ANNEXES[annex_code], data, DocumentMeta(**meta))
+        return to_pdf(docx)
+
+
+def _render_form_pdf_again(annex_code: str, data: dict[str, Any], meta: dict[str, Any],
+                           task_id: str) -> None:
+    huey.enqueue(render_form_pdf.s(annex_code, data, meta, id=task_id or None))
+
+
+revivable("api_pdf", _render_form_pdf_again)
