@@ -69,3 +69,18 @@ def test_upload_check_map_confirm_and_download(app, client, make_user):
     client.post("/logout", data={"csrf_token": _csrf(client.get(run_url).get_data(as_text=True))})
     login(client, other)
     assert client.get(run_url).status_code == 404
+
+
+def test_the_import_page_shows_the_page_of_a_scan_being_read(app, client, make_user):
+    from service.cases.imported import ImportRun, RunState
+
+    user = make_user("sup", "supervisor")
+    run = ImportRun(created_by_id=user.id, upload_name="paper.zip", state=RunState.CHECKING,
+                    done=2, total=8, step={"file": "扫描/接案表.pdf", "page": 3, "pages": 12})
+    db.session.add(run)
+    db.session.commit()
+    login(client, user)
+    page = client.get(f"/imports/{run.id}").get_data(as_text=True)
+    assert "扫描/接案表.pdf：正在读第 3 页，共 12 页" in page
+    assert 'value="2.25" max="8"' in page  # two files read and a quarter of the third
+    assert client.get(f"/imports/{run.id}.json").get_json()["step"]["page"] == 3

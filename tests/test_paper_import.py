@@ -62,7 +62,10 @@ def test_scans_come_home_to_their_case_read(app, client, make_user, tmp_path):
     _handfilled_c(case.number, folder / "visit.jpg")
     _typed_b_reversed(folder / "intake.pdf")
 
-    report = run_import([folder], Options(dry_run=True, by=boss))
+    pages_read: list[tuple[str, int, int]] = []
+    report = run_import([folder], Options(
+        dry_run=True, by=boss, pages=lambda f, n, count: pages_read.append((Path(f).name, n, count))))
+    assert sorted(pages_read) == [("intake.pdf", 1, 2), ("intake.pdf", 2, 2), ("visit.jpg", 1, 1)]
     entries = {Path(e["file"]).name: e for e in report.as_dict()["files"]}
     visit, intake = entries["visit.jpg"], entries["intake.pdf"]
     assert (visit["annex"], visit["case_number"], visit["pages"]) == ("C", case.number, [1])

@@ -37,12 +37,20 @@ class ImportRun(Model):
     report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the latest report
     done: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
+    #: the scan being read: {"file": name, "page": n, "pages": count}, or {} between files
+    step: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str] = mapped_column(default="")
     finished_at: Mapped[datetime | None]
 
     @property
     def percent(self) -> int:
         return int(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def position(self) -> float:
+        """How far the run has got, in files, counting the pages read of a scan."""
+        pages = int(self.step.get("pages") or 0) if self.step else 0
+        return self.done + (int(self.step.get("page") or 0) / pages if pages else 0.0)
 
 
 class ImportedFile(Model):

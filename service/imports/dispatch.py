@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ..annexes import ANNEXES
 from .docx import read_docx_forms
@@ -37,11 +37,13 @@ def _with_labels(aliases: Aliases | None, synonyms: Synonyms) -> dict[str, dict[
 
 def read_file(name: str, data: bytes, *, limits: Limits | None = None,
               aliases: Aliases | None = None, scans: bool = True,
-              synonyms: Synonyms | None = None) -> list[Reading]:
+              synonyms: Synonyms | None = None,
+              pages: Callable[[int, int], None] | None = None) -> list[Reading]:
     """The forms in one file (one, or one per row of a register); :class:`ImportFailure`
     with the reason when the file cannot be read. A scan (a picture, a PDF of pictures) is
     read by the paper engine unless ``scans`` is false. ``synonyms`` are the agency's words
-    for options and labels (the service's own when None)."""
+    for options and labels (the service's own when None). ``pages(n, count)`` is told after
+    each page of a scan is read."""
     synonyms = synonyms or DEFAULTS
     readings = _read_file(name, data, limits=limits, aliases=_with_labels(aliases, synonyms),
                           synonyms=synonyms)
@@ -50,7 +52,7 @@ def read_file(name: str, data: bytes, *, limits: Limits | None = None,
         from .paper import read_scan
 
         try:
-            return read_scan(name, data, lookup, limits=limits)
+            return read_scan(name, data, lookup, limits=limits, progress=pages)
         except ImportFailure as e:  # kept for a person to look at, as before it was read
             readings[0].warnings.append(f"the scan could not be read: {e}")
     return readings

@@ -41,6 +41,21 @@ def pdf_page_count(data: bytes) -> int:
         raise ImportFailure(f"the PDF cannot be read ({exc})") from exc
 
 
+def page_count(data: bytes) -> int:
+    """How many pages a scan has (a PDF's, a TIFF's frames, 1 for a picture)."""
+    if data.startswith(_PDF):
+        return pdf_page_count(data)
+    if data.startswith(_TIFF):
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(io.BytesIO(data)) as tiff:
+                return max(1, int(getattr(tiff, "n_frames", 1)))
+        except (UnidentifiedImageError, OSError):
+            return 1  # page_images says why it cannot be read
+    return 1
+
+
 def page_images(data: bytes, limits: Limits) -> Iterator[np.ndarray]:
     """Each page of a scan as a grey image, one at a time (a PDF page drawn at 200 dpi)."""
     if data.startswith(_PDF):
@@ -92,15 +107,16 @@ def evidence_of(page: PageReading) -> list[Evidence]:
 
 
 def read_scan(name: str, data: bytes, lookup: Lookup, *, limits: Limits | None = None,
-              progress: Callable[[int], None] | None = None) -> list[Reading]:
+              progress: Callable[[int, int], None] | None = None) -> list[Reading]:
     """The forms a scan shows, each a :data:`SCAN` reading with what was read of it.
 
-    ``progress(n)`` is told after each page. With no readable form code on any page the scan
+    ``progress(n, count)`` is told after each page (of ``count``). With no readable form code on any page the scan
     comes back as one plain reading for a person to type from, saying why.
     """
     limits = limits or Limits()
     forms: dict[tuple[str, str, int], list[PageReading]] = {}
     problems: list[str] = []
+    count = page_count(data) if progress else 0
     for n, image in enumerate(page_images(data, limits), start=1):
         page = read_page(image, lookup)
         del image
@@ -111,7 +127,7 @@ def read_scan(name: str, data: bytes, lookup: Lookup, *, limits: Limits | None =
                 f.source = f"scan page {n}, form page {page.page}: {f.source}"
             forms.setdefault(_key(page), []).append(page)
         if progress:
-            progress(n)
+            progress(n, max(n, count))
     if not forms:
         return [Reading(name=name, kind=SCAN, warnings=problems)]
     readings = []

@@ -144,7 +144,8 @@ def confirm(run_id: int) -> Any:
 def progress(run_id: int) -> Any:
     """How far the import has got."""
     run = _own_run(run_id)
-    return {"state": run.state, "done": run.done, "total": run.total, "error": run.error,
+    return {"state": run.state, "done": run.done, "total": run.total, "step": run.step,
+            "error": run.error,
             "summary": (run.report or {}).get("summary", {})}
 
 

@@ -24,6 +24,8 @@ ERROR = "error"
 STATUSES = (IMPORTED, WOULD_IMPORT, DUPLICATE, NEEDS_REVIEW, ERROR)
 
 Progress = Callable[[int, int], None]
+#: (file, page, pages): told after each page of a scan is read.
+PageProgress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -117,6 +119,7 @@ class Options:
     by: User | None = None
     enqueue: Callable[[int], None] | None = None  # default: the documents queue
     progress: Progress | None = None
+    pages: PageProgress | None = None
     run: ImportRun | None = None
     synonyms: Synonyms | None = None  # default: the instance's import_synonyms.toml
 

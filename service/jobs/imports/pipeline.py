@@ -65,7 +65,8 @@ def _read_all(paths: Sequence[str | Path], options: Options, spool: Spool
             if isinstance(synonyms, str):
                 raise ImportFailure(synonyms)
             readings = read_file(source.name, raw, limits=options.limits,
-                                 aliases=options.aliases, synonyms=synonyms)
+                                 aliases=options.aliases, synonyms=synonyms,
+                                 pages=_pages_of(source.name, options))
         except ImportFailure as e:
             failed.append((blank, str(e)))
             continue
@@ -80,6 +81,14 @@ def _read_all(paths: Sequence[str | Path], options: Options, spool: Spool
                                      for i in items]), strict=True):
         item.group = f
     return items, failed
+
+
+def _pages_of(name: str, options: Options) -> Callable[[int, int], None] | None:
+    """The page callback of one file's reading, when the run keeps progress."""
+    tell = options.pages
+    if tell is None:
+        return None
+    return lambda page, pages: tell(name, page, pages)
 
 
 def _item(order: int, source: Any, sha: str, reading: Reading, spool: Spool) -> Item:

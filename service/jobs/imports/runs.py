@@ -19,8 +19,22 @@ from .pipeline import run_import
 
 
 def run_options(run: ImportRun, *, dry_run: bool, by: User | None) -> Options:
-    """The options of a web run: its mapping, its user, progress kept on the run."""
-    return Options(dry_run=dry_run, aliases=run.mapping or {}, by=by, run=run)
+    """The options of a web run: its mapping, its user, progress (files, and the pages of a
+    scan) kept on the run."""
+    run_id = run.id
+
+    def files(done: int, total: int) -> None:
+        current = db.session.get_one(ImportRun, run_id)
+        current.done, current.total, current.step = done, total, {}
+        db.session.commit()
+
+    def pages(name: str, page: int, count: int) -> None:
+        current = db.session.get_one(ImportRun, run_id)
+        current.step = {"file": name, "page": page, "pages": count}
+        db.session.commit()
+
+    return Options(dry_run=dry_run, aliases=run.mapping or {}, by=by, run=run,
+                   progress=files, pages=pages)
 
 
 def check_run(run: ImportRun, by: User | None) -> Report:
@@ -84,15 +98,8 @@ def execute_run(run_id: int) -> None:
     by = db.session.get(User, run.created_by_id) if run.created_by_id else None
     run.state, run.done, run.error = RunState.RUNNING, 0, ""
     db.session.commit()
-
-    def progress(done: int, total: int) -> None:
-        current = db.session.get_one(ImportRun, run_id)
-        current.done, current.total = done, total
-        db.session.commit()
-
     try:
         options = run_options(run, dry_run=False, by=by)
-        options.progress = progress
         report = run_import([Path(current_app.config["WORK_ROOT"]) / run.upload_path], options)
         run = db.session.get_one(ImportRun, run_id)
         run.report = report.as_dict()
