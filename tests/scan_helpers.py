@@ -83,3 +83,17 @@ def fill_by_hand(page: np.ndarray, layout: PageLayout, rng: random.Random,
         if spot.field in written:
             scribble(out, spot.cell, rng)
     return out
+
+
+def without_code(page: np.ndarray) -> np.ndarray:
+    """The page as another office would print the standard's layout: no form code on it."""
+    import zxingcpp
+
+    out = page.copy()
+    for found in zxingcpp.read_barcodes(out):
+        p = found.position
+        xs = [p.top_left.x, p.top_right.x, p.bottom_right.x, p.bottom_left.x]
+        ys = [p.top_left.y, p.top_right.y, p.bottom_right.y, p.bottom_left.y]
+        pad = 12
+        out[max(0, min(ys) - pad):max(ys) + pad, max(0, min(xs) - pad):max(xs) + pad] = 255
+    return out

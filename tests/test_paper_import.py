@@ -19,7 +19,7 @@ from service.annexes.examples import example
 from service.documents import DocumentMeta, render_docx
 from service.documents.convert import to_pdf
 from service.paper.layout import page_layouts, rasterise
-from tests.scan_helpers import fill_by_hand, scan
+from tests.scan_helpers import fill_by_hand, scan, without_code
 
 pytestmark = pytest.mark.office
 
@@ -36,10 +36,11 @@ def _handfilled_c(number: str, out: Path) -> None:
     out.write_bytes(jpeg.tobytes())
 
 
-def _typed_b_reversed(out: Path) -> None:
+def _typed_b_reversed(out: Path, *, coded: bool = True) -> None:
     pdf = to_pdf(render_docx(ANNEXES["B"], example("B")))
     rng = random.Random(6)
-    pages = [Image.fromarray(scan(p, rng, dpi=150, angle=1.0)) for p in rasterise(pdf)][::-1]
+    pages = [Image.fromarray(scan(p if coded else without_code(p), rng, dpi=150, angle=1.0))
+             for p in rasterise(pdf)][::-1]
     buffer = io.BytesIO()
     pages[0].save(buffer, "PDF", save_all=True, append_images=pages[1:], resolution=150)
     out.write_bytes(buffer.getvalue())
@@ -147,3 +148,19 @@ def test_a_code_naming_a_case_the_importer_may_not_edit_is_not_followed(app, mak
     report.close()
     assert entry["case_number"] == case.number and entry["case"] != case.number
     assert any("may not edit" in w for w in entry["warnings"])
+
+
+def test_the_standards_layout_without_a_code_is_read_and_said_so(app, make_user, tmp_path):
+    from service.jobs.imports.model import Options
+    from service.jobs.imports.pipeline import run_import
+
+    _typed_b_reversed(tmp_path / "old-intake.pdf", coded=False)
+    report = run_import([tmp_path / "old-intake.pdf"],
+                        Options(dry_run=True, by=make_user("zhou", "director")))
+    [entry] = report.as_dict()["files"]
+    report.close()
+    assert (entry["annex"], entry["case_number"], entry["pages"]) == ("B", None, [1, 2])
+    assert any("no form code" in w for w in entry["warnings"])
+    read = {f["field"]: f for f in entry["fields"]}
+    assert read["client_name"]["value"] == example("B")["client_name"]
+    assert read["education"]["value"] == example("B")["education"]

@@ -14,8 +14,8 @@ from service.annexes.examples import example
 from service.documents import DocumentMeta, OfficePool, render_docx
 from service.paper import references
 from service.paper.layout import norm, page_layouts, rasterise
-from service.paper.read import read_page
-from tests.scan_helpers import fill_by_hand, scan, tick
+from service.paper.read import read_code, read_page
+from tests.scan_helpers import fill_by_hand, scan, tick, without_code
 
 pytestmark = pytest.mark.office
 
@@ -114,6 +114,37 @@ def test_a_later_page_is_known_by_its_layout_whatever_the_order(pool, lookup):
     readings = [read_page(scan(p, random.Random(n), dpi=150, angle=-1.0), lookup)
                 for n, p in reversed(list(enumerate(pages)))]
     assert [(r.annex, r.page) for r in readings] == [("B", 2), ("B", 1)]
+
+
+def test_the_standards_layout_printed_without_a_code_is_known_by_title_and_table(pool, lookup):
+    data = example("B")
+    pdf = pool.convert(render_docx(ANNEXES["B"], data))
+    pages = [without_code(p) for p in rasterise(pdf)]
+    scans = [scan(p, random.Random(n), dpi=200, angle=1.5, noise=4)
+             for n, p in reversed(list(enumerate(pages)))]
+    assert all(read_code(image) is None for image in scans)
+    readings = [read_page(image, lookup) for image in scans]
+    assert [(r.annex, r.page, r.code, r.known_by) for r in readings] == [
+        ("B", 2, None, "table"), ("B", 1, None, "title")]
+    texts = [f for r in readings for f in r.fields
+             if f.how != "box" and f.field in data and data[f.field] not in ("", None)]
+    right = [f for f in texts if not f.flagged and norm(str(f.value)) == norm(str(data[f.field]))]
+    assert len(texts) >= 15 and len(right) / len(texts) >= 0.95, [
+        (f.field, f.value, f.reason) for f in texts if f not in right]
+    ticks = [f for r in readings for f in r.fields if f.how == "box" and not f.flagged]
+    assert ticks and all(f.value == (data.get(f.field) or ([] if isinstance(f.value, list)
+                                                            else None)) for f in ticks)
+
+
+def test_a_table_that_is_none_of_the_forms_is_not_guessed(lookup):
+    page = np.full((2339, 1654), 255, np.uint8)
+    for y in (300, 700, 1100, 1500, 1900):
+        cv2.line(page, (200, y), (1450, y), 0, 3)
+    for x in (200, 800, 1450):
+        cv2.line(page, (x, 300), (x, 1900), 0, 3)
+    reading = read_page(page, lookup)
+    assert reading.annex is None and not reading.fields
+    assert reading.problem.startswith("no form code on the page, and its table is not one")
 
 
 def test_a_page_without_a_code_or_a_table_says_so(lookup):

@@ -2,9 +2,11 @@
 
 Pages are drawn and read one at a time (memory stays flat however many there are), grouped by
 what their codes say (annex, case, form) and put in page order whatever order they were
-scanned in. Every value read becomes evidence (source: the page and cell); what the engine was
-unsure of, or did not guess (handwriting), is flagged for the person who reviews the scan.
-A file with no page bearing a form code stays a plain scan for a person to type from.
+scanned in; pages of the standard's layout printed without a code are known by their title and
+table and grouped by annex within the file. Every value read becomes evidence (source: the page
+and cell); what the engine was unsure of, or did not guess (handwriting), is flagged for the
+person who reviews the scan. A file with no page the engine knows stays a plain scan for a
+person to type from.
 """
 
 from __future__ import annotations
@@ -90,10 +92,17 @@ def page_images(data: bytes, limits: Limits) -> Iterator[np.ndarray]:
     yield image
 
 
-def _key(page: PageReading) -> tuple[str, str, int]:
-    code = page.code
-    assert code is not None
-    return (code.annex, code.case_number, code.form_id or 0)
+def _key(page: PageReading, unnamed: dict[str, list[set[int]]]) -> tuple[str, str, int]:
+    """Which form of the file a page belongs to: the one its code names; a page without a
+    code joins the file's latest form of its annex unless that form has its page already."""
+    assert page.annex is not None and page.page is not None
+    if page.code is not None:
+        return (page.code.annex, page.code.case_number, page.code.form_id or 0)
+    groups = unnamed.setdefault(page.annex, [])
+    if not groups or page.page in groups[-1]:
+        groups.append(set())
+    groups[-1].add(page.page)
+    return (page.annex, "", -len(groups))  # negative: no form id, the n-th such form
 
 
 def evidence_of(page: PageReading) -> list[Evidence]:
@@ -110,22 +119,24 @@ def read_scan(name: str, data: bytes, lookup: Lookup, *, limits: Limits | None =
               progress: Callable[[int, int], None] | None = None) -> list[Reading]:
     """The forms a scan shows, each a :data:`SCAN` reading with what was read of it.
 
-    ``progress(n, count)`` is told after each page (of ``count``). With no readable form code on any page the scan
-    comes back as one plain reading for a person to type from, saying why.
+    ``progress(n, count)`` is told after each page (of ``count``). With no page known (by its
+    code, or its title and table) the scan comes back as one plain reading for a person to
+    type from, saying why.
     """
     limits = limits or Limits()
     forms: dict[tuple[str, str, int], list[PageReading]] = {}
+    unnamed: dict[str, list[set[int]]] = {}
     problems: list[str] = []
     count = page_count(data) if progress else 0
     for n, image in enumerate(page_images(data, limits), start=1):
         page = read_page(image, lookup)
         del image
-        if page.code is None or page.annex is None or page.page is None:
+        if page.annex is None or page.page is None:
             problems.append(f"page {n}: {page.problem or 'not read'}")
         else:
             for f in page.fields:
                 f.source = f"scan page {n}, form page {page.page}: {f.source}"
-            forms.setdefault(_key(page), []).append(page)
+            forms.setdefault(_key(page, unnamed), []).append(page)
         if progress:
             progress(n, max(n, count))
     if not forms:
@@ -139,6 +150,9 @@ def read_scan(name: str, data: bytes, lookup: Lookup, *, limits: Limits | None =
             if not e.flagged and e.value not in ("", None, []):
                 data_read[e.field] = e.value
         kept, warnings = settle(annex, data_read, list(problems))
+        if form_id < 0:
+            warnings.insert(0, "no form code on the paper: the annex and its pages were known "
+                               "by the title and the table; match the case by what was read")
         part = "" if len(forms) == 1 else f"{annex}-{case_number or 'no case'}-{form_id or 0}"
         readings.append(Reading(name=name, kind=SCAN, annex=annex, data=kept,
                                 warnings=warnings, part=part, evidence=evidence,

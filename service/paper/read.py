@@ -80,6 +80,7 @@ class PageReading:
     fields: list[CellReading] = field(default_factory=list)
     problem: str = ""  # why the page could not be read (then fields is empty)
     aligned: bool = True  # the cells matched the blank copy's, row by row
+    known_by: str = "code"  # code | title (and table) | table: how the annex and page were known
 
 
 def grey(image: np.ndarray) -> np.ndarray:
@@ -477,15 +478,67 @@ def choose_page(refs: Sequence[Reference], quad: np.ndarray, code: PageCode | No
     return min(pool, key=distance) if pool else None
 
 
+def title_of(gray: np.ndarray, quad: np.ndarray) -> str:
+    """The printed text above a page's table (a form's title), read by OCR."""
+    top = int(min(quad[0][1], quad[1][1]))
+    left, right = int(min(quad[0][0], quad[3][0])), int(max(quad[1][0], quad[2][0]))
+    above = gray[:max(0, top - 4), max(0, left):right]
+    if above.shape[0] < 10 or not (above < 150).any():
+        return ""
+    try:
+        return norm(read_block(above).text)
+    except Exception:  # noqa: BLE001 - a page OCR cannot read is identified by its table alone
+        return ""
+
+
+def annex_by_title(title: str) -> str | None:
+    """The annex whose printed title the text above a table holds, if one does."""
+    for code, annex in ANNEXES.items():
+        if norm(annex.title) in title:
+            return code
+    return None
+
+
+def identify(gray: np.ndarray, quad: np.ndarray, lookup: Lookup
+             ) -> tuple[str, Reference, np.ndarray, dict[Rect, Rect], str] | str:
+    """A page without a code: which annex and page it is, by its title (when it shows one)
+    and by its table, whose rows and cells must match one blank page's; the page aligned to
+    it and the cells matched. Why not, as a string, when no page or more than one matches."""
+    titled = annex_by_title(title_of(gray, quad))
+    candidates = [(code, ref) for code in ([titled] if titled else list(ANNEXES))
+                  for ref in lookup(code, None)
+                  if not titled or ref.layout.page == 1]
+    found = []
+    for code, ref in candidates:
+        aligned = align(gray, quad, ref.layout)
+        mapping = match_cells(ref.cells, cells_of(aligned)[0])
+        if mapping is not None:
+            found.append((code, ref, aligned, mapping, "title" if titled else "table"))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        return ("no form code on the page, and its table is not one of the forms' pages"
+                + (f" (its title says Annex {titled})" if titled else ""))
+    pages = "、".join(f"{c} p{r.layout.page}" for c, r, _a, _m, _k in found)
+    return f"no form code on the page, and its table fits more than one form page: {pages}"
+
+
 def read_page(image: np.ndarray, lookup: Lookup, *, dpi: float | None = None) -> PageReading:
-    """Read one scanned page (any resolution; a few degrees of skew; a phone's perspective)."""
+    """Read one scanned page (any resolution; a few degrees of skew; a phone's perspective).
+    A page without the service's code is known by its title and table when it is the
+    standard's layout."""
     gray = flatten(grey(image))
     code = read_code(gray)
     quad = table_quad(gray)
     if quad is None:
         return PageReading(None, None, code, problem="no form table found on the page")
     if code is None:
-        return PageReading(None, None, None, problem="no form code on the page")
+        known = identify(gray, quad, lookup)
+        if isinstance(known, str):
+            return PageReading(None, None, None, problem=known)
+        annex_code, ref, aligned, mapping, how = known
+        fields = read_fields(ANNEXES[annex_code], ref, aligned, mapping)
+        return PageReading(annex_code, ref.layout.page, None, fields, known_by=how)
     annex = ANNEXES.get(code.annex)
     if annex is None:
         return PageReading(None, None, code, problem=f"unknown annex {code.annex}")
