@@ -523,6 +523,16 @@ def identify(gray: np.ndarray, quad: np.ndarray, lookup: Lookup
     return f"no form code on the page, and its table fits more than one form page: {pages}"
 
 
+def _read_uncoded(gray: np.ndarray, quad: np.ndarray, lookup: Lookup) -> PageReading:
+    """A page without a code, read once its title and table tell which page it is."""
+    known = identify(gray, quad, lookup)
+    if isinstance(known, str):
+        return PageReading(None, None, None, problem=known)
+    annex_code, ref, aligned, mapping, how = known
+    fields = read_fields(ANNEXES[annex_code], ref, aligned, mapping)
+    return PageReading(annex_code, ref.layout.page, None, fields, known_by=how)
+
+
 def read_page(image: np.ndarray, lookup: Lookup, *, dpi: float | None = None) -> PageReading:
     """Read one scanned page (any resolution; a few degrees of skew; a phone's perspective).
     A page without the service's code is known by its title and table when it is the
@@ -533,12 +543,7 @@ def read_page(image: np.ndarray, lookup: Lookup, *, dpi: float | None = None) ->
     if quad is None:
         return PageReading(None, None, code, problem="no form table found on the page")
     if code is None:
-        known = identify(gray, quad, lookup)
-        if isinstance(known, str):
-            return PageReading(None, None, None, problem=known)
-        annex_code, ref, aligned, mapping, how = known
-        fields = read_fields(ANNEXES[annex_code], ref, aligned, mapping)
-        return PageReading(annex_code, ref.layout.page, None, fields, known_by=how)
+        return _read_uncoded(gray, quad, lookup)
     annex = ANNEXES.get(code.annex)
     if annex is None:
         return PageReading(None, None, code, problem=f"unknown annex {code.annex}")
