@@ -111,6 +111,13 @@ def test_scans_come_home_to_their_case_read(app, client, make_user, tmp_path):
     assert {"interviewee", "record", "place_other"} <= set(flagged)
     assert all('src="data:image/png;base64,' in body for body in flagged.values())
     assert "place" in {f for k, f, _b in rows if k == "read"}
+    # and beside each input, the picture of its cell (a write-in's beside its options)
+    for name in ("interviewee", "record", "place"):
+        cell = re.search(rf'<td class="value[^"]*"[^>]*data-field="{name}">(.*?)</td>', page,
+                         re.S)
+        assert cell and 'id="crop-' in cell.group(1), name
+        assert 'src="data:image/png;base64,' in cell.group(1), name
+    assert 'class="cell-crop flagged" id="crop-interviewee"' in page
     # the person types the handwritten cells (the rest as a complete C), the ticks as read
     typed = {**example("C"), "place": draft.data["place"], "work_mode": draft.data["work_mode"],
              "interviewee": "王建国", "place_other": "社区居委会", "record": "案主讲述近况。"}

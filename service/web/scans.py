@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..annexes import ANNEXES, OPENING
+from ..annexes import ANNEXES, OPENING, Annex
 from ..auth import audit
 from ..auth.access import can_edit_case, can_review, require_case, roles_required
 from ..cases import lifecycle, workflow
@@ -163,16 +163,30 @@ def read_cells(imported: ImportedFile, code: str) -> list[ReadCell]:
     return cells
 
 
+def crops_by_field(annex: Annex, cells: list[ReadCell]) -> dict[str, ReadCell]:
+    """Each field's picture of its cell, to show beside its input; a write-in's goes beside
+    the options it belongs to (one picture a cell: the unsure one when there are two)."""
+    notes = annex.note_keys
+    crops: dict[str, ReadCell] = {}
+    for c in cells:  # unsure first
+        if not c.image:
+            continue
+        name = c.field if c.field in annex else notes[c.field][0].name
+        crops.setdefault(name, c)
+    return crops
+
+
 def _render_review(imported: ImportedFile, case: Case, original: Original, code: str,
                    form: AnnexForm, record: FormRecord | None, status: int = 200) -> Any:
     pages, problem = _page_count(original)
     has_errors = any(f.errors for f in form) or bool(form.submission_token.errors)
+    cells = read_cells(imported, code)
     return render_template(
         "imports/review.html", imported=imported, case=case, original=original,
         annex=ANNEXES[code], annexes=ANNEXES, form=form, record=record, pages=pages,
         scan_problem=problem, locked=_locked(record) or not case.is_open,
         reviewer=can_review(current_user, case, seen=True), state_names=STATE_NAMES,
-        has_errors=has_errors, cells=read_cells(imported, code)), status
+        has_errors=has_errors, cells=cells, crops=crops_by_field(ANNEXES[code], cells)), status
 
 
 @bp.get("/review/<int:imported_id>")
