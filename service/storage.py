@@ -11,7 +11,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 #: Temporary files start so; the archive's fixity check knows to pass over them.
@@ -66,3 +66,17 @@ def atomic_write(path: Path, data: bytes, *, replace: bool = True) -> None:
     """Write ``data`` to ``path`` whole or not at all (see :func:`atomic_open`)."""
     with atomic_open(path, "wb", replace=replace) as stream:
         stream.write(data)
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """An uploaded file's own name (no folders, no leading dot), made unique among ``taken``
+    (which it joins)."""
+    base = PurePosixPath(name.replace("\\", "/")).name.strip().lstrip(".") or "file"
+    base = base[:200]
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        stem, dot, ext = base.rpartition(".")
+        candidate = f"{stem}-{n}.{ext}" if dot else f"{base}-{n}"
+    taken.add(candidate)
+    return candidate

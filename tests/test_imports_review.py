@@ -161,8 +161,9 @@ def test_others_cannot_review_a_scan(app, client, make_user, scans):
     worker = make_user("w", "worker")
     login(client, worker)
     scan = scans["png"]
-    assert client.get(f"/imports/review/{scan.id}").status_code == 403
-    assert client.get(f"/imports/review/{scan.id}/page/1").status_code == 403
+    # a worker reviews the scans of their own cases only; another's case is not there for them
+    assert client.get(f"/imports/review/{scan.id}").status_code == 404
+    assert client.get(f"/imports/review/{scan.id}/page/1").status_code == 404
     page = client.get(f"/cases/{scan.case_id}")
     assert page.status_code == 404  # a case of no worker: not this worker's
 

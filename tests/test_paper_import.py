@@ -171,3 +171,41 @@ def test_the_standards_layout_without_a_code_is_read_and_said_so(app, make_user,
     read = {f["field"]: f for f in entry["fields"]}
     assert read["client_name"]["value"] == example("B")["client_name"]
     assert read["education"]["value"] == example("B")["education"]
+
+
+def test_a_worker_brings_a_filled_form_back_from_the_case_page(app, client, make_user, tmp_path):
+    import re
+
+    from service.cases import lifecycle
+    from service.cases.imported import ImportedFile
+    from service.db import db
+    from tests.conftest import csrf_token, login
+
+    worker = make_user("chen", "worker")
+    case = lifecycle.open_case(worker=worker, client_name="王建国")
+    other = lifecycle.open_case(worker=worker, client_name="李秀英")
+    db.session.commit()
+    _handfilled_c(case.number, tmp_path / "visit.jpg")
+    _handfilled_c(other.number, tmp_path / "other.jpg")
+
+    login(client, worker)
+    url = f"/cases/{case.id}"
+    token = csrf_token(client, url)
+    with (tmp_path / "visit.jpg").open("rb") as one, (tmp_path / "other.jpg").open("rb") as two:
+        response = client.post(f"/imports/case/{case.id}/paper", data={
+            "csrf_token": token, "paper": [(one, "visit.jpg"), (two, "other.jpg")]},
+            content_type="multipart/form-data")
+    assert response.status_code == 302 and response.headers["Location"].endswith("#paper")
+    [imported] = db.session.scalars(db.select(ImportedFile)).all()
+    assert imported.case_id == case.id and imported.needs_review and imported.annex == "C"
+    page = client.get(url).get_data(as_text=True)
+    runs = page[page.index('id="paper-runs"'):]
+    assert "visit.jpg" in runs and "other.jpg" in runs
+    assert f"names case {other.number}, not {case.number}" in runs  # not attached, said why
+    review = re.search(r'href="(/imports/review/\d+[^"]*)"', page).group(1)
+    shown = client.get(review.replace("&amp;", "&"))
+    assert shown.status_code == 200 and 'id="crop-interviewee"' in shown.get_data(as_text=True)
+
+    login(client, make_user("wang", "worker"))  # another worker: not their case
+    assert client.post(f"/imports/case/{case.id}/paper", data={
+        "csrf_token": csrf_token(client, "/cases")}).status_code == 404

@@ -8,7 +8,7 @@ administrator) may read it back.
 
 from __future__ import annotations
 
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 from flask import current_app, request, url_for
@@ -19,14 +19,14 @@ from ..auth.access import IMPORTERS
 from ..auth.models import Role
 from ..cases.imported import ImportRun, RunState
 from ..db import db
+from ..imports.limits import MAX_UPLOAD_FILES
 from ..jobs.imports.runs import check_run_task, import_run_task
-from ..storage import atomic_write
+from ..storage import atomic_write, unique_name
 from . import bp
 from .auth import api_user, token_required
 from .problems import ApiProblem
 from .spec import json_response, operation, path_param, problems
 
-MAX_FILES = 500
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -84,22 +84,9 @@ def _uploads() -> list[FileStorage]:
         raise ApiProblem(422, gettext("Send one or more files in the field \"files\"."),
                          kind="invalid-data",
                          errors=[{"field": "files", "detail": gettext("This field is required.")}])
-    if len(files) > MAX_FILES:
-        raise ApiProblem(413, gettext("At most %(n)s files in one import.", n=MAX_FILES))
+    if len(files) > MAX_UPLOAD_FILES:
+        raise ApiProblem(413, gettext("At most %(n)s files in one import.", n=MAX_UPLOAD_FILES))
     return files
-
-
-def _safe_name(name: str, taken: set[str]) -> str:
-    """The file's own name (no folders), made unique within the upload."""
-    base = PurePath(name.replace("\\", "/")).name.strip().lstrip(".") or "file"
-    base = base[:200]
-    candidate, n = base, 1
-    while candidate in taken:
-        n += 1
-        stem, dot, ext = base.rpartition(".")
-        candidate = f"{stem}-{n}.{ext}" if dot else f"{base}-{n}"
-    taken.add(candidate)
-    return candidate
 
 
 @bp.post("/imports")
@@ -140,7 +127,7 @@ def import_files() -> Any:
     folder = Path(current_app.config["WORK_ROOT"]) / run.upload_path
     taken: set[str] = set()
     for upload in files:
-        atomic_write(folder / _safe_name(upload.filename or "", taken), upload.read())
+        atomic_write(folder / unique_name(upload.filename or "", taken), upload.read())
     db.session.commit()
     (check_run_task if dry_run else import_run_task)(run.id)
     db.session.expire_all()

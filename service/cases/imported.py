@@ -32,6 +32,8 @@ class ImportRun(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     upload_name: Mapped[str] = mapped_column(String(255), default="")
     upload_path: Mapped[str] = mapped_column(default="")  # relative to WORK_ROOT
+    #: the case the files were brought in for, from its page (None: matched by what is read)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     state: Mapped[RunState] = mapped_column(String(12), default=RunState.CHECKED)
     mapping: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # annex -> label -> field
     report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the latest report

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from .reading import ImportFailure
 
 MB = 1024 * 1024
+#: Files sent in one upload (web page or API); a ZIP counts as one.
+MAX_UPLOAD_FILES = 500
 
 
 @dataclass(frozen=True)

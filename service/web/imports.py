@@ -33,8 +33,9 @@ from ..cases.imported import ImportedFile, ImportRun, RunState
 from ..cases.models import Case, Original
 from ..db import db
 from ..forms.builder import FieldNameError
+from ..imports.limits import MAX_UPLOAD_FILES
 from ..jobs.imports.runs import check_run_task, import_run_task
-from ..storage import atomic_write
+from ..storage import atomic_write, unique_name
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -69,18 +70,32 @@ def index() -> str:
 @bp.post("/")
 @roles_required(*IMPORTERS)
 def upload() -> Any:
-    """Keep the uploaded ZIP and have a queue worker dry-run it."""
-    upload = request.files.get("archive")
-    raw = upload.read() if upload else b""
-    if not upload or not raw.startswith(_ZIP_MAGIC):
-        flash(_("Choose a ZIP file of legacy forms."), "error")
+    """Keep the upload (a ZIP, or the files themselves: a scan fresh from the office scanner)
+    and have a queue worker dry-run it."""
+    uploads = [f for f in request.files.getlist("archive") if f and f.filename]
+    if not uploads:
+        flash(_("Choose a ZIP of legacy forms, or the forms and scans themselves."), "error")
         return redirect(url_for("imports.index"))
-    name = Path(upload.filename or "upload.zip").name[:255]
+    if len(uploads) > MAX_UPLOAD_FILES:
+        flash(_("At most %(n)s files in one import.", n=MAX_UPLOAD_FILES), "error")
+        return redirect(url_for("imports.index"))
+    first = uploads[0]
+    name = (Path(first.filename or "").name if len(uploads) == 1
+            else _("%(n)s files", n=len(uploads)))[:255]
     run = ImportRun(created_by_id=current_user.id, upload_name=name, state=RunState.CHECKING)
     db.session.add(run)
     db.session.flush()
-    run.upload_path = f"imports/{run.id}/upload.zip"
-    atomic_write(Path(current_app.config["WORK_ROOT"]) / run.upload_path, raw)
+    root = Path(current_app.config["WORK_ROOT"])
+    raw = first.read()
+    if len(uploads) == 1 and raw.startswith(_ZIP_MAGIC):
+        run.upload_path = f"imports/{run.id}/upload.zip"
+        atomic_write(root / run.upload_path, raw)
+    else:
+        run.upload_path = f"imports/{run.id}/files"
+        taken: set[str] = set()
+        for n, upload in enumerate(uploads):
+            atomic_write(root / run.upload_path / unique_name(upload.filename or "", taken),
+                         raw if n == 0 else upload.read())
     db.session.commit()
     check_run_task(run.id)  # a worker dry-runs it (.doc files need LibreOffice): the page polls
     return redirect(url_for("imports.show", run_id=run.id))

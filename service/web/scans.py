@@ -1,7 +1,9 @@
-"""Pages of imported scans and originals: a scan comes in as a draft case that needs review;
-an importer who may see the case types the form beside the scan (shown as pictures), and
-submits it the way a typed form is submitted. The originals of a case are downloadable by
-whoever may see the case. The routes belong to the imports blueprint (:mod:`.imports`).
+"""Pages of imported scans and originals: a scan comes in as a draft that needs review;
+whoever may write the case's forms types the form beside the scan (shown as pictures, each
+field beside the picture of its cell), and submits it the way a typed form is submitted. A
+filled paper form is brought back from its case's page (read on the queue, attached to that
+case). The originals of a case are downloadable by whoever may see the case. The routes belong
+to the imports blueprint (:mod:`.imports`).
 """
 
 from __future__ import annotations
@@ -9,29 +11,36 @@ from __future__ import annotations
 import base64
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..annexes import ANNEXES, OPENING, Annex
 from ..auth import audit
-from ..auth.access import can_edit_case, can_review, require_case, roles_required
+from ..auth.access import can_edit_case, can_review, require_case
 from ..cases import lifecycle, workflow
 from ..cases.errors import CaseError, Invalid
-from ..cases.imported import ImportedFile
+from ..cases.imported import ImportedFile, ImportRun, RunState
 from ..cases.models import Case, FormRecord, FormState, Original, utcnow
 from ..db import db
 from ..forms.builder import AnnexForm, form_for, parse_formdata
 from ..imports import ImportFailure
+from ..imports.limits import MAX_UPLOAD_FILES
 from ..imports.scans import needs_pages, picture_type, scan_pages
-from ..storage import resolve_under
+from ..jobs.imports.runs import import_run_task
+from ..storage import atomic_write, resolve_under, unique_name
 from .cases import STATE_NAMES
 from .exports import send_export
-from .imports import IMPORTERS, bp
+from .imports import bp
+
+#: How long the case page lists paper brought in from it.
+RUNS_SHOWN = timedelta(days=2)
 
 
 @dataclass
@@ -41,6 +50,8 @@ class CaseImports:
     originals: list[Original]
     waiting: list[ImportedFile]
     may_review: bool
+    may_bring: bool  # may bring filled paper in from the case's page
+    runs: list[ImportRun]  # paper brought in from the case's page lately, being read or read
 
 
 @bp.app_template_global()
@@ -51,9 +62,43 @@ def imports_of(case: Case) -> CaseImports:
     waiting = db.session.scalars(select(ImportedFile).where(
         ImportedFile.case_id == case.id, ImportedFile.needs_review.is_(True))
         .order_by(ImportedFile.id)).all()
-    return CaseImports(list(originals), list(waiting),
-                       bool(waiting) and current_user.has_role(*IMPORTERS)
-                       and can_edit_case(current_user, case, seen=True))
+    runs = db.session.scalars(select(ImportRun).where(
+        ImportRun.case_id == case.id, ImportRun.created_at >= utcnow() - RUNS_SHOWN)
+        .order_by(ImportRun.id.desc()).limit(5)).all()
+    may_edit = can_edit_case(current_user, case, seen=True)
+    return CaseImports(list(originals), list(waiting), bool(waiting) and may_edit, may_edit,
+                       list(runs))
+
+
+@bp.post("/case/<int:case_id>/paper")
+@login_required
+def bring_paper(case_id: int) -> Any:
+    """Filled paper forms of this case, scanned (or typed files): kept, read on the queue and
+    attached to this case, each read scan waiting for a person to check and type."""
+    case = require_case(case_id)
+    if not can_edit_case(current_user, case, seen=True):
+        abort(403)
+    uploads = [f for f in request.files.getlist("paper") if f and f.filename]
+    if not uploads or len(uploads) > MAX_UPLOAD_FILES:
+        flash(_("Choose the scanned pages (PDF, JPEG, PNG or TIFF), at most %(n)s files.",
+                n=MAX_UPLOAD_FILES), "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    run = ImportRun(created_by_id=current_user.id, case_id=case.id, state=RunState.QUEUED,
+                    upload_name=(Path(uploads[0].filename or "").name if len(uploads) == 1
+                                 else _("%(n)s files", n=len(uploads)))[:255],
+                    report={"dry_run": False})
+    db.session.add(run)
+    db.session.flush()
+    run.upload_path = f"imports/{run.id}/files"
+    folder = Path(current_app.config["WORK_ROOT"]) / run.upload_path
+    taken: set[str] = set()
+    for upload in uploads:
+        atomic_write(folder / unique_name(upload.filename or "", taken), upload.read())
+    audit.record("import.paper", case, run=run.id, files=len(uploads))
+    db.session.commit()
+    import_run_task(run.id)
+    flash(_("The paper is being read; what it holds will wait below for you to check."), "info")
+    return redirect(url_for("cases.show", case_id=case.id) + "#paper")
 
 
 def _imported(imported_id: int) -> tuple[ImportedFile, Case, Original]:
@@ -138,6 +183,38 @@ class ReadCell:
     image: str  # a data: URL of the cell as scanned, or ""
 
 
+#: The paper engine's reasons for flagging a value, in the reader's language.
+_REASONS = {
+    "handwritten or unclear: type it from the image":
+        _l("Handwritten or unclear: type it from the picture."),
+    "write-in: type it from the image": _l("Written in by hand: type it from the picture."),
+    "ink where no text was read: part of it may be missing":
+        _l("There is ink where no text was read: part of it may be missing."),
+    "a mark at the end of a line was not read":
+        _l("A mark at the end of a line (a full stop?) was not read."),
+    "not a valid value": _l("What was read is not a valid value here."),
+    "the table's cells differ from the printed form's":
+        _l("The table's cells differ from the printed form's."),
+    "printed from another version of the form's template":
+        _l("Printed from another version of the form."),
+}
+_REASON_PREFIXES = {
+    "borderline box: ": _l("Between ticked and empty: %(detail)s"),
+    "more than one box ticked: ": _l("More than one box ticked: %(detail)s"),
+    "OCR failed: ": _l("The text could not be read: %(detail)s"),
+}
+
+
+def reason_text(reason: str) -> str:
+    """A flag's reason in the reader's language (as it came when it is not a known one)."""
+    if reason in _REASONS:
+        return str(_REASONS[reason])
+    for prefix, message in _REASON_PREFIXES.items():
+        if reason.startswith(prefix):
+            return str(message) % {"detail": reason[len(prefix):]}
+    return reason
+
+
 def read_cells(imported: ImportedFile, code: str) -> list[ReadCell]:
     """What the scan's reading found for the form ``code``, the unsure fields first."""
     if imported.annex != code or not imported.fields:
@@ -158,7 +235,7 @@ def read_cells(imported: ImportedFile, code: str) -> list[ReadCell]:
         if f.get("cell") and path is not None and path.is_file():
             image = "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
         cells.append(ReadCell(name, label, f.get("value"), bool(f.get("flagged")),
-                              str(f.get("reason") or ""), image))
+                              reason_text(str(f.get("reason") or "")), image))
     cells.sort(key=lambda c: not c.flagged)
     return cells
 
@@ -190,10 +267,12 @@ def _render_review(imported: ImportedFile, case: Case, original: Original, code:
 
 
 @bp.get("/review/<int:imported_id>")
-@roles_required(*IMPORTERS)
+@login_required
 def review(imported_id: int) -> Any:
     """The scan beside the form the reviewer chose (B unless they pick C or D)."""
     imported, case, original = _imported(imported_id)
+    if not can_edit_case(current_user, case, seen=True):
+        abort(403)
     if not imported.needs_review:
         flash(_("This scan has already been reviewed."), "info")
         return redirect(url_for("cases.show", case_id=case.id))
@@ -207,7 +286,7 @@ def review(imported_id: int) -> Any:
 
 
 @bp.post("/review/<int:imported_id>")
-@roles_required(*IMPORTERS)
+@login_required
 def submit_review(imported_id: int) -> Any:
     """Submit the form typed from the scan; the scan no longer needs review."""
     imported, case, original = _imported(imported_id)
@@ -265,7 +344,7 @@ def _mark_reviewed(imported: ImportedFile, original: Original, record: FormRecor
 
 
 @bp.get("/review/<int:imported_id>/page/<int:page>")
-@roles_required(*IMPORTERS)
+@login_required
 def scan_page(imported_id: int, page: int) -> Any:
     """One page of the scan as a picture: the image itself, or a PDF/TIFF page as PNG."""
     _imported_file, _case, original = _imported(imported_id)

@@ -121,6 +121,7 @@ class Options:
     progress: Progress | None = None
     pages: PageProgress | None = None
     run: ImportRun | None = None
+    case_id: int | None = None  # every file goes into this case (brought in from its page)
     synonyms: Synonyms | None = None  # default: the instance's import_synonyms.toml
 
 

@@ -34,7 +34,7 @@ def run_options(run: ImportRun, *, dry_run: bool, by: User | None) -> Options:
         db.session.commit()
 
     return Options(dry_run=dry_run, aliases=run.mapping or {}, by=by, run=run,
-                   progress=files, pages=pages)
+                   progress=files, pages=pages, case_id=run.case_id)
 
 
 def check_run(run: ImportRun, by: User | None) -> Report:

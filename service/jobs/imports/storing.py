@@ -20,7 +20,7 @@ from ...cases.imported import ImportedFile
 from ...cases.lifecycle import content_hash, new_form
 from ...cases.models import EDITABLE_STATES, Case, FormRecord, FormVersion, Original
 from ...db import db
-from ...imports import FORM, SCAN
+from ...imports import FORM, SCAN, ImportFailure
 from ...imports.evidence import needs_person
 from ...storage import atomic_write
 from ..documents import enqueue_documents
@@ -67,6 +67,19 @@ def coded_case(number: str, by: User | None, warnings: list[str]) -> Case | None
     if by is not None and not can_edit_case(by, case):
         warnings.append(f"the form's code names case {number}, which you may not edit")
         return None
+    return case
+
+
+def chosen_case(case_id: int, named: str, by: User | None) -> Case:
+    """The case a file was brought in for (from its page): open and the importer's to edit,
+    and the one its code names when it has one; ImportFailure saying why not."""
+    case = db.session.get(Case, case_id)
+    if case is None or not case.is_open or (by is not None and not can_edit_case(by, case)):
+        raise ImportFailure("the case this file was brought in for is closed, or not one you "
+                            "may edit")
+    if named and named != case.number:
+        raise ImportFailure(f"the form's code names case {named}, not {case.number}: bring it "
+                            "in from that case's page")
     return case
 
 
@@ -142,9 +155,14 @@ def store_item(item: Item, reading: dict[str, Any], raw: bytes, cases: Cases,
         if form is not None and not cases.may_attach(form.case):
             form = None  # a closed case, or one the importer may not edit: not written into
     warnings = list(reading["warnings"])
-    case = form.case if form is not None else (
-        coded_case(reading.get("case_number") or "", options.by, warnings)
-        or cases.existing(item, data))
+    if options.case_id is not None:
+        case = chosen_case(options.case_id, reading.get("case_number") or "", options.by)
+        if form is not None and form.case_id != options.case_id:
+            form = None
+    else:
+        case = form.case if form is not None else (
+            coded_case(reading.get("case_number") or "", options.by, warnings)
+            or cases.existing(item, data))
     reading = {**reading, "warnings": warnings}
     unsure = item.kind == FORM and needs_person(reading.get("fields", []))
     # a changed file whose form waits for review or is signed off: kept, held for a person
