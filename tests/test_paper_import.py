@@ -209,3 +209,38 @@ def test_a_worker_brings_a_filled_form_back_from_the_case_page(app, client, make
     login(client, make_user("wang", "worker"))  # another worker: not their case
     assert client.post(f"/imports/case/{case.id}/paper", data={
         "csrf_token": csrf_token(client, "/cases")}).status_code == 404
+
+
+def test_a_scan_read_in_the_dry_run_is_not_read_again_by_the_import(app, make_user, tmp_path,
+                                                                   monkeypatch):
+    from service.cases import lifecycle
+    from service.cases.imported import ImportedFile
+    from service.db import db
+    from service.imports import paper
+    from service.jobs.imports.model import Options
+    from service.jobs.imports.pipeline import run_import
+
+    boss = make_user("zhou", "director")
+    case = lifecycle.open_case(worker=make_user("chen", "worker"), client_name="王建国")
+    db.session.commit()
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    _handfilled_c(case.number, folder / "visit.jpg")
+    kept = tmp_path / "readings"
+    checked = run_import([folder], Options(dry_run=True, by=boss, readings=kept))
+    [dry] = checked.as_dict()["files"]
+    checked.close()
+    assert len(list(kept.glob("*.json"))) == 1
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("the scan was read a second time")
+
+    monkeypatch.setattr(paper, "read_scan", not_again)
+    done = run_import([folder], Options(by=boss, readings=kept, enqueue=lambda _: None))
+    [entry] = done.as_dict()["files"]
+    done.close()
+    assert entry["status"] == dry["status"] == "needs_review"
+    assert entry["fields"] == dry["fields"] and entry["pages"] == [1]
+    imported = db.session.scalars(db.select(ImportedFile)).one()
+    assert imported.case_id == case.id and imported.annex == "C"
+    assert {f["field"] for f in imported.fields if f.get("cell")} >= {"interviewee", "record"}

@@ -8,6 +8,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
 from ...auth.models import User
@@ -122,6 +123,7 @@ class Options:
     pages: PageProgress | None = None
     run: ImportRun | None = None
     case_id: int | None = None  # every file goes into this case (brought in from its page)
+    readings: Path | None = None  # where a run keeps its scans' readings (read once, not twice)
     synonyms: Synonyms | None = None  # default: the instance's import_synonyms.toml
 
 

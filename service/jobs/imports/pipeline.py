@@ -25,6 +25,7 @@ from ...imports.limits import Limits
 from ...imports.sources import collect
 from ...imports.synonyms import Synonyms
 from ...imports.synonyms import load as load_synonyms
+from . import readcache
 from .matching import Cases
 from .model import ERROR, Item, Options, Report, Spool, entry
 from .storing import store_item
@@ -64,9 +65,7 @@ def _read_all(paths: Sequence[str | Path], options: Options, spool: Spool
             blank.sha = hashlib.sha256(raw).hexdigest()
             if isinstance(synonyms, str):
                 raise ImportFailure(synonyms)
-            readings = read_file(source.name, raw, limits=options.limits,
-                                 aliases=options.aliases, synonyms=synonyms,
-                                 pages=_pages_of(source.name, options))
+            readings = _read_once(source.name, raw, blank.sha, synonyms, options)
         except ImportFailure as e:
             failed.append((blank, str(e)))
             continue
@@ -81,6 +80,20 @@ def _read_all(paths: Sequence[str | Path], options: Options, spool: Spool
                                      for i in items]), strict=True):
         item.group = f
     return items, failed
+
+
+def _read_once(name: str, raw: bytes, sha: str, synonyms: Synonyms, options: Options
+               ) -> list[Reading]:
+    """The file's readings: a scan read earlier in this run (its dry run) is taken back, not
+    read again."""
+    kept = readcache.load(options.readings, sha) if options.readings else None
+    if kept is not None:
+        return kept
+    readings = read_file(name, raw, limits=options.limits, aliases=options.aliases,
+                         synonyms=synonyms, pages=_pages_of(name, options))
+    if options.readings:
+        readcache.keep(options.readings, sha, readings)
+    return readings
 
 
 def _pages_of(name: str, options: Options) -> Callable[[int, int], None] | None:

@@ -3,6 +3,7 @@ confirmed run, keeping its progress and final report on the run."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from flask import current_app
@@ -34,7 +35,13 @@ def run_options(run: ImportRun, *, dry_run: bool, by: User | None) -> Options:
         db.session.commit()
 
     return Options(dry_run=dry_run, aliases=run.mapping or {}, by=by, run=run,
-                   progress=files, pages=pages, case_id=run.case_id)
+                   progress=files, pages=pages, case_id=run.case_id,
+                   readings=readings_folder(run))
+
+
+def readings_folder(run: ImportRun) -> Path:
+    """Where the run keeps what was read of its scans, between its dry run and its import."""
+    return Path(current_app.config["WORK_ROOT"]) / "imports" / str(run.id) / "readings"
 
 
 def check_run(run: ImportRun, by: User | None) -> Report:
@@ -105,6 +112,7 @@ def execute_run(run_id: int) -> None:
         run.report = report.as_dict()
         report.close()
         run.state = RunState.DONE
+        shutil.rmtree(readings_folder(run), ignore_errors=True)  # the import has used them
     except Exception as e:  # noqa: BLE001 - the run is shown failed with its reason
         db.session.rollback()
         run = db.session.get_one(ImportRun, run_id)
