@@ -36,6 +36,9 @@ WRITTEN = 45
 #: Grey levels darker than INK are ink; a box empty at INK but inked at FAINT holds a mark that
 #: a blurred scan has faded, and a person decides.
 INK, FAINT = 150, 200
+#: Share of a box's inside inked at FAINT that is a tick however light (a printed ☑ that blur
+#: has thinned below INK: an empty box's blurred outline never reaches this far in).
+FAINT_TICKED = 0.25
 _DIGITS = re.compile(r"\d+")
 
 
@@ -295,11 +298,16 @@ def _tick_state(fill: float) -> tuple[bool | None, float]:
 def read_box(page: np.ndarray, ref: np.ndarray, box: Rect, shift: tuple[int, int],
              printed: bool = True) -> tuple[bool | None, float, float]:
     """(ticked?, confidence, fill) of one box; None when borderline, or when it looks empty
-    but holds a faint mark (a blurred scan fades a printed tick)."""
+    but holds a faint mark; ticked when the mark is light but fills the box as a tick does (a
+    blurred scan fades a printed ☑)."""
     fill = _box_fill(page, ref, box, shift, printed=printed)
     ticked, sure = _tick_state(fill)
-    if ticked is False and _box_fill(page, ref, box, shift, printed=printed,
-                                     level=FAINT) > EMPTY:
+    if ticked is True:
+        return ticked, sure, fill
+    faint = _box_fill(page, ref, box, shift, printed=printed, level=FAINT)
+    if faint >= FAINT_TICKED:
+        return True, 0.9, fill  # the ink is all there, lighter: a printed ☑ thinned by blur
+    if ticked is False and faint > EMPTY:
         return None, 0.5, fill
     return ticked, sure, fill
 
