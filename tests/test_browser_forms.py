@@ -108,3 +108,35 @@ def test_failed_submit_shows_every_value_again_with_errors(
     errors = page.locator("td[data-field=language] .error").all_inner_texts()
     assert errors, "the write-in error stands beside its field"
     assert db.session.query(FormVersion).count() == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_save_answered_after_more_typing_keeps_the_devices_copy_current(
+        app, live_server, tablet, make_user) -> None:
+    """The device's copy of the form names the version its last save stored: restored later
+    (a reload while offline), it is sent against that version, not refused as stale by its own
+    save; and what was typed while the save was on its way is kept as not yet synced."""
+    make_user("chen", "worker")
+    page = tablet.new_page()
+    sign_in(page, live_server.url, "chen")
+    _new_intake(page, live_server.url)
+    held = []
+    page.route("**/draft", lambda route: held.append(route))
+    page.fill("[name=client_name]", "王建国")
+    page.locator("[name=client_name]").blur()
+    page.wait_for_function("() => document.getElementById('save-status').textContent.length > 0")
+    for _ in range(100):  # the save leaves and is held on its way
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "no draft save left"
+    before = page.input_value("#version_tag")
+    page.fill("[name=petition_demands]", "要求尽快处理加装电梯引发的邻里纠纷")  # typed meanwhile
+    held[0].continue_()
+    page.wait_for_function(f"() => document.getElementById('version_tag').value !== {before!r}")
+    key = page.get_attribute("#annex-form", "data-storage-key")
+    copy = page.evaluate(f"() => JSON.parse(localStorage.getItem({key!r}))")
+    tags = [v for n, v in copy["values"] if n == "version_tag"]
+    assert tags == [page.input_value("#version_tag")]
+    assert copy["synced"] is False  # the later typing has not reached the server yet
+    assert ["petition_demands", "要求尽快处理加装电梯引发的邻里纠纷"] in copy["values"]

@@ -47,10 +47,19 @@
     } catch (e) { /* storage full or disabled: the server copy still works */ }
   }
 
-  function markSynced(savedAt) {
+  /* A save sent at sentAt was stored as version tag: the device's copy now names that version
+     (so a copy restored later is not refused as stale by its own save), and is synced unless
+     something was typed after the save left. */
+  function markSynced(savedAt, tag, sentAt) {
     try {
       var copy = JSON.parse(localStorage.getItem(key) || "null");
-      if (copy) { copy.synced = true; copy.serverSavedAt = savedAt; localStorage.setItem(key, JSON.stringify(copy)); }
+      if (!copy) { return; }
+      if (tag && copy.values) {
+        copy.values = copy.values.filter(function (pair) { return pair[0] !== "version_tag"; });
+        copy.values.push(["version_tag", tag]);
+      }
+      if (!sentAt || !copy.typedAt || copy.typedAt <= sentAt) { copy.synced = true; copy.serverSavedAt = savedAt; }
+      localStorage.setItem(key, JSON.stringify(copy));
     } catch (e) { /* ignore */ }
   }
 
@@ -91,6 +100,7 @@
     saving = true;
     dirty = false;
     setStatus(t("saving"));
+    var sentAt = new Date().toISOString();
     var body = new FormData(form);
     fetch(draftUrl, { method: "POST", body: body, credentials: "same-origin",
                       headers: { "X-CSRFToken": csrf, "X-Requested-With": "fetch" } })
@@ -103,7 +113,7 @@
         if (!j) { return; }
         var tag = document.getElementById("version_tag");
         if (tag && j.version_tag) { tag.value = j.version_tag; }
-        markSynced(j.saved_at);
+        markSynced(j.saved_at, j.version_tag, sentAt);
         setStatus(t("saved") + " " + new Date().toLocaleTimeString(), false);
       })
       .catch(function () { dirty = true; setStatus(t("offline"), true); })
