@@ -1,6 +1,7 @@
 """Reading scans of the service's own forms: accuracy and pages per second, beside a baseline.
 
     .venv/bin/python bench/scans.py [--forms 12] [--blank 12] [--nocode 6] [--workers 2]
+                                    [--flat 1000]
 
 Builds a corpus from the service's own copies: FORMS typed forms (B, C, D in turn, filled with
 varied values) and BLANK blank forms printed for a case and filled by hand (ticks drawn, text
@@ -14,7 +15,9 @@ code (the standard's layout as another office prints it). Then reads every page 
 - typed text fields right and not flagged (goal 98% of fields with a code, 95% without);
 - pages per second in one process and in WORKERS processes, and the baseline: rapidocr's
   whole-page OCR (detection and recognition over the page, what reading by OCR alone costs)
-  on the same pages.
+  on the same pages;
+- with ``--flat N``: the resident memory of one process reading N pages (the corpus over and
+  over), sampled every 100 pages, to show it stays flat.
 """
 
 from __future__ import annotations
@@ -152,6 +155,23 @@ def _warm(_: Any) -> None:
         _lookup(code, None)
 
 
+def resident_mb() -> float:
+    """This process's resident memory now (not its peak), in MB."""
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * resource.getpagesize() / 1024 / 1024
+
+
+def flat(images: list[Any], count: int) -> list[tuple[int, float]]:
+    """(pages read, resident MB) every 100 pages while one process reads ``count`` pages."""
+    samples = [(0, resident_mb())]
+    for n in range(1, count + 1):
+        _read(images[(n - 1) % len(images)])
+        if n % 100 == 0:
+            samples.append((n, resident_mb()))
+    return samples
+
+
 def score(corpus: list[dict[str, Any]], readings: list[Any]) -> dict[str, Any]:
     """Pages matched, ticks right (and flagged), typed text fields right."""
     from service.annexes import ANNEXES, Kind
@@ -212,6 +232,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--baseline-pages", type=int, default=4)
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--flat", type=int, default=0,
+                        help="then read this many pages in one process, sampling its memory")
     args = parser.parse_args()
 
     t0 = time.perf_counter()
@@ -266,6 +288,12 @@ def main() -> int:
     print(f"| baseline: rapidocr over the whole page | {1 / baseline:.2f} pages/s "
           f"({1000 * baseline:.0f} ms a page) | |")
     print(f"| peak memory of the reading process | {rss:.0f} MB | |")
+    if args.flat:
+        samples = flat(images, args.flat)
+        first = samples[1][1] if len(samples) > 1 else samples[0][1]
+        print(f"\nresident memory reading {args.flat} pages in one process (MB, every 100 "
+              "pages): " + ", ".join(f"{mb:.0f}" for _n, mb in samples))
+        print(f"last / after the first 100 pages: {samples[-1][1] / first:.2f}")
     if s["misses"]:
         print("\nmisses:")
         for m in s["misses"][:40]:
