@@ -76,6 +76,7 @@ def retry_failed_filings() -> tuple[int, int]:
 
 
 @huey.task()
+@leased("filing_retry")
 def retry_filing(failure_id: int) -> bool:
     """An archivist's retry of one failed filing; whether it is now filed (or was already)."""
     with app_context():
@@ -83,3 +84,6 @@ def retry_filing(failure_id: int) -> bool:
         if failure is None or failure.resolved_at is not None:
             return True
         return file_ready_version(failure.version_id)
+
+
+revivable("filing_retry", retry_filing)
