@@ -98,3 +98,18 @@ def test_a_box_is_ticked_empty_or_faint_and_faint_goes_to_a_person():
     stray = blank.copy()
     cv2.line(stray, (52, 54), (58, 57), 175, 2)
     assert read_box(stray, blank, box, (0, 0))[:2] == (None, 0.5)
+
+
+def test_a_doubtful_stroke_is_dropped_only_when_it_crosses_the_cell():
+    """A '1' read doubtfully from a rule the crop cut is no text; a short stroke of a pen read
+    as '1' is kept (and, being doubtful, sent to a person), never silently dropped."""
+    rule = np.full((60, 300), 255, np.uint8)
+    rule[:, 150:152] = 0
+    assert ocr._spans(rule, (140, 0, 160, 60))
+    pen = np.full((60, 300), 255, np.uint8)
+    cv2.line(pen, (150, 20), (152, 40), 0, 2)
+    assert not ocr._spans(pen, (140, 0, 160, 60))
+    assert ocr._is_ruling("11", 0.4, spans=True)
+    assert not ocr._is_ruling("1", 0.4, spans=False)
+    assert ocr._is_ruling("/////", 0.95, spans=False)
+    assert not ocr._is_ruling("12", 0.4, spans=True)

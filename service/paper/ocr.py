@@ -125,12 +125,24 @@ def line_image(gray: np.ndarray, line: Box) -> tuple[np.ndarray, Box]:
             (x0, top, x1, bottom))
 
 
-def _is_ruling(text: str, confidence: float) -> bool:
-    """A line made only of strokes that is doubtful or holds no digit or letter: what is left
-    of a table rule or a drawn figure, not text."""
+def _spans(gray: np.ndarray, box: Box) -> bool:
+    """Whether the ink in ``box`` reaches across the whole image, as a cut table rule does."""
+    x0, y0, x1, y1 = box
+    ink = gray[y0:y1, x0:x1] < INK
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if not len(rows):
+        return False
+    return (rows[-1] - rows[0] + 1 >= 0.9 * gray.shape[0]
+            or cols[-1] - cols[0] + 1 >= 0.9 * gray.shape[1])
+
+
+def _is_ruling(text: str, confidence: float, spans: bool) -> bool:
+    """A line made only of strokes, either holding no digit or letter (what is left of a rule,
+    or a drawing: '|', '/////') or read doubtfully from ink that crosses the whole image (a
+    rule read as '1' or '11'). A doubtful '1' that does not is kept, and flagged."""
     if not text or not set(text) <= STROKES:
         return False
-    return confidence < 0.9 or not any(c.isalnum() for c in text)
+    return not any(c.isalnum() for c in text) or (confidence < 0.9 and spans)
 
 
 def trailing_mark(line: np.ndarray, height: int) -> bool:
@@ -167,9 +179,11 @@ def read_block(image: np.ndarray) -> Text:
     kept, doubt = [], ""
     for (text, score), (cut, box), line in zip(results, cuts, lines, strict=True):
         x0, y0, x1, y1 = box
-        unread[y0:y1, x0:x1] = False
         text, score = str(text).strip(), float(score)
-        if not text or _is_ruling(text, score):
+        if not text:
+            continue  # its ink stays unread: a person looks
+        unread[y0:y1, x0:x1] = False
+        if _is_ruling(text, score, _spans(gray, box)):
             continue
         kept.append((text, score))
         if text[-1] not in PUNCTUATION and trailing_mark(cut, line[3] - line[1]):
