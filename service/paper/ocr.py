@@ -136,13 +136,13 @@ def _spans(gray: np.ndarray, box: Box) -> bool:
             or cols[-1] - cols[0] + 1 >= 0.9 * gray.shape[1])
 
 
-def _is_ruling(text: str, confidence: float, spans: bool) -> bool:
-    """A line made only of strokes, either holding no digit or letter (what is left of a rule,
-    or a drawing: '|', '/////') or read doubtfully from ink that crosses the whole image (a
-    rule read as '1' or '11'). A doubtful '1' that does not is kept, and flagged."""
+def _is_ruling(text: str, confidence: float) -> bool:
+    """A line made only of strokes that holds no digit or letter ('|', '/////': what is left of
+    a rule, or a drawing), or that was read doubtfully ('1', '11' from a rule or a box's edge):
+    not taken as text."""
     if not text or not set(text) <= STROKES:
         return False
-    return not any(c.isalnum() for c in text) or (confidence < 0.9 and spans)
+    return not any(c.isalnum() for c in text) or confidence < 0.9
 
 
 def trailing_mark(line: np.ndarray, height: int) -> bool:
@@ -166,9 +166,10 @@ def trailing_mark(line: np.ndarray, height: int) -> bool:
     return False
 
 
-def read_block(image: np.ndarray) -> Text:
+def read_block(image: np.ndarray, *, picture: bool = False) -> Text:
     """Text in an image, line by line: detection finds the lines, recognition reads each whole
-    line; no line found means the whole image is read as one."""
+    line; no line found means the whole image is read as one. ``picture``: the image may also
+    hold a drawing (a genogram in its cell), whose strokes read doubtfully are no missed text."""
     gray = _gray(image)
     lines = lines_of(detect(gray))
     if not lines:
@@ -182,9 +183,12 @@ def read_block(image: np.ndarray) -> Text:
         text, score = str(text).strip(), float(score)
         if not text:
             continue  # its ink stays unread: a person looks
-        unread[y0:y1, x0:x1] = False
-        if _is_ruling(text, score, _spans(gray, box)):
+        if _is_ruling(text, score):
+            if any(c.isalnum() for c in text) and not picture and not _spans(gray, box):
+                continue  # a doubtful '1' that is no cut rule: its ink stays unread
+            unread[y0:y1, x0:x1] = False
             continue
+        unread[y0:y1, x0:x1] = False
         kept.append((text, score))
         if text[-1] not in PUNCTUATION and trailing_mark(cut, line[3] - line[1]):
             doubt = "a mark at the end of a line was not read"

@@ -329,6 +329,13 @@ def printed_texts(annex: Annex, name: str) -> list[str]:
     return [norm(t) for t in (f.hint, f.prefix, f.suffix) if t]
 
 
+def shares_a_picture(annex: Annex, name: str) -> bool:
+    """Whether a text field's row also holds a picture field (背景资料 and the genogram), which
+    the printed form draws in the same cell."""
+    return any(name in row and any(annex[n].kind is Kind.IMAGE for n in row)
+               for section in annex.sections for row in section.rows)
+
+
 def typed_value(kind: Kind, text: str) -> str | int | None:
     """A printed value back to the form's data (2024年5月8日 -> 2024-05-08); None if the text
     is not one."""
@@ -365,7 +372,7 @@ def _read_text(annex: Annex, name: str, kind: Kind, page: np.ndarray, ref: np.nd
     tight = crop[max(0, ys.min() - pad):ys.max() + pad + 1,
                  max(0, xs.min() - pad):xs.max() + pad + 1]
     try:
-        read: Text = read_block(tight)
+        read: Text = read_block(tight, picture=shares_a_picture(annex, name))
     except Exception as exc:  # noqa: BLE001 - OCR failing on one cell must not lose the page
         read = Text("", 0.0)
         reason = f"OCR failed: {exc}"
