@@ -43,53 +43,41 @@ def pdf_page_count(data: bytes) -> int:
         raise ImportFailure(f"the PDF cannot be read ({exc})") from exc
 
 
-def page_count(data: bytes) -> int:
-    """How many pages a scan has (a PDF's, a TIFF's frames, 1 for a picture)."""
-    if data.startswith(_PDF):
-        return pdf_page_count(data)
-    if data.startswith(_TIFF):
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(io.BytesIO(data)) as tiff:
-                return max(1, int(getattr(tiff, "n_frames", 1)))
-        except (UnidentifiedImageError, OSError):
-            return 1  # page_images says why it cannot be read
-    return 1
-
-
-def page_images(data: bytes, limits: Limits) -> Iterator[np.ndarray]:
-    """Each page of a scan as a grey image, one at a time (a PDF page drawn at 200 dpi)."""
+def page_images(data: bytes, limits: Limits) -> tuple[int, Iterator[np.ndarray]]:
+    """How many pages a scan has, and each page as a grey image, one at a time (a PDF page
+    drawn at 200 dpi); ImportFailure at once when the scan cannot be opened or has too many."""
     if data.startswith(_PDF):
         count = pdf_page_count(data)
         if count > limits.pages:
             raise ImportFailure(f"{count} pages; at most {limits.pages}")
-        with tempfile.TemporaryDirectory(prefix="scan-") as tmp:
-            source = Path(tmp, "scan.pdf")
-            source.write_bytes(data)
-            for n in range(1, count + 1):
-                out = Path(tmp, f"p{n}")
-                subprocess.run(["pdftoppm", "-gray", "-r", str(DPI), "-f", str(n), "-l", str(n),
-                                "-singlefile", "-png", str(source), str(out)], check=True,
-                               capture_output=True, timeout=RENDER_SECONDS)
-                image = cv2.imread(f"{out}.png", cv2.IMREAD_GRAYSCALE)
-                Path(f"{out}.png").unlink(missing_ok=True)
-                if image is None:
-                    raise ImportFailure(f"page {n} of the PDF cannot be drawn")
-                yield image
-        return
+        return count, _pdf_pages(data, count)
     if data.startswith(_TIFF):
         ok, frames = cv2.imdecodemulti(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
         if not ok or not frames:
             raise ImportFailure("the TIFF cannot be read")
         if len(frames) > limits.pages:
             raise ImportFailure(f"{len(frames)} pages; at most {limits.pages}")
-        yield from frames
-        return
+        return len(frames), iter(frames)
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
     if image is None:
         raise ImportFailure("the picture is damaged (not a PNG, JPEG or TIFF)")
-    yield image
+    return 1, iter([image])
+
+
+def _pdf_pages(data: bytes, count: int) -> Iterator[np.ndarray]:
+    with tempfile.TemporaryDirectory(prefix="scan-") as tmp:
+        source = Path(tmp, "scan.pdf")
+        source.write_bytes(data)
+        for n in range(1, count + 1):
+            out = Path(tmp, f"p{n}")
+            subprocess.run(["pdftoppm", "-gray", "-r", str(DPI), "-f", str(n), "-l", str(n),
+                            "-singlefile", "-png", str(source), str(out)], check=True,
+                           capture_output=True, timeout=RENDER_SECONDS)
+            image = cv2.imread(f"{out}.png", cv2.IMREAD_GRAYSCALE)
+            Path(f"{out}.png").unlink(missing_ok=True)
+            if image is None:
+                raise ImportFailure(f"page {n} of the PDF cannot be drawn")
+            yield image
 
 
 def _key(page: PageReading, unnamed: dict[str, list[set[int]]]) -> tuple[str, str, int]:
@@ -127,8 +115,8 @@ def read_scan(name: str, data: bytes, lookup: Lookup, *, limits: Limits | None =
     forms: dict[tuple[str, str, int], list[PageReading]] = {}
     unnamed: dict[str, list[set[int]]] = {}
     problems: list[str] = []
-    count = page_count(data) if progress else 0
-    for n, image in enumerate(page_images(data, limits), start=1):
+    count, images = page_images(data, limits)
+    for n, image in enumerate(images, start=1):
         page = read_page(image, lookup)
         del image
         if page.annex is None or page.page is None:
@@ -138,7 +126,7 @@ def read_scan(name: str, data: bytes, lookup: Lookup, *, limits: Limits | None =
                 f.source = f"scan page {n}, form page {page.page}: {f.source}"
             forms.setdefault(_key(page, unnamed), []).append(page)
         if progress:
-            progress(n, max(n, count))
+            progress(n, count)
     if not forms:
         return [Reading(name=name, kind=SCAN, warnings=problems)]
     readings = []
