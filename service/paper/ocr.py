@@ -60,6 +60,8 @@ def engine() -> Any:
 
 #: Characters that a table's ruling line, cut by a cell's crop, is read as.
 STROKES = frozenset("1lI|丨！!一-_—、/\\")
+#: Why a reading may lack its last mark although its confidence is high.
+DROPPED_MARK = "a mark at the end of a line was not read"
 #: Marks a line may end with (a blurred full stop is often not read at all).
 PUNCTUATION = frozenset("。，、；：？！.,;:?!）)」』”’")
 
@@ -191,7 +193,7 @@ def read_block(image: np.ndarray, *, picture: bool = False) -> Text:
         unread[y0:y1, x0:x1] = False
         kept.append((text, score))
         if text[-1] not in PUNCTUATION and trailing_mark(cut, line[3] - line[1]):
-            doubt = "a mark at the end of a line was not read"
+            doubt = DROPPED_MARK
     if not kept:
         return Text("", 0.0, int(unread.sum()), doubt)
     return Text("".join(t for t, _s in kept), min(s for _t, s in kept), int(unread.sum()),

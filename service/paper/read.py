@@ -23,7 +23,7 @@ import zxingcpp
 from ..annexes import ANNEXES, Annex, Kind
 from ..documents.pagecode import CodeError, PageCode, parse
 from .layout import PageLayout, Rect, cells_of, norm
-from .ocr import Text, read_block
+from .ocr import INK, Text, read_block
 
 #: Share of a box's inside inked: at most EMPTY is empty, at least TICKED is ticked, between
 #: the two a person decides.
@@ -33,12 +33,23 @@ OCR_SURE = 0.9
 #: Pixels newly inked in a text cell (beyond what the blank form prints) that mean "written in"
 #: (at the reference resolution: a typed "1" is about 80).
 WRITTEN = 45
-#: Grey levels darker than INK are ink; a box empty at INK but inked at FAINT holds a mark that
-#: a blurred scan has faded, and a person decides.
-INK, FAINT = 150, 200
+#: Grey levels darker than FAINT are a light mark: a box empty at INK (darker is ink) but
+#: inked at FAINT holds a mark that a blurred scan has faded, and a person decides.
+FAINT = 200
 #: Share of a box's inside inked at FAINT that is a tick however light (a printed ☑ that blur
 #: has thinned below INK: an empty box's blurred outline never reaches this far in).
 FAINT_TICKED = 0.25
+#: Why a value is flagged (the pages show them in the reader's language); the prefixes are
+#: followed by the options or the error concerned.
+HANDWRITTEN = "handwritten or unclear: type it from the image"
+WRITE_IN = "write-in: type it from the image"
+UNREAD_INK = "ink where no text was read: part of it may be missing"
+NOT_VALID = "not a valid value"
+CELLS_DIFFER = "the table's cells differ from the printed form's"
+OTHER_TEMPLATE = "printed from another version of the form's template"
+BORDERLINE = "borderline box: "
+MANY_TICKED = "more than one box ticked: "
+OCR_FAILED = "OCR failed: "
 _DIGITS = re.compile(r"\d+")
 
 
@@ -116,7 +127,7 @@ def read_code(gray: np.ndarray) -> PageCode | None:
 
 def table_quad(gray: np.ndarray) -> np.ndarray | None:
     """The four corners (tl, tr, br, bl) of the page's table: its largest inked component."""
-    ink = (gray < 150).astype(np.uint8)
+    ink = _ink(gray).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     if n < 2:
         return None
@@ -375,12 +386,12 @@ def _read_text(annex: Annex, name: str, kind: Kind, page: np.ndarray, ref: np.nd
         read: Text = read_block(tight, picture=shares_a_picture(annex, name))
     except Exception as exc:  # noqa: BLE001 - OCR failing on one cell must not lose the page
         read = Text("", 0.0)
-        reason = f"OCR failed: {exc}"
+        reason = f"{OCR_FAILED}{exc}"
     else:
         reason = ""
     if not reason and read.text:
         if read.unread > WRITTEN:
-            reason = "ink where no text was read: part of it may be missing"
+            reason = UNREAD_INK
         elif read.doubt:
             reason = read.doubt
     text = norm(read.text)
@@ -393,12 +404,12 @@ def _read_text(annex: Annex, name: str, kind: Kind, page: np.ndarray, ref: np.nd
     if reason and value is not None and read.confidence >= OCR_SURE:
         return CellReading(name, value, 0.6, True, reason, source, png, "text")
     if value is None or read.confidence < OCR_SURE or reason:
-        why = reason or ("handwritten or unclear: type it from the image" if text or not value
+        why = reason or (HANDWRITTEN if text or not value
                          else "")
         if value is not None and read.confidence >= OCR_SURE and not why:
-            why = "not a valid value"
+            why = NOT_VALID
         return CellReading(name, None, round(read.confidence * 0.5, 3), True,
-                           why or "handwritten or unclear: type it from the image", source, png,
+                           why or HANDWRITTEN, source, png,
                            "image")
     return CellReading(name, value, round(read.confidence, 3), False, "", source, png, "text")
 
@@ -445,9 +456,9 @@ def read_fields(annex: Annex, ref: Reference, page: np.ndarray, mapping: dict[Re
             value: Any = chosen if f.kind is Kind.ANY_OF else (chosen[0] if chosen else None)
             reason = ""
             if unsure:
-                reason = "borderline box: " + "、".join(unsure)
+                reason = BORDERLINE + "、".join(unsure)
             elif f.kind is Kind.ONE_OF and len(chosen) > 1:
-                reason, value = "more than one box ticked: " + "、".join(chosen), None
+                reason, value = MANY_TICKED + "、".join(chosen), None
             out.append(CellReading(f.name, value, round(confidence, 3), bool(reason), reason,
                                    source, png, "box"))
             wanted = [o for o in f.notes if o.text in chosen and o.note]
@@ -466,7 +477,7 @@ def read_fields(annex: Annex, ref: Reference, page: np.ndarray, mapping: dict[Re
                                            source, png, "text"))
                 else:
                     out.append(CellReading(o.note or "", None, round(block.confidence * 0.5, 3), True,
-                                           "write-in: type it from the image", source, png,
+                                           WRITE_IN, source, png,
                                            "image"))
         elif f.kind is Kind.SIGNATURE:
             continue
@@ -498,7 +509,7 @@ def title_of(gray: np.ndarray, quad: np.ndarray) -> str:
     top = int(min(quad[0][1], quad[1][1]))
     left, right = int(min(quad[0][0], quad[3][0])), int(max(quad[1][0], quad[2][0]))
     above = gray[:max(0, top - 4), max(0, left):right]
-    if above.shape[0] < 10 or not (above < 150).any():
+    if above.shape[0] < 10 or not _ink(above).any():
         return ""
     try:
         return norm(read_block(above).text)
@@ -573,12 +584,12 @@ def read_page(image: np.ndarray, lookup: Lookup, *, dpi: float | None = None) ->
     if mapping is None:
         for f in fields:
             if not f.flagged:
-                f.flagged, f.reason = True, "the table's cells differ from the printed form's"
+                f.flagged, f.reason = True, CELLS_DIFFER
                 f.confidence = min(f.confidence, 0.5)
     if code.template != ref.layout.template:
         for f in fields:
             if not f.flagged:
                 f.flagged = True
-                f.reason = "printed from another version of the form's template"
+                f.reason = OTHER_TEMPLATE
                 f.confidence = min(f.confidence, 0.5)
     return reading

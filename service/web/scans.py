@@ -34,6 +34,8 @@ from ..imports import ImportFailure
 from ..imports.limits import MAX_UPLOAD_FILES
 from ..imports.scans import needs_pages, picture_type, scan_pages
 from ..jobs.imports.runs import import_run_task
+from ..paper import read as paper_read
+from ..paper.ocr import DROPPED_MARK
 from ..storage import atomic_write, resolve_under, unique_name
 from .cases import STATE_NAMES
 from .exports import send_export
@@ -185,23 +187,18 @@ class ReadCell:
 
 #: The paper engine's reasons for flagging a value, in the reader's language.
 _REASONS = {
-    "handwritten or unclear: type it from the image":
-        _l("Handwritten or unclear: type it from the picture."),
-    "write-in: type it from the image": _l("Written in by hand: type it from the picture."),
-    "ink where no text was read: part of it may be missing":
-        _l("There is ink where no text was read: part of it may be missing."),
-    "a mark at the end of a line was not read":
-        _l("A mark at the end of a line (a full stop?) was not read."),
-    "not a valid value": _l("What was read is not a valid value here."),
-    "the table's cells differ from the printed form's":
-        _l("The table's cells differ from the printed form's."),
-    "printed from another version of the form's template":
-        _l("Printed from another version of the form."),
+    paper_read.HANDWRITTEN: _l("Handwritten or unclear: type it from the picture."),
+    paper_read.WRITE_IN: _l("Written in by hand: type it from the picture."),
+    paper_read.UNREAD_INK: _l("There is ink where no text was read: part of it may be missing."),
+    DROPPED_MARK: _l("A mark at the end of a line (a full stop?) was not read."),
+    paper_read.NOT_VALID: _l("What was read is not a valid value here."),
+    paper_read.CELLS_DIFFER: _l("The table's cells differ from the printed form's."),
+    paper_read.OTHER_TEMPLATE: _l("Printed from another version of the form."),
 }
 _REASON_PREFIXES = {
-    "borderline box: ": _l("Between ticked and empty: %(detail)s"),
-    "more than one box ticked: ": _l("More than one box ticked: %(detail)s"),
-    "OCR failed: ": _l("The text could not be read: %(detail)s"),
+    paper_read.BORDERLINE: _l("Between ticked and empty: %(detail)s"),
+    paper_read.MANY_TICKED: _l("More than one box ticked: %(detail)s"),
+    paper_read.OCR_FAILED: _l("The text could not be read: %(detail)s"),
 }
 
 
