@@ -20,8 +20,7 @@ from ..auth.models import Role
 from ..cases.imported import ImportRun, RunState
 from ..db import db
 from ..imports.limits import MAX_UPLOAD_FILES
-from ..jobs.imports.runs import check_run_task, import_run_task
-from ..storage import atomic_write, unique_name
+from ..jobs.imports.runs import check_run_task, import_run_task, keep_files, upload_name
 from . import bp
 from .auth import api_user, token_required
 from .problems import ApiProblem
@@ -117,17 +116,12 @@ def import_files() -> Any:
                                       "import files."))
     dry_run = _dry_run_switch()
     files = _uploads()
-    run = ImportRun(created_by_id=user.id, upload_name=(files[0].filename or "")[:255] if len(files) == 1
-                    else gettext("%(n)s files", n=len(files)),
+    run = ImportRun(created_by_id=user.id, upload_name=upload_name(files),
                     state=RunState.CHECKING if dry_run else RunState.QUEUED,
                     report={"dry_run": dry_run})
     db.session.add(run)
     db.session.flush()
-    run.upload_path = f"imports/{run.id}/files"
-    folder = Path(current_app.config["WORK_ROOT"]) / run.upload_path
-    taken: set[str] = set()
-    for upload in files:
-        atomic_write(folder / unique_name(upload.filename or "", taken), upload.read())
+    keep_files(run, files)
     db.session.commit()
     (check_run_task if dry_run else import_run_task)(run.id)
     db.session.expire_all()

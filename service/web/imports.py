@@ -34,8 +34,8 @@ from ..cases.models import Case, Original
 from ..db import db
 from ..forms.builder import FieldNameError
 from ..imports.limits import MAX_UPLOAD_FILES
-from ..jobs.imports.runs import check_run_task, import_run_task
-from ..storage import atomic_write, unique_name
+from ..jobs.imports.runs import check_run_task, import_run_task, keep_files, upload_name
+from ..storage import atomic_write
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -79,23 +79,17 @@ def upload() -> Any:
     if len(uploads) > MAX_UPLOAD_FILES:
         flash(_("At most %(n)s files in one import.", n=MAX_UPLOAD_FILES), "error")
         return redirect(url_for("imports.index"))
-    first = uploads[0]
-    name = (Path(first.filename or "").name if len(uploads) == 1
-            else _("%(n)s files", n=len(uploads)))[:255]
-    run = ImportRun(created_by_id=current_user.id, upload_name=name, state=RunState.CHECKING)
+    run = ImportRun(created_by_id=current_user.id, upload_name=upload_name(uploads),
+                    state=RunState.CHECKING)
     db.session.add(run)
     db.session.flush()
-    root = Path(current_app.config["WORK_ROOT"])
-    raw = first.read()
-    if len(uploads) == 1 and raw.startswith(_ZIP_MAGIC):
+    first = uploads[0].read()
+    if len(uploads) == 1 and first.startswith(_ZIP_MAGIC):
         run.upload_path = f"imports/{run.id}/upload.zip"
-        atomic_write(root / run.upload_path, raw)
+        atomic_write(Path(current_app.config["WORK_ROOT"]) / run.upload_path, first)
     else:
-        run.upload_path = f"imports/{run.id}/files"
-        taken: set[str] = set()
-        for n, upload in enumerate(uploads):
-            atomic_write(root / run.upload_path / unique_name(upload.filename or "", taken),
-                         raw if n == 0 else upload.read())
+        uploads[0].stream.seek(0)
+        keep_files(run, uploads)
     db.session.commit()
     check_run_task(run.id)  # a worker dry-runs it (.doc files need LibreOffice): the page polls
     return redirect(url_for("imports.show", run_id=run.id))

@@ -33,10 +33,10 @@ from ..forms.builder import AnnexForm, form_for, parse_formdata
 from ..imports import ImportFailure
 from ..imports.limits import MAX_UPLOAD_FILES
 from ..imports.scans import needs_pages, picture_type, scan_pages
-from ..jobs.imports.runs import import_run_task
+from ..jobs.imports.runs import import_run_task, keep_files, upload_name
 from ..paper import read as paper_read
 from ..paper.ocr import DROPPED_MARK
-from ..storage import atomic_write, resolve_under, unique_name
+from ..storage import resolve_under
 from .cases import STATE_NAMES
 from .exports import send_export
 from .imports import bp
@@ -86,16 +86,10 @@ def bring_paper(case_id: int) -> Any:
                 n=MAX_UPLOAD_FILES), "error")
         return redirect(url_for("cases.show", case_id=case.id))
     run = ImportRun(created_by_id=current_user.id, case_id=case.id, state=RunState.QUEUED,
-                    upload_name=(Path(uploads[0].filename or "").name if len(uploads) == 1
-                                 else _("%(n)s files", n=len(uploads)))[:255],
-                    report={"dry_run": False})
+                    upload_name=upload_name(uploads), report={"dry_run": False})
     db.session.add(run)
     db.session.flush()
-    run.upload_path = f"imports/{run.id}/files"
-    folder = Path(current_app.config["WORK_ROOT"]) / run.upload_path
-    taken: set[str] = set()
-    for upload in uploads:
-        atomic_write(folder / unique_name(upload.filename or "", taken), upload.read())
+    keep_files(run, uploads)
     audit.record("import.paper", case, run=run.id, files=len(uploads))
     db.session.commit()
     import_run_task(run.id)

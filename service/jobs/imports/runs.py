@@ -1,22 +1,51 @@
-"""The web flow's glue: a run's upload dry-run and reported, and the queue task that imports a
-confirmed run, keeping its progress and final report on the run."""
+"""The web flow's glue: a run's upload kept, dry-run and reported, and the queue task that
+imports a confirmed run, keeping its progress and final report on the run."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 from flask import current_app
+from flask_babel import gettext
 
 from ...auth.models import User
 from ...cases.imported import ImportRun, RunState
 from ...cases.models import utcnow
 from ...db import db
+from ...storage import atomic_write, unique_name
 from .. import app_context
 from ..leases import leased, revivable
 from ..queue import huey
 from .model import Options, Report
 from .pipeline import run_import
+
+
+class Upload(Protocol):
+    """A file as sent (a form's or the API's upload)."""
+
+    filename: str | None
+
+    def read(self) -> bytes: ...
+
+
+def upload_name(files: Sequence[Upload]) -> str:
+    """What a run is called: its one file's name, or how many files it holds."""
+    name = Path(files[0].filename or "").name if len(files) == 1 else gettext(
+        "%(n)s files", n=len(files))
+    return name[:255]
+
+
+def keep_files(run: ImportRun, files: Sequence[Upload]) -> None:
+    """Write an upload's files, each under its own name made unique, into the run's folder
+    (``imports/<run>/files``, its upload path); the run has its id (flushed)."""
+    run.upload_path = f"imports/{run.id}/files"
+    folder = Path(current_app.config["WORK_ROOT"]) / run.upload_path
+    taken: set[str] = set()
+    for upload in files:
+        atomic_write(folder / unique_name(upload.filename or "", taken), upload.read())
 
 
 def run_options(run: ImportRun, *, dry_run: bool, by: User | None) -> Options:
