@@ -70,11 +70,11 @@ def coded_case(number: str, by: User | None, warnings: list[str]) -> Case | None
     return case
 
 
-def chosen_case(case_id: int, named: str, by: User | None) -> Case:
-    """The case a file was brought in for (from its page): open and the importer's to edit,
+def chosen_case(case_id: int, named: str, cases: Cases) -> Case:
+    """The case a file was brought in for (from its page): one the importer may attach to,
     and the one its code names when it has one; ImportFailure saying why not."""
     case = db.session.get(Case, case_id)
-    if case is None or not case.is_open or (by is not None and not can_edit_case(by, case)):
+    if case is None or not cases.may_attach(case):
         raise ImportFailure("the case this file was brought in for is closed, or not one you "
                             "may edit")
     if named and named != case.number:
@@ -156,7 +156,7 @@ def store_item(item: Item, reading: dict[str, Any], raw: bytes, cases: Cases,
             form = None  # a closed case, or one the importer may not edit: not written into
     warnings = list(reading["warnings"])
     if options.case_id is not None:
-        case = chosen_case(options.case_id, reading.get("case_number") or "", options.by)
+        case = chosen_case(options.case_id, reading.get("case_number") or "", cases)
         if form is not None and form.case_id != options.case_id:
             form = None
     else:
