@@ -185,12 +185,12 @@ def read_block(image: np.ndarray, *, picture: bool = False) -> Text:
         text, score = str(text).strip(), float(score)
         if not text:
             continue  # its ink stays unread: a person looks
-        if _is_ruling(text, score):
-            if any(c.isalnum() for c in text) and not picture and not _spans(gray, box):
-                continue  # a doubtful '1' that is no cut rule: its ink stays unread
-            unread[y0:y1, x0:x1] = False
-            continue
+        ruling = _is_ruling(text, score)
+        if ruling and any(c.isalnum() for c in text) and not picture and not _spans(gray, box):
+            continue  # a doubtful '1' that is no cut rule: its ink stays unread
         unread[y0:y1, x0:x1] = False
+        if ruling:
+            continue
         kept.append((text, score))
         if text[-1] not in PUNCTUATION and trailing_mark(cut, line[3] - line[1]):
             doubt = DROPPED_MARK
