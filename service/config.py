@@ -55,7 +55,8 @@ def load(instance: Path) -> dict[str, Any]:
     return {
         "SECRET_KEY": _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": database,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # a server's connections are tried before use (it may have restarted); a file needs not
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database.startswith("sqlite")},
         "ARCHIVE_ROOT": str(archive),
         "WORK_ROOT": os.environ.get("WORK_ROOT") or str(instance / "work"),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),

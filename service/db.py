@@ -1,6 +1,7 @@
 """The SQLAlchemy handle shared by every model."""
 
 import zlib
+from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_sqlalchemy import SQLAlchemy
@@ -53,11 +54,39 @@ def take_turns(key: str, table: Table) -> None:
 
     PostgreSQL: a transaction-scoped advisory lock named by ``key``. SQLite: a write statement
     on ``table`` that changes nothing, which still opens the write transaction (others wait on
-    busy_timeout); a plain SELECT would read outside any transaction.
+    busy_timeout); a plain SELECT would read outside any transaction. A SQLite transaction
+    that has already written holds the database's only write lock, so it has its turn.
     """
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
                            {"k": zlib.crc32(key.encode())})
-    elif dialect == "sqlite":
+    elif dialect == "sqlite" and not _sqlite_writing():
         db.session.execute(delete(table).where(false()))
+
+
+def _sqlite_writing() -> bool:
+    """Whether this SQLite transaction has written (the driver begins one at the first write)."""
+    driver = db.session.connection().connection.dbapi_connection
+    return bool(getattr(driver, "in_transaction", False))
+
+
+def upsert(table: Table, key: dict[str, Any], values: dict[str, Any], *,
+           changing: tuple[str, ...]) -> None:
+    """Insert the row ``key`` with ``values``, or if it exists set its ``changing`` columns,
+    in one statement (SQLite and PostgreSQL both say ``ON CONFLICT ... DO UPDATE``)."""
+    dialect = db.session.get_bind().dialect.name
+    statement = _upsert_statement(dialect, table, tuple(key), changing)
+    db.session.execute(statement, {**key, **values})
+
+
+@cache
+def _upsert_statement(dialect: str, table: Table, key: tuple[str, ...],
+                      changing: tuple[str, ...]) -> Any:
+    """Built once: its values are bound when it runs, so it is compiled once too."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    statement: Any = (postgresql.insert(table) if dialect == "postgresql"
+                      else sqlite.insert(table))
+    return statement.on_conflict_do_update(
+        index_elements=list(key), set_={name: statement.excluded[name] for name in changing})

@@ -154,3 +154,37 @@ def test_of_two_simultaneous_approvals_exactly_one_wins(
         FormVersion.form_id == form_id, FormVersion.approved_by_id.is_not(None))).all()
     assert len(approved) == 1
     assert db.session.get(FormRecord, form_id).state == "approved"
+
+
+def test_two_tablets_submitting_different_values_at_once_store_one_and_show_the_other(
+        app, database_url: str, make_user, tmp_path: Path) -> None:
+    """A submission is checked on the form as read and written under the form's turn: of two
+    tablets submitting different values against the same version tag at once, one is stored
+    and the other is answered with the comparison page (409), its values kept, never written
+    over the first nor merged into it."""
+    from service.cases.models import FormRecord, FormVersion
+    from service.db import db
+
+    worker = make_user("chen", "worker", password=PASSWORD)
+    case_id, form_id = _case_with_intake(worker)
+    tag = f"{form_id}-{db.session.get(FormRecord, form_id).lock_version}"
+    env = server_env(tmp_path / "instance", database_url)
+    with gunicorn(env, tmp_path / "web.log", "-w", "2", "--threads", "4") as base:
+        url = f"{base}/cases/{case_id}/forms/{form_id}"
+        calls = []
+        for name in ("王建国", "王建民"):
+            browser = _signed_in(base, "chen")
+            fields = {**_posted({**_worker_part("B"), "client_name": name}),
+                      "csrf_token": _csrf(browser, url), "version_tag": tag,
+                      "submission_token": uuid.uuid4().hex}
+            calls.append(lambda b=browser, f=fields: b.post(url, data=f, allow_redirects=False,
+                                                            timeout=60))
+        answers = _all_at_once(calls)
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [302, 409], codes
+    loser = next(a for a in answers if a.status_code == 409)
+    db.session.expire_all()
+    stored = db.session.scalars(select(FormVersion).where(FormVersion.form_id == form_id)).all()
+    assert len(stored) == 1
+    mine = "王建民" if stored[0].data["client_name"] == "王建国" else "王建国"
+    assert f'value="{mine}"' in loser.text  # the loser's own value is still in its form

@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, and_, false, or_, select, true
+from sqlalchemy import Select, and_, event, false, or_, select, true
+from sqlalchemy.orm import Session
 
 from ..annexes.process import END_STAGES
 from ..annexes.validate import N_
@@ -100,9 +101,35 @@ def visible_cases(user: User | None) -> Select[Any]:
 
 
 def can_view_case(user: User | None, case: Case) -> bool:
-    """Whether ``user`` may see ``case``."""
-    return db.session.scalar(
+    """Whether ``user`` may see ``case``: asked of the database once per transaction."""
+    if _seen(user, case):
+        return True
+    visible = db.session.scalar(
         select(Case.id).where(Case.id == case.id, case_filter(user))) is not None
+    if visible:
+        _remember_seen(user, case)
+    return visible
+
+
+_SEEN_KEY = "access.cases_seen"
+
+
+def _seen(user: User | None, case: Case) -> bool:
+    return user is not None and (getattr(user, "id", None), case.id) in db.session.info.get(
+        _SEEN_KEY, ())
+
+
+def _remember_seen(user: User | None, case: Case) -> None:
+    """Note that ``user`` was found to see ``case`` in this transaction; the note ends with
+    it, so a handover or a new role is asked afresh by the next one."""
+    if user is not None and getattr(user, "id", None) is not None:
+        db.session.info.setdefault(_SEEN_KEY, set()).add((user.id, case.id))
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_seen(session: Session) -> None:
+    session.info.pop(_SEEN_KEY, None)
 
 
 def can_edit_case(user: User | None, case: Case, *, seen: bool = False) -> bool:
@@ -167,6 +194,7 @@ def require_case(case_id: int) -> Case:
         abort(404)
     if case.confidential:
         audit_confidential_opening(case, current_user, "web")
+    _remember_seen(current_user, case)
     return case
 
 

@@ -14,12 +14,13 @@ from typing import Any
 from flask import current_app, has_app_context
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.util import identity_key
 
 from ..annexes import CLOSING, INTAKE
 from ..annexes.closing import GOAL_MET, GOAL_PARTLY_MET
 from ..annexes.process import Stage
 from ..annexes.validate import time_span_minutes
-from ..db import Model, db
+from ..db import Model, db, upsert
 from ..evaluation.followup import DEFAULT_MONTHS, due_dates
 from .models import Case, DocumentState, FormRecord, utcnow
 
@@ -151,20 +152,51 @@ def evaluation_of(case: Case) -> CaseEvaluation:
 
 
 def record_form(form: FormRecord, data: dict[str, Any]) -> None:
-    """Copy what a stored form says into the figures' columns (an intake, an interview)."""
+    """Copy what a stored form says into the figures' columns (an intake, an interview).
+
+    Written as plain upserts: a form is stored far more often than its case's evaluation row
+    is edited, and these are the hot path of every submission. A row this session already
+    holds as an object is changed through it instead, so the two never disagree.
+    """
     case = form.case
     if form.annex == INTAKE.code:
-        row = evaluation_of(case)
-        row.case_source = str(data.get("case_source") or "")[:40]
-        db.session.execute(delete(CaseNeed).where(CaseNeed.case_id == case.id))
-        for need in dict.fromkeys(data.get("needs") or []):
-            db.session.add(CaseNeed(case_id=case.id, need=str(need)[:40]))
+        source = str(data.get("case_source") or "")[:40]
+        held = _held_evaluation(case.id)
+        if held is not None:
+            held.case_source = source
+        else:
+            upsert(CaseEvaluation.__table__, {"case_id": case.id},
+                   {**_EMPTY_EVALUATION, "case_source": source, "updated_at": utcnow()},
+                   changing=("case_source", "updated_at"))
+        db.session.execute(CaseNeed.__table__.delete().where(CaseNeed.case_id == case.id))
+        needs = [{"case_id": case.id, "need": str(need)[:40]}
+                 for need in dict.fromkeys(str(n)[:40] for n in data.get("needs") or [])]
+        if needs:
+            db.session.execute(CaseNeed.__table__.insert(), needs)
     elif form.annex != CLOSING.code:  # an interview
-        fact = db.session.get(InterviewFact, form.id) or InterviewFact(form_id=form.id)
-        fact.case_id = case.id
-        fact.held_on = _date(data.get("date"))
-        fact.minutes = time_span_minutes(data.get("time"))
-        db.session.add(fact)
+        fact = {"case_id": case.id, "held_on": _date(data.get("date")),
+                "minutes": time_span_minutes(data.get("time"))}
+        held_fact = db.session.identity_map.get(identity_key(InterviewFact, form.id))
+        if held_fact is not None:
+            for name, value in fact.items():
+                setattr(held_fact, name, value)
+        else:
+            upsert(InterviewFact.__table__, {"form_id": form.id}, fact, changing=tuple(fact))
+
+
+_EMPTY_EVALUATION: dict[str, Any] = {
+    "place_district": "", "place_street": "", "case_source": "", "closing_type": "",
+    "transfer_reason": "", "goals_total": 0, "goals_met": 0, "goals_partly_met": 0,
+    "goals_unrated": 0}
+
+
+def _held_evaluation(case_id: int) -> CaseEvaluation | None:
+    """The case's evaluation row if this session holds it as an object (loaded or new)."""
+    held = db.session.identity_map.get(identity_key(CaseEvaluation, case_id))
+    if held is not None:
+        return held
+    return next((o for o in db.session.new
+                 if isinstance(o, CaseEvaluation) and o.case_id == case_id), None)
 
 
 def followup_months() -> tuple[int, ...]:

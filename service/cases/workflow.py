@@ -179,36 +179,40 @@ def submit(form: FormRecord, data: dict[str, Any], *, by: Any,
     paper held, and signs it off only once it is complete.
     ``then`` replaces what follows the stored version (the queue making its copies).
     """
-    if (earlier := _repeated_submission(form, idempotency_key)) is not None:
-        return earlier
     step = TRANSITIONS["submit"]
-    _begin(form, step, by, expected_version)
-    if (earlier := _repeated_submission(form, idempotency_key)) is not None:
-        return earlier
     annex = ANNEXES[form.annex]
-    if not form.case.is_open:
-        raise WrongState(N_("This case is already closed."), state=form.state)
-    latest = form.current
     imported = source == "imported"
-    if not imported and not _reviews(by, form):
-        signed_off = latest is not None and latest.approved_by_id is not None
-        stored = {} if signed_off or latest is None else latest.data
-        data = {**data, **{name: stored.get(name) for name in annex.reviewer_fields}}
-    cleaned, problems = clean(annex, data, submit=not imported)
-    if imported:
-        cleaned = data
-    elif problems:
-        raise Invalid(N_("The form has %(n)s problem(s); each is shown beside its field."),
-                      problems=problems, n=len(problems))
-    version = _new_version(form, cleaned, by=by, source=source, token=idempotency_key)
+    locked = False
+    while True:  # checked as read, then once more under the form's turn if it moved meanwhile
+        if (earlier := _repeated_submission(form, idempotency_key)) is not None:
+            return earlier
+        _check_tag(form, expected_version)
+        _check(form, step, by)
+        if not form.case.is_open:
+            raise WrongState(N_("This case is already closed."), state=form.state)
+        latest = form.current
+        if not imported and not _reviews(by, form):
+            signed_off = latest is not None and latest.approved_by_id is not None
+            stored = {} if signed_off or latest is None else latest.data
+            data = {**data, **{name: stored.get(name) for name in annex.reviewer_fields}}
+        cleaned, problems = clean(annex, data, submit=not imported)
+        if imported:
+            cleaned = data
+        elif problems:
+            raise Invalid(N_("The form has %(n)s problem(s); each is shown beside its field."),
+                          problems=problems, n=len(problems))
+        if locked or _take_turn(form):
+            break
+        locked = True
+    version = _new_version(form, cleaned, by=by, source=source, token=idempotency_key,
+                           after=latest)
     if annex.closes_case:
         lifecycle.await_closing(form.case, annex, cleaned)
     else:
         lifecycle.follow(form.case, annex, cleaned)
-    record_form(form, cleaned)
     form.review_comment = ""
     form.field_comments = {}
-    return _finish(form, step, by, version, key=None, then=then, new=True,
+    return _finish(form, step, by, version, key=None, then=then, new=True, facts=cleaned,
                    details={"before": latest.data if latest else {}, "after": cleaned})
 
 
@@ -288,15 +292,14 @@ def approve(form: FormRecord, reviewer_data: dict[str, Any], *, by: Any,
         raise Invalid(N_("The form cannot be signed off: %(n)s problem(s), each shown beside "
                          "its field."), problems=problems, n=len(problems))
     version = _new_version(form, data, by=by, source="typed", token=None,
-                           submitted_by_id=submitted.submitted_by_id)
+                           submitted_by_id=submitted.submitted_by_id, after=submitted)
     version.approved_by_id, version.approved_at = getattr(by, "id", None), utcnow()
     form.review_comment = ""
     form.field_comments = {}
-    record_form(form, data)
     if annex.closes_case:
         lifecycle.close_case(form.case, annex, data)
     return _finish(form, step, by, version, key=idempotency_key, then=then, new=True,
-                   details={"before": submitted.data, "after": data})
+                   facts=data, details={"before": submitted.data, "after": data})
 
 
 def reopen(form: FormRecord, reason: str, *, by: Any,
@@ -362,34 +365,58 @@ def _begin(form: FormRecord, step: Transition, by: Any, expected: str | None) ->
     version tag, the state and who makes the step."""
     take_turns(f"form:{form.id}", FormRecord.__table__)
     db.session.refresh(form, with_for_update=True)
+    _check_tag(form, expected)
+    _check(form, step, by)
+
+
+def _take_turn(form: FormRecord) -> bool:
+    """Take the form's turn (others making a step on it wait until the commit) after its
+    checks were made on the form as read: whether it is still as read. If another step
+    changed it meanwhile, it is read afresh and False says to check it again.
+
+    On PostgreSQL the row lock of ``FOR UPDATE`` is the turn (every step takes it); SQLite
+    has no row locks, so its one write lock is taken first."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        take_turns(f"form:{form.id}", FormRecord.__table__)
+    now = db.session.scalar(select(FormRecord.lock_version).where(FormRecord.id == form.id)
+                            .with_for_update())
+    if now == form.lock_version:
+        return True
+    db.session.refresh(form, with_for_update=True)
+    return False
+
+
+def _check_tag(form: FormRecord, expected: str | None) -> None:
     if expected is not None and expected != version_tag(form):
         raise StaleVersion(N_("Someone else changed this form meanwhile; nothing was "
                               "overwritten."), current_tag=version_tag(form),
                            current_data=dict(form.data))
-    _check(form, step, by)
 
 
 def _finish(form: FormRecord, step: Transition, by: Any, version: FormVersion, *,
             comment: str = "", field_comments: dict[str, str] | None = None,
             key: str | None = None, details: dict[str, Any] | None = None,
-            then: Callable[[FormVersion], None] | None = None, new: bool = False) -> Outcome:
-    """Move the form to the step's state, record the review step and the audit entry, and
-    queue what follows a ``new`` version."""
+            then: Callable[[FormVersion], None] | None = None, new: bool = False,
+            facts: dict[str, Any] | None = None) -> Outcome:
+    """Move the form to the step's state, record the review step, copy the ``facts`` of a
+    stored version for the figures, queue what follows a ``new`` version, and record the
+    audit entry last (the chain's head is then held only until the commit that follows)."""
     assert step.target is not None and step.action is not None
     form.state = step.target
     if step.target not in EDITABLE_STATES:
         form.draft = {}
-    _flush()
     review_step = ReviewStep(case_id=form.case_id, form_id=form.id, action=step.action,
                              comment=comment, by_id=getattr(by, "id", None),
                              version_number=version.number, request_key=key,
                              field_comments=field_comments or {})
     db.session.add(review_step)
-    audit.record(step.audit, form.case, user=by, form=form.annex, seq=form.seq,
-                 version=version.number, **(details or {}))
     _flush()
+    if facts is not None:
+        record_form(form, facts)
     if new:
         (then or _stored)(version)
+    audit.record(step.audit, form.case, user=by, form=form.annex, seq=form.seq,
+                 version=version.number, **(details or {}))
     return Outcome(form, version, review_step)
 
 
@@ -404,9 +431,10 @@ def _flush() -> None:
 
 
 def _new_version(form: FormRecord, data: dict[str, Any], *, by: Any, source: str,
-                 token: str | None, submitted_by_id: int | None = None) -> FormVersion:
-    current = form.current
-    version = FormVersion(form=form, number=(current.number if current else 0) + 1, data=data,
+                 token: str | None, submitted_by_id: int | None = None,
+                 after: FormVersion | None) -> FormVersion:
+    """The form's next version, numbered after its latest (``after``, None for the first)."""
+    version = FormVersion(form=form, number=(after.number if after else 0) + 1, data=data,
                           content_hash=lifecycle.content_hash(data), submission_token=token,
                           source=source,
                           submitted_by_id=submitted_by_id or getattr(by, "id", None),

@@ -62,6 +62,13 @@ def enqueue_documents(version_id: int) -> None:
     if version is None:
         raise LookupError(f"no form version {version_id}")
     have = {d.format: d for d in version.documents}
+    if not have:  # a version just stored: its rows in one statement, read back when asked
+        db.session.execute(Document.__table__.insert(), [
+            {"version_id": version_id, "format": fmt, "state": DocumentState.QUEUED}
+            for fmt in FORMATS])  # the other columns take the model's defaults
+        db.session.expire(version, ["documents"])
+        _enqueue_after_commit(version_id)
+        return
     for fmt in FORMATS:
         doc = have.get(fmt)
         if doc is None:
