@@ -13,10 +13,12 @@ records. Each public function below makes one step: it takes its turn on the for
 two simultaneous steps one wins and the other sees the new state), checks the version tag it
 was given, who makes it and the data, then changes the state, records the review step and the
 audit entry, and queues what follows (the copies of a stored version; filing follows from them
-once a closing form is signed off). A closing form's submission puts its case in pending
-closure or pending transfer; its approval, with every reviewer's cell written and signed,
-every goal's outcome filled, the case's risk grade assessed and the case's other forms signed
-off, closes or transfers it. Nothing reaches the archive unsigned.
+once a closing form is signed off). A submission, the step made most often, checks the form as
+read and takes its turn only to write, checking again if the form moved meanwhile. A closing
+form's submission puts its case in pending closure or pending transfer; its approval, with
+every reviewer's cell written and signed, every goal's outcome filled, the case's risk grade
+assessed and the case's other forms signed off, closes or transfers it. Nothing reaches the
+archive unsigned.
 
 Each function adds to and flushes the session; the caller commits. Refusals are typed errors
 of :mod:`service.cases.errors` carrying a translatable message and the HTTP status that
