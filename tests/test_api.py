@@ -161,6 +161,25 @@ def test_import_files_dry_runs_in_the_queue_then_imports_as_the_caller(client, b
     assert case is not None and case.client_name == "王建国"
 
 
+def test_get_import_names_the_page_being_read(client, bearer) -> None:
+    """A scan is read page by page: the run says which file and page, as the import page does."""
+    from service.cases.imported import ImportRun, RunState
+    from service.db import db
+
+    headers = bearer("sup", "supervisor")
+    queued = client.post("/api/v1/imports", headers=headers, data={
+        "files": [(io.BytesIO(_word_intake()), "接案表-王建国.docx")]},
+        content_type="multipart/form-data")
+    run = db.session.get(ImportRun, queued.get_json()["id"])
+    assert client.get(queued.headers["Location"], headers=headers).get_json()["step"] == {}
+    run.state, run.done, run.total = RunState.CHECKING, 1, 3
+    run.step = {"file": "扫描-2019.pdf", "page": 2, "pages": 4}
+    db.session.commit()
+    shown = client.get(queued.headers["Location"], headers=headers).get_json()
+    assert shown["step"] == {"file": "扫描-2019.pdf", "page": 2, "pages": 4}
+    assert shown["percent"] == 50  # one file done and half of the next: 1.5 of 3
+
+
 def test_imports_are_their_callers_own(client, bearer) -> None:
     mine, theirs = bearer("sup", "supervisor"), bearer("sup2", "supervisor")
     queued = client.post("/api/v1/imports", headers=mine, data={

@@ -39,6 +39,10 @@ _RUN_SCHEMA = {
         "files": {"type": "array", "items": {"type": "string"}},
         "done": {"type": "integer"}, "total": {"type": "integer"},
         "percent": {"type": "integer"},
+        "step": {"type": "object", "description": "While a scan is read: the file and its page "
+                 "being read (`file`, `page`, `pages`); empty otherwise.",
+                 "properties": {"file": {"type": "string"}, "page": {"type": "integer"},
+                                "pages": {"type": "integer"}}},
         "error": {"type": "string"},
         "report": {"type": "object", "description": "The import report: `files` (each with "
                    "its status, annex, case and `fields`), `groups`, `summary`, `unmapped`."},
@@ -47,7 +51,7 @@ _RUN_SCHEMA = {
     },
 }
 _RUN_EXAMPLE = {"id": 7, "state": "checked", "dry_run": True, "files": ["接案表-王建国.docx"],
-                "done": 0, "total": 1, "percent": 0, "error": "",
+                "done": 0, "total": 1, "percent": 0, "step": {}, "error": "",
                 "report": {"summary": {"would_import": 1}, "files": [], "groups": [],
                            "unmapped": {}},
                 "created_at": "2024-05-08T09:30:00", "finished_at": "2024-05-08T09:30:02"}
@@ -65,7 +69,7 @@ def run_detail(run: ImportRun) -> dict[str, Any]:
         (run.report or {}).get("dry_run"))  # a failed run keeps what it was asked to be
     return {"id": run.id, "state": run.state, "dry_run": dry_run,
             "files": names, "done": run.done, "total": run.total, "percent": run.percent,
-            "error": run.error, "report": run.report or {},
+            "step": run.step or {}, "error": run.error, "report": run.report or {},
             "created_at": _iso(run.created_at), "finished_at": _iso(run.finished_at)}
 
 

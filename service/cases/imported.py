@@ -46,7 +46,8 @@ class ImportRun(Model):
 
     @property
     def percent(self) -> int:
-        return int(100 * self.done / self.total) if self.total else 0
+        """How far the run has got, in whole percent of its files (a scan's pages counted)."""
+        return int(100 * self.position / self.total) if self.total else 0
 
     @property
     def position(self) -> float:
