@@ -444,6 +444,41 @@ def test_a_long_lived_libreoffice_is_recycled(tmp_path):
     assert not small.processes[0].alive
 
 
+@pytest.mark.office
+def test_no_libreoffice_outlives_a_killed_worker(tmp_path):
+    """A queue worker killed mid-job (SIGKILL: nothing of it runs afterwards) leaves no
+    LibreOffice behind: its helper sees the pool's pipe close and ends the office's session.
+    Before, each killed worker left its offices running for good."""
+    import sys
+    import time
+
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from service.documents import OfficePool\n"
+        f"pool = OfficePool(1, root=Path({str(tmp_path)!r}))\n"
+        "pool.start()\n"
+        "print(pool.processes[0].office.pid, flush=True)\n"
+        "time.sleep(600)\n")
+    worker = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                              text=True, cwd=Path(__file__).resolve().parent.parent)
+    try:
+        office = int(worker.stdout.readline())
+        os.killpg(office, 0)  # running: the call raises nothing
+    finally:
+        worker.kill()
+        worker.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(office, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.killpg(office, signal.SIGKILL)  # do not leave it to the next test either
+    pytest.fail("LibreOffice kept running after the worker that started it was killed")
+
+
 def test_converter_needs_the_debian_python_with_uno():
     assert shutil.which("soffice")
     subprocess.run(["/usr/bin/python3", "-c", "import uno"], check=True)

@@ -167,7 +167,7 @@ class OfficeProcess:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env=env, start_new_session=True, cwd=self.work)
         self.helper = subprocess.Popen(
-            [UNO_PYTHON, str(HELPER), pipe, str(self.start_timeout)],
+            [UNO_PYTHON, str(HELPER), pipe, str(self.start_timeout), str(self.office.pid)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=env, start_new_session=True, cwd=self.work)
         self._buffer = b""

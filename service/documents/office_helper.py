@@ -3,7 +3,7 @@
 Run by Debian's ``/usr/bin/python3`` (the only Python with the ``uno`` module), never imported
 by the service. Standard library and ``uno`` only.
 
-    /usr/bin/python3 office_helper.py PIPE_NAME START_TIMEOUT
+    /usr/bin/python3 office_helper.py PIPE_NAME START_TIMEOUT [OFFICE_PID]
 
 It connects to the LibreOffice listening on the named pipe, says ``{"ready": true}`` on stdout,
 then answers one JSON request per stdin line, one JSON reply per stdout line:
@@ -12,6 +12,10 @@ then answers one JSON request per stdin line, one JSON reply per stdout line:
     {"in": "/abs/old.doc", "out": "/abs/old.docx", "to": "docx"}
                                                        or {"ok": false, "error": "..."}
     {"quit": true}                                     ->  LibreOffice is asked to terminate
+
+When its stdin ends without a quit (the pool's process died: a worker killed mid-job) or the
+helper fails, it kills LibreOffice's session (OFFICE_PID leads it), so that no LibreOffice
+outlives the pool that started it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sys
 import time
 from typing import Any
@@ -92,6 +97,7 @@ def main(argv: list[str]) -> int:
         sys.stderr.write("office_helper needs the python3 that has LibreOffice's uno module\n")
         return 2
     pipe, timeout = argv[1], float(argv[2])
+    office = int(argv[3]) if len(argv) > 3 else None
     out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # anything else that prints goes to stderr, never into the replies
 
@@ -99,20 +105,26 @@ def main(argv: list[str]) -> int:
         out.write(json.dumps(message) + "\n")
         out.flush()
 
-    desktop = connect(pipe, timeout)
-    reply({"ready": True})
-    for line in sys.stdin:
-        request = json.loads(line)
-        if request.get("quit"):
-            with contextlib.suppress(Exception):  # the office may already be gone
-                desktop.terminate()
-            return 0
-        try:
-            convert(desktop, request["in"], request["out"], request.get("to", "pdf"))
-            reply({"ok": True})
-        except Exception as exc:  # noqa: BLE001 - every failure is reported, never raised
-            reply({"ok": False, "error": f"{type(exc).__name__}: {exc}"[:2000]})
-    return 0
+    try:
+        desktop = connect(pipe, timeout)
+        reply({"ready": True})
+        for line in sys.stdin:
+            request = json.loads(line)
+            if request.get("quit"):
+                with contextlib.suppress(Exception):  # the office may already be gone
+                    desktop.terminate()
+                office = None  # asked to quit: the pool waits for it, then ends its session
+                return 0
+            try:
+                convert(desktop, request["in"], request["out"], request.get("to", "pdf"))
+                reply({"ok": True})
+            except Exception as exc:  # noqa: BLE001 - every failure is reported, never raised
+                reply({"ok": False, "error": f"{type(exc).__name__}: {exc}"[:2000]})
+        return 0
+    finally:
+        if office is not None:
+            with contextlib.suppress(OSError):
+                os.killpg(office, signal.SIGKILL)
 
 
 if __name__ == "__main__":
