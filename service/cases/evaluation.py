@@ -140,13 +140,18 @@ Index("ix_cases_opened_on", Case.opened_on)
 Index("ix_cases_closed_on", Case.closed_on)
 
 
+#: A new evaluation row: nothing entered, nothing copied yet.
+_EMPTY_EVALUATION: dict[str, Any] = {
+    "place_district": "", "place_street": "", "case_source": "", "closing_type": "",
+    "transfer_reason": "", "goals_total": 0, "goals_met": 0, "goals_partly_met": 0,
+    "goals_unrated": 0}
+
+
 def evaluation_of(case: Case) -> CaseEvaluation:
     """The case's evaluation row, made when first needed."""
     row = db.session.get(CaseEvaluation, case.id)
     if row is None:
-        row = CaseEvaluation(case_id=case.id, place_district="", place_street="",
-                             case_source="", closing_type="", transfer_reason="",
-                             goals_total=0, goals_met=0, goals_partly_met=0, goals_unrated=0)
+        row = CaseEvaluation(case_id=case.id, **_EMPTY_EVALUATION)
         db.session.add(row)
     return row
 
@@ -161,7 +166,7 @@ def record_form(form: FormRecord, data: dict[str, Any]) -> None:
     case = form.case
     if form.annex == INTAKE.code:
         source = str(data.get("case_source") or "")[:40]
-        held = _held_evaluation(case.id)
+        held = _held(CaseEvaluation, case.id)
         if held is not None:
             held.case_source = source
         else:
@@ -176,7 +181,7 @@ def record_form(form: FormRecord, data: dict[str, Any]) -> None:
     elif form.annex != CLOSING.code:  # an interview
         fact = {"case_id": case.id, "held_on": _date(data.get("date")),
                 "minutes": time_span_minutes(data.get("time"))}
-        held_fact = db.session.identity_map.get(identity_key(InterviewFact, form.id))
+        held_fact = _held(InterviewFact, form.id)
         if held_fact is not None:
             for name, value in fact.items():
                 setattr(held_fact, name, value)
@@ -184,19 +189,15 @@ def record_form(form: FormRecord, data: dict[str, Any]) -> None:
             upsert(InterviewFact.__table__, {"form_id": form.id}, fact, changing=tuple(fact))
 
 
-_EMPTY_EVALUATION: dict[str, Any] = {
-    "place_district": "", "place_street": "", "case_source": "", "closing_type": "",
-    "transfer_reason": "", "goals_total": 0, "goals_met": 0, "goals_partly_met": 0,
-    "goals_unrated": 0}
-
-
-def _held_evaluation(case_id: int) -> CaseEvaluation | None:
-    """The case's evaluation row if this session holds it as an object (loaded or new)."""
-    held = db.session.identity_map.get(identity_key(CaseEvaluation, case_id))
+def _held(model: type[Any], key: int) -> Any:
+    """The row of ``model`` whose primary key is ``key`` if this session holds it as an
+    object (loaded, or added and not yet written), else None."""
+    held = db.session.identity_map.get(identity_key(model, key))
     if held is not None:
         return held
+    column = model.__mapper__.primary_key[0].key
     return next((o for o in db.session.new
-                 if isinstance(o, CaseEvaluation) and o.case_id == case_id), None)
+                 if isinstance(o, model) and getattr(o, column) == key), None)
 
 
 def followup_months() -> tuple[int, ...]:
