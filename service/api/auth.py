@@ -12,13 +12,11 @@ from typing import Any, TypeVar
 
 from flask import abort, g, request
 from flask_babel import gettext
-from sqlalchemy import select
 
-from ..auth.access import audit_confidential_opening, case_filter
+from ..auth.access import find_case
 from ..auth.models import User
 from ..auth.users import user_for_token
 from ..cases.models import Case
-from ..db import db
 from .problems import ApiProblem
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -52,10 +50,7 @@ def api_user() -> User:
 def require_api_case(case_id: int) -> Case:
     """The case, if the token's user may see it; 404 otherwise (never 403). Opening a
     confidential case is audited."""
-    case = db.session.scalar(
-        select(Case).where(Case.id == case_id, case_filter(api_user())))
+    case = find_case(case_id, api_user(), "api")
     if case is None:
         raise ApiProblem(404, gettext("No such case, or not one you may see."))
-    if case.confidential:
-        audit_confidential_opening(case, api_user(), "api")
     return case

@@ -185,16 +185,24 @@ def hand_over(case: Case, to_user: User, kind: HandoverKind, *, by: User | None 
     return handover
 
 
+def find_case(case_id: int, user: User | None, via: str) -> Case | None:
+    """The case if ``user`` may see it, else None. Opening a confidential case is audited
+    (``via``: the pages or the API), and the sighting is remembered for the transaction."""
+    case = db.session.scalar(select(Case).where(Case.id == case_id, case_filter(user)))
+    if case is None:
+        return None
+    if case.confidential:
+        audit_confidential_opening(case, user, via)
+    _remember_seen(user, case)
+    return case
+
+
 def require_case(case_id: int) -> Case:
     """The case, if the current user may see it; 404 otherwise (never 403: no existence leak).
     Opening a confidential case is audited."""
-    case = db.session.scalar(
-        select(Case).where(Case.id == case_id, case_filter(current_user)))
+    case = find_case(case_id, current_user, "web")
     if case is None:
         abort(404)
-    if case.confidential:
-        audit_confidential_opening(case, current_user, "web")
-    _remember_seen(current_user, case)
     return case
 
 
