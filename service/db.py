@@ -48,7 +48,7 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def take_turns(key: str, table: Table) -> None:
+def take_turns(key: str, table: Table, *, row_locked: bool = False) -> None:
     """Make writers that read-then-write ``key`` (a counter, a chain head) take turns until
     the transaction ends, across processes and machines.
 
@@ -56,9 +56,14 @@ def take_turns(key: str, table: Table) -> None:
     on ``table`` that changes nothing, which still opens the write transaction (others wait on
     busy_timeout); a plain SELECT would read outside any transaction. A SQLite transaction
     that has already written holds the database's only write lock, so it has its turn.
+
+    ``row_locked``: the caller reads the one row it changes with ``SELECT ... FOR UPDATE`` next;
+    on PostgreSQL that row lock is the turn, and no advisory lock is taken.
     """
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
+        if row_locked:
+            return
         db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
                            {"k": zlib.crc32(key.encode())})
     elif dialect == "sqlite" and not _sqlite_writing():

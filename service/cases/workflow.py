@@ -365,7 +365,7 @@ def _check(form: FormRecord, step: Transition, by: Any) -> None:
 def _begin(form: FormRecord, step: Transition, by: Any, expected: str | None) -> None:
     """Take the form's turn (others making a step on it wait), read it afresh, and check the
     version tag, the state and who makes the step."""
-    take_turns(f"form:{form.id}", FormRecord.__table__)
+    take_turns(f"form:{form.id}", FormRecord.__table__, row_locked=True)
     db.session.refresh(form, with_for_update=True)
     _check_tag(form, expected)
     _check(form, step, by)
@@ -374,12 +374,8 @@ def _begin(form: FormRecord, step: Transition, by: Any, expected: str | None) ->
 def _take_turn(form: FormRecord) -> bool:
     """Take the form's turn (others making a step on it wait until the commit) after its
     checks were made on the form as read: whether it is still as read. If another step
-    changed it meanwhile, it is read afresh and False says to check it again.
-
-    On PostgreSQL the row lock of ``FOR UPDATE`` is the turn (every step takes it); SQLite
-    has no row locks, so its one write lock is taken first."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        take_turns(f"form:{form.id}", FormRecord.__table__)
+    changed it meanwhile, it is read afresh and False says to check it again."""
+    take_turns(f"form:{form.id}", FormRecord.__table__, row_locked=True)
     now = db.session.scalar(select(FormRecord.lock_version).where(FormRecord.id == form.id)
                             .with_for_update())
     if now == form.lock_version:
