@@ -241,8 +241,10 @@ def gunicorn_command(port: int, workers: int, threads: int) -> list[str]:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int, threads: int, log: Path) -> Iterator[str]:
-    """gunicorn serving the app on a free port; yields its base URL, stops it afterwards."""
+def gunicorn(env: dict[str, str], workers: int, threads: int,
+             log: Path) -> Iterator[tuple[str, int]]:
+    """gunicorn serving the app on a free port; yields its base URL and its process group,
+    stops it afterwards."""
     port = free_port()
     base = f"http://{HOST}:{port}"
     with log.open("wb") as out:
@@ -250,7 +252,7 @@ def gunicorn(env: dict[str, str], workers: int, threads: int, log: Path) -> Iter
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_until_up(base, proc, log)
-            yield base
+            yield base, proc.pid
         finally:
             stop(proc)
 
@@ -339,6 +341,32 @@ class Client:
         return answer.status_code
 
 
+def cpu_seconds(group: int | None) -> dict[str, float]:
+    """CPU time (user + system, s) used so far by the web server (the processes of gunicorn's
+    process ``group``, its workers' ended children included), the database server (PostgreSQL's
+    processes) and the clients (this process). Linux only; empty where /proc is missing."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return {}
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"server": 0.0, "database": 0.0}
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # ended meanwhile
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        spent = sum(int(n) for n in fields[11:15]) / tick  # utime stime cutime cstime
+        if group is not None and int(fields[2]) == group:
+            used["server"] += spent
+        elif name.startswith("postgres"):
+            used["database"] += spent
+    mine = os.times()
+    used["clients"] = mine.user + mine.system
+    return used
+
+
 @dataclass
 class Phase:
     """The latencies (s) and outcomes of one phase."""
@@ -348,6 +376,13 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     elapsed: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)
+
+    def cpu_ms(self, part: str) -> float:
+        """CPU milliseconds ``part`` (server, database, clients) used a request."""
+        if part not in self.cpu or not self.requests:
+            return float("nan")
+        return self.cpu[part] * 1000 / self.requests
 
     @property
     def requests(self) -> int:
@@ -372,7 +407,7 @@ class Phase:
 
 def run_phase(name: str, expected: int, clients: list[Client],
               request: Callable[[Client], int], duration: float, limit: int,
-              interval: float = 0.0) -> Phase:
+              interval: float = 0.0, group: int | None = None) -> Phase:
     """All clients at once, each repeating ``request`` until ``duration`` s or ``limit``
     requests in all have gone; bounded either way. With ``interval`` > 0 each client starts a
     request at most every ``interval`` s (a person's pace) instead of back to back."""
@@ -401,12 +436,14 @@ def run_phase(name: str, expected: int, clients: list[Client],
     threads = [threading.Thread(target=work, args=(c,), daemon=True) for c in clients]
     for t in threads:
         t.start()
+    cpu = cpu_seconds(group)
     began = time.perf_counter()
     deadline[0] = began + duration
     start.wait()
     for t in threads:
         t.join(timeout=duration + REQUEST_TIMEOUT_S + 5)
     phase.elapsed = time.perf_counter() - began
+    phase.cpu = {part: spent - cpu[part] for part, spent in cpu_seconds(group).items()}
     return phase
 
 
@@ -423,7 +460,11 @@ def report(bare: Phase, save: Phase, *, bare_path: str, database: str, clients: 
             ("p95 latency (ms)", "{:.1f}", lambda p: p.percentile(95)),
             ("p99 latency (ms)", "{:.1f}", lambda p: p.percentile(99)),
             ("mean latency (ms)", "{:.1f}",
-             lambda p: statistics.fmean(p.latencies) * 1000 if p.latencies else float("nan"))]
+             lambda p: statistics.fmean(p.latencies) * 1000 if p.latencies else float("nan")),
+            ("web CPU/request (ms)", "{:.2f}", lambda p: p.cpu_ms("server")),
+            ("client CPU/req. (ms)", "{:.2f}", lambda p: p.cpu_ms("clients"))]
+    if database == "PostgreSQL":
+        rows.append(("db CPU/request (ms)", "{:.2f}", lambda p: p.cpu_ms("database")))
     pace = f"each every {interval:g} s" if interval else "back to back"
     lines = [f"Annex B saves vs bare GET {bare_path} | {database} | {clients} clients {pace} | "
              f"gunicorn -w {workers} --threads {threads} | {os.cpu_count()} CPUs",
@@ -505,7 +546,7 @@ def run(args: argparse.Namespace, scratch: Path) -> str:
         os.environ.update(env)  # the app reads its settings (and the queue its file) from here
         targets = seed(args.clients, args.cases)
         fields = annex_b_fields()
-        with gunicorn(env, args.workers, args.threads, scratch / "gunicorn.log") as base:
+        with gunicorn(env, args.workers, args.threads, scratch / "gunicorn.log") as (base, group):
             clients = [Client(base, username(n), mine) for n, mine in enumerate(targets)]
             for client in clients:
                 client.sign_in()
@@ -519,9 +560,9 @@ def run(args: argparse.Namespace, scratch: Path) -> str:
                                          f"the server said:\n{log[-3000:]}")
             before = count_versions()
             bare = run_phase("bare", expected_bare, clients, lambda c: c.bare(args.bare_path),
-                             args.duration, args.requests, args.interval)
+                             args.duration, args.requests, args.interval, group)
             save = run_phase("save", 302, clients, lambda c: c.save(fields),
-                             args.duration, args.requests, args.interval)
+                             args.duration, args.requests, args.interval, group)
             for client in clients:
                 client.session.close()
         stored = count_versions() - before
