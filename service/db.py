@@ -67,7 +67,12 @@ def take_turns(key: str, table: Table, *, row_locked: bool = False) -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
                            {"k": zlib.crc32(key.encode())})
     elif dialect == "sqlite" and not _sqlite_writing():
-        db.session.execute(delete(table).where(false()))
+        db.session.execute(_no_change(table))
+
+
+@cache
+def _no_change(table: Table) -> Any:
+    return delete(table).where(false())
 
 
 def _sqlite_writing() -> bool:

@@ -11,9 +11,10 @@ import hashlib
 import json
 import re
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Date, func, select
+from sqlalchemy import Date, bindparam, func, select
 
 from ..annexes import CLOSING, OPENING, Annex, get_annex
 from ..annexes.process import END_STAGES, PENDING_STAGES, STAGE_ORDER, Stage
@@ -111,7 +112,12 @@ def find_submission(token: str | None) -> FormVersion | None:
     """The version an earlier submission with ``token`` stored, if any (double submits)."""
     if not token:
         return None
-    return db.session.scalar(select(FormVersion).where(FormVersion.submission_token == token))
+    return db.session.scalar(_by_token(), {"token": token})
+
+
+@cache
+def _by_token() -> Any:
+    return select(FormVersion).where(FormVersion.submission_token == bindparam("token"))
 
 
 def follow(case: Case, annex: Annex, data: dict[str, Any]) -> None:

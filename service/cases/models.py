@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, select
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, bindparam, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..annexes.process import RiskGrade, SpecialProcess, Stage
@@ -103,9 +104,7 @@ class FormRecord(Model):
         """The latest version, read alone (not the whole history) unless that is loaded."""
         if "versions" in self.__dict__ or self.id is None:
             return self.versions[-1] if self.versions else None
-        return db.session.scalar(
-            select(FormVersion).where(FormVersion.form_id == self.id)
-            .order_by(FormVersion.number.desc()).limit(1))
+        return db.session.scalar(_latest_version(), {"form_id": self.id})
 
     @property
     def data(self) -> dict[str, Any]:
@@ -136,6 +135,13 @@ class FormVersion(Model):
     form: Mapped[FormRecord] = relationship(back_populates="versions")
     documents: Mapped[list[Document]] = relationship(
         back_populates="version", order_by="Document.id", cascade="all, delete-orphan")
+
+
+@cache
+def _latest_version() -> Any:
+    """Built once, its form bound as it runs, so it is not built and keyed on every read."""
+    return (select(FormVersion).where(FormVersion.form_id == bindparam("form_id"))
+            .order_by(FormVersion.number.desc()).limit(1))
 
 
 class Document(Model):
