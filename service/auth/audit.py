@@ -74,6 +74,15 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+#: The chain's head, and an entry's insert, built once. An entry is inserted as it is recorded
+#: rather than added to the session, so that an action that writes nothing else through the
+#: session leaves it nothing to flush; it is in the same transaction all the same.
+_HEAD = select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+_COLUMNS = ("seq", "at", "user_id", "username", "action", "case_id", "address", "details",
+            "prev_hash", "hash")
+_INSERT = AuditEntry.__table__.insert()
+
+
 def _lock_chain() -> None:
     """Hold the chain's head until commit, so that two writers never read the same one."""
     take_turns("audit-chain", AuditEntry.__table__)
@@ -91,7 +100,7 @@ def _who(user: Any) -> tuple[int | None, str]:
 
 def record(action: str, case: Any = None, user: User | None = None, **details: Any
            ) -> AuditEntry:
-    """Append ``action`` to the trail (the caller commits).
+    """Append ``action`` to the trail (the caller commits); the entry written.
 
     ``user`` defaults to the signed-in user and the address to the request's; ``before`` and
     ``after`` dicts among ``details`` are logged as the fields that changed between them.
@@ -101,14 +110,13 @@ def record(action: str, case: Any = None, user: User | None = None, **details: A
         username = str(details["username"])[:80]
     address = (request.remote_addr or "") if has_request_context() else "cli"
     _lock_chain()
-    last = db.session.execute(
-        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    last = db.session.execute(_HEAD).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     entry = AuditEntry(seq=seq, at=utcnow(), user_id=user_id, username=username, action=action,
                        case_id=getattr(case, "id", case), address=address[:64],
                        details=_canonical(details), prev_hash=prev)
     entry.hash = entry_hash(entry)
-    db.session.add(entry)
+    db.session.execute(_INSERT, {name: getattr(entry, name) for name in _COLUMNS})
     return entry
 
 

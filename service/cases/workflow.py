@@ -27,12 +27,14 @@ answers them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -376,12 +378,17 @@ def _take_turn(form: FormRecord) -> bool:
     checks were made on the form as read: whether it is still as read. If another step
     changed it meanwhile, it is read afresh and False says to check it again."""
     take_turns(f"form:{form.id}", FormRecord.__table__, row_locked=True)
-    now = db.session.scalar(select(FormRecord.lock_version).where(FormRecord.id == form.id)
-                            .with_for_update())
+    now = db.session.scalar(_lock_version(), {"id": form.id})
     if now == form.lock_version:
         return True
     db.session.refresh(form, with_for_update=True)
     return False
+
+
+@cache
+def _lock_version() -> Any:
+    return (select(FormRecord.lock_version).where(FormRecord.id == bindparam("id"))
+            .with_for_update())
 
 
 def _check_tag(form: FormRecord, expected: str | None) -> None:
@@ -403,12 +410,11 @@ def _finish(form: FormRecord, step: Transition, by: Any, version: FormVersion, *
     form.state = step.target
     if step.target not in EDITABLE_STATES:
         form.draft = {}
-    review_step = ReviewStep(case_id=form.case_id, form_id=form.id, action=step.action,
-                             comment=comment, by_id=getattr(by, "id", None),
-                             version_number=version.number, request_key=key,
-                             field_comments=field_comments or {})
-    db.session.add(review_step)
     _flush()
+    review_step = _record_step(
+        case_id=form.case_id, form_id=form.id, action=step.action, comment=comment,
+        by_id=getattr(by, "id", None), version_number=version.number, request_key=key,
+        field_comments=field_comments or {}, at=utcnow())
     if facts is not None:
         record_form(form, facts)
     if new:
@@ -420,8 +426,29 @@ def _finish(form: FormRecord, step: Transition, by: Any, version: FormVersion, *
 
 def _flush() -> None:
     """Flush; a row changed by another step meanwhile is a conflict, never written over."""
-    try:
+    with _conflicts_refused():
         db.session.flush()
+
+
+def _record_step(**values: Any) -> ReviewStep:
+    """Insert the review step (one statement, built once, not a flush of the session's
+    objects); a request key used meanwhile by another step is a conflict, as for a flush."""
+    with _conflicts_refused():
+        result = cast(CursorResult[Any], db.session.execute(_insert_step(), values))
+    key = result.inserted_primary_key
+    assert key is not None  # a single-row insert always knows its key
+    return ReviewStep(id=key[0], **values)
+
+
+@cache
+def _insert_step() -> Any:
+    return ReviewStep.__table__.insert()
+
+
+@contextmanager
+def _conflicts_refused() -> Iterator[None]:
+    try:
+        yield
     except (StaleDataError, IntegrityError) as error:
         db.session.rollback()
         raise WrongState(N_("Someone else acted on this form at the same moment; reload it "
