@@ -15,12 +15,13 @@ opening of a confidential case is written to the audit trail (:func:`require_cas
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from dataclasses import dataclass
+from functools import cache, wraps
 from typing import Any, TypeVar
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, and_, event, false, or_, select, true
+from sqlalchemy import Select, and_, bindparam, event, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from ..annexes.process import END_STAGES
@@ -39,28 +40,63 @@ def _teams_exist() -> bool:
     return db.session.scalar(select(Team.id).limit(1)) is not None
 
 
-def case_filter(user: User | None) -> Any:
-    """A SQL condition on Case that holds for exactly the cases ``user`` may see."""
+@dataclass(frozen=True)
+class Scope:
+    """What a user's roles and team decide about the cases they may see, without their ids:
+    users of one scope see cases by the same condition, only its values differ."""
+
+    worker: bool = False  # their own cases, and open cases handed to them
+    team: str = ""  # supervisor or director: "all" cases, their "team"'s, or those of "none"
+    archivist: bool = False  # open-to-all archived cases
+
+
+def scope_of(user: User | None) -> Scope | None:
+    """The scope of ``user``; None for nobody (signed out, inactive)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return None
+    team = ""
+    if user.has_role(Role.SUPERVISOR, Role.DIRECTOR):
+        if not _teams_exist() or (user.team_id is None and user.has_role(Role.DIRECTOR)):
+            team = "all"
+        else:
+            team = "team" if user.team_id is not None else "none"
+    return Scope(worker=user.has_role(Role.WORKER), team=team,
+                 archivist=user.has_role(Role.ARCHIVIST))
+
+
+def _scope_condition(scope: Scope | None, viewer: Any, team: Any) -> Any:
+    """The SQL condition on Case of ``scope`` for the user ``viewer`` of ``team`` (values, or
+    bound parameters given when it runs)."""
+    if scope is None:
         return false()
     conditions = []
     open_to_all = Case.confidential.is_(False)
-    if user.has_role(Role.WORKER):
-        handed = select(Handover.case_id).where(Handover.to_user_id == user.id)
-        conditions.append(or_(Case.worker_id == user.id,
-                              and_(open_to_all, Case.id.in_(handed))))
-    if user.has_role(Role.SUPERVISOR, Role.DIRECTOR):
-        if not _teams_exist():
-            conditions.append(true())
-        elif user.team_id is not None:
-            conditions.append(Case.team_id == user.team_id)
-        elif user.has_role(Role.DIRECTOR):
-            conditions.append(true())
-        else:
-            conditions.append(Case.team_id.is_(None))
-    if user.has_role(Role.ARCHIVIST):
+    if scope.worker:
+        handed = select(Handover.case_id).where(Handover.to_user_id == viewer)
+        conditions.append(or_(Case.worker_id == viewer, and_(open_to_all, Case.id.in_(handed))))
+    if scope.team == "all":
+        conditions.append(true())
+    elif scope.team == "team":
+        conditions.append(Case.team_id == team)
+    elif scope.team == "none":
+        conditions.append(Case.team_id.is_(None))
+    if scope.archivist:
         conditions.append(and_(open_to_all, _archived()))
     return or_(*conditions) if conditions else false()
+
+
+def case_filter(user: User | None) -> Any:
+    """A SQL condition on Case that holds for exactly the cases ``user`` may see."""
+    return _scope_condition(scope_of(user), getattr(user, "id", None),
+                            getattr(user, "team_id", None))
+
+
+@cache
+def _visible_case(scope: Scope | None) -> Any:
+    """The case of a bound id if a user of ``scope`` (bound as ``viewer`` of ``team``) may
+    see it: built once a scope, as opening a case is what every case page does first."""
+    return select(Case).where(Case.id == bindparam("case_id"),
+                              _scope_condition(scope, bindparam("viewer"), bindparam("team")))
 
 
 def _archived() -> Any:
@@ -188,7 +224,9 @@ def hand_over(case: Case, to_user: User, kind: HandoverKind, *, by: User | None 
 def find_case(case_id: int, user: User | None, via: str) -> Case | None:
     """The case if ``user`` may see it, else None. Opening a confidential case is audited
     (``via``: the pages or the API), and the sighting is remembered for the transaction."""
-    case = db.session.scalar(select(Case).where(Case.id == case_id, case_filter(user)))
+    case = db.session.scalar(_visible_case(scope_of(user)), {
+        "case_id": case_id, "viewer": getattr(user, "id", None),
+        "team": getattr(user, "team_id", None)})
     if case is None:
         return None
     if case.confidential:
