@@ -18,7 +18,8 @@ same clients twice, each phase bounded in time and in count:
   kept in the session cookie; the clients do not load that page but go back to their signed-in
   cookie instead, so that unshown messages do not pile up in it and slow every later request.
 
-It prints requests, errors, throughput and latency percentiles side by side with the ratios, and
+It prints requests, errors, throughput, latency percentiles and the CPU each request cost the
+web processes, the clients and PostgreSQL (read from /proc) side by side with the ratios, and
 checks afterwards that the database holds exactly one new version per save.
 """
 
