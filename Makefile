@@ -47,8 +47,8 @@ migrate: setup
 run: setup migrate
 	@$(FLASK) users hint-first-admin
 	@echo "Serving on http://$(HOST):$(PORT)/  (queue workers: $(QUEUE_WORKERS); stop with Ctrl-C)"
-	@trap 'kill 0' EXIT INT TERM; \
-	$(VENV)/bin/huey_consumer service.jobs.tasks.huey --workers $(QUEUE_WORKERS) --worker-type thread -q & \
+	@$(VENV)/bin/huey_consumer service.jobs.tasks.huey --workers $(QUEUE_WORKERS) --worker-type thread -q & \
+	queue=$$!; trap 'kill $$queue 2>/dev/null; wait $$queue 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn -w $(WEB_WORKERS) -b $(HOST):$(PORT) 'service:create_app()' --access-logfile -
 
 # PostgreSQL and Redis run on the developers' and CI machines; start them when they are down.
