@@ -163,11 +163,12 @@ def test_two_tablets_submitting_different_values_at_once_store_one_and_show_the_
     and the other is answered with the comparison page (409), its values kept, never written
     over the first nor merged into it."""
     from service.cases.models import FormRecord, FormVersion
+    from service.cases.workflow import version_tag
     from service.db import db
 
     worker = make_user("chen", "worker", password=PASSWORD)
     case_id, form_id = _case_with_intake(worker)
-    tag = f"{form_id}-{db.session.get(FormRecord, form_id).lock_version}"
+    tag = version_tag(db.session.get(FormRecord, form_id))
     env = server_env(tmp_path / "instance", database_url)
     with gunicorn(env, tmp_path / "web.log", "-w", "2", "--threads", "4") as base:
         url = f"{base}/cases/{case_id}/forms/{form_id}"
