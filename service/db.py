@@ -2,10 +2,10 @@
 
 import zlib
 from functools import cache
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, Table, delete, event, false, text
+from sqlalchemy import CursorResult, MetaData, Table, delete, event, false, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -79,6 +79,26 @@ def _sqlite_writing() -> bool:
     """Whether this SQLite transaction has written (the driver begins one at the first write)."""
     driver = db.session.connection().connection.dbapi_connection
     return bool(getattr(driver, "in_transaction", False))
+
+
+def insert_row(row: Any) -> None:
+    """Write ``row``, a new model instance kept out of the session, by one prepared insert in
+    the session's transaction: no flush walks the session's other objects for it. The
+    attributes set on it are written (the others take their columns' defaults), and its
+    primary key is set from the insert."""
+    table = row.__table__
+    given = inspect(row).dict
+    values = {c.key: given[c.key] for c in table.columns if c.key in given}
+    result = cast(CursorResult[Any], db.session.execute(_insert(table), values))
+    key = result.inserted_primary_key
+    assert key is not None  # a single-row insert always knows its key
+    for column, value in zip(table.primary_key.columns, key, strict=True):
+        setattr(row, column.key, value)
+
+
+@cache
+def _insert(table: Table) -> Any:
+    return table.insert()
 
 
 def upsert(table: Table, key: dict[str, Any], values: dict[str, Any], *,

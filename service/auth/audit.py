@@ -21,7 +21,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from ..cases.models import utcnow
-from ..db import db, take_turns
+from ..db import db, insert_row, take_turns
 from .models import AuditEntry, User
 
 GENESIS = "0" * 64
@@ -74,13 +74,8 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-#: The chain's head, and an entry's insert, built once. An entry is inserted as it is recorded
-#: rather than added to the session, so that an action that writes nothing else through the
-#: session leaves it nothing to flush; it is in the same transaction all the same.
+#: The chain's head, built once (it has nothing to bind).
 _HEAD = select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-_COLUMNS = ("seq", "at", "user_id", "username", "action", "case_id", "address", "details",
-            "prev_hash", "hash")
-_INSERT = AuditEntry.__table__.insert()
 
 
 def _lock_chain() -> None:
@@ -116,7 +111,7 @@ def record(action: str, case: Any = None, user: User | None = None, **details: A
                        case_id=getattr(case, "id", case), address=address[:64],
                        details=_canonical(details), prev_hash=prev)
     entry.hash = entry_hash(entry)
-    db.session.execute(_INSERT, {name: getattr(entry, name) for name in _COLUMNS})
+    insert_row(entry)  # written at once, so an action that writes nothing else has no flush
     return entry
 
 

@@ -32,9 +32,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -44,7 +44,7 @@ from ..annexes.validate import N_, Problem, clean, is_blank
 from ..auth import audit
 from ..auth.access import can_edit_case, can_review
 from ..auth.models import ReviewAction, ReviewStep
-from ..db import db, take_turns
+from ..db import db, insert_row, take_turns
 from . import lifecycle
 from .errors import Invalid, NotAllowed, SelfReview, StaleVersion, WrongState
 from .evaluation import record_form
@@ -431,18 +431,12 @@ def _flush() -> None:
 
 
 def _record_step(**values: Any) -> ReviewStep:
-    """Insert the review step (one statement, built once, not a flush of the session's
-    objects); a request key used meanwhile by another step is a conflict, as for a flush."""
+    """Insert the review step by itself, not by a flush of the session's objects; a request
+    key used meanwhile by another step is a conflict, as for a flush."""
+    step = ReviewStep(**values)
     with _conflicts_refused():
-        result = cast(CursorResult[Any], db.session.execute(_insert_step(), values))
-    key = result.inserted_primary_key
-    assert key is not None  # a single-row insert always knows its key
-    return ReviewStep(id=key[0], **values)
-
-
-@cache
-def _insert_step() -> Any:
-    return ReviewStep.__table__.insert()
+        insert_row(step)
+    return step
 
 
 @contextmanager
