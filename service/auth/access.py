@@ -99,6 +99,13 @@ def _visible_case(scope: Scope | None) -> Any:
                               _scope_condition(scope, bindparam("viewer"), bindparam("team")))
 
 
+def _visible(case_id: int, user: User | None) -> Case | None:
+    """The case if ``user`` may see it, by the statement of their scope."""
+    return db.session.scalar(_visible_case(scope_of(user)), {
+        "case_id": case_id, "viewer": getattr(user, "id", None),
+        "team": getattr(user, "team_id", None)})
+
+
 def _archived() -> Any:
     return Case.stage.in_([s.value for s in END_STAGES])
 
@@ -140,8 +147,7 @@ def can_view_case(user: User | None, case: Case) -> bool:
     """Whether ``user`` may see ``case``: asked of the database once per transaction."""
     if _seen(user, case):
         return True
-    visible = db.session.scalar(
-        select(Case.id).where(Case.id == case.id, case_filter(user))) is not None
+    visible = _visible(case.id, user) is not None
     if visible:
         _remember_seen(user, case)
     return visible
@@ -224,9 +230,7 @@ def hand_over(case: Case, to_user: User, kind: HandoverKind, *, by: User | None 
 def find_case(case_id: int, user: User | None, via: str) -> Case | None:
     """The case if ``user`` may see it, else None. Opening a confidential case is audited
     (``via``: the pages or the API), and the sighting is remembered for the transaction."""
-    case = db.session.scalar(_visible_case(scope_of(user)), {
-        "case_id": case_id, "viewer": getattr(user, "id", None),
-        "team": getattr(user, "team_id", None)})
+    case = _visible(case_id, user)
     if case is None:
         return None
     if case.confidential:
