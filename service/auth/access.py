@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache, wraps
 from typing import Any, TypeVar
 
@@ -40,13 +41,22 @@ def _teams_exist() -> bool:
     return db.session.scalar(select(Team.id).limit(1)) is not None
 
 
+class Oversight(StrEnum):
+    """Which cases a supervisor or director oversees."""
+
+    NOTHING = ""  # neither a supervisor nor a director
+    ALL = "all"  # every case (no teams yet, or a director of no team)
+    TEAM = "team"  # their team's cases
+    NO_TEAM = "no_team"  # the cases of no team (a supervisor of no team)
+
+
 @dataclass(frozen=True)
 class Scope:
     """What a user's roles and team decide about the cases they may see, without their ids:
     users of one scope see cases by the same condition, only its values differ."""
 
     worker: bool = False  # their own cases, and open cases handed to them
-    team: str = ""  # supervisor or director: "all" cases, their "team"'s, or those of "none"
+    oversight: Oversight = Oversight.NOTHING
     archivist: bool = False  # open-to-all archived cases
 
 
@@ -54,13 +64,13 @@ def scope_of(user: User | None) -> Scope | None:
     """The scope of ``user``; None for nobody (signed out, inactive)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.active:
         return None
-    team = ""
+    oversight = Oversight.NOTHING
     if user.has_role(Role.SUPERVISOR, Role.DIRECTOR):
         if not _teams_exist() or (user.team_id is None and user.has_role(Role.DIRECTOR)):
-            team = "all"
+            oversight = Oversight.ALL
         else:
-            team = "team" if user.team_id is not None else "none"
-    return Scope(worker=user.has_role(Role.WORKER), team=team,
+            oversight = Oversight.TEAM if user.team_id is not None else Oversight.NO_TEAM
+    return Scope(worker=user.has_role(Role.WORKER), oversight=oversight,
                  archivist=user.has_role(Role.ARCHIVIST))
 
 
@@ -74,11 +84,11 @@ def _scope_condition(scope: Scope | None, viewer: Any, team: Any) -> Any:
     if scope.worker:
         handed = select(Handover.case_id).where(Handover.to_user_id == viewer)
         conditions.append(or_(Case.worker_id == viewer, and_(open_to_all, Case.id.in_(handed))))
-    if scope.team == "all":
+    if scope.oversight is Oversight.ALL:
         conditions.append(true())
-    elif scope.team == "team":
+    elif scope.oversight is Oversight.TEAM:
         conditions.append(Case.team_id == team)
-    elif scope.team == "none":
+    elif scope.oversight is Oversight.NO_TEAM:
         conditions.append(Case.team_id.is_(None))
     if scope.archivist:
         conditions.append(and_(open_to_all, _archived()))
