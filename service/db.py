@@ -5,9 +5,21 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import CursorResult, MetaData, Table, delete, event, false, inspect, text
+from sqlalchemy import (
+    CursorResult,
+    MetaData,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    event,
+    false,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, make_transient_to_detached
+from sqlalchemy.orm.exc import StaleDataError
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
@@ -81,24 +93,96 @@ def _sqlite_writing() -> bool:
     return bool(getattr(driver, "in_transaction", False))
 
 
-def insert_row(row: Any) -> None:
-    """Write ``row``, a new model instance kept out of the session, by one prepared insert in
+def insert_row(row: Any, *, attach: bool = False) -> None:
+    """Write ``row``, a new model instance not yet in the session, by one prepared insert in
     the session's transaction: no flush walks the session's other objects for it. The
     attributes set on it are written (the others take their columns' defaults), and its
-    primary key is set from the insert."""
+    primary key is set from the insert.
+
+    ``attach``: the row then joins the session as a stored row with its defaults as written,
+    so the session finds it (``get``, lazy loads) without reading it back."""
     table = row.__table__
     given = inspect(row).dict
     values = {c.key: given[c.key] for c in table.columns if c.key in given}
-    result = cast(CursorResult[Any], db.session.execute(_insert(table), values))
+    with db.session.no_autoflush:  # this row alone: what else the session holds waits
+        result = cast(CursorResult[Any], db.session.execute(_insert(table), values))
     key = result.inserted_primary_key
     assert key is not None  # a single-row insert always knows its key
     for column, value in zip(table.primary_key.columns, key, strict=True):
         setattr(row, column.key, value)
+    if attach:
+        written = result.last_inserted_params()
+        for column in table.columns:
+            if column.key not in given and column.key in written:
+                setattr(row, column.key, written[column.key])
+        make_transient_to_detached(row)
+        db.session.add(row)
 
 
 @cache
 def _insert(table: Table) -> Any:
     return table.insert()
+
+
+def write_rows(*rows: Any) -> None:
+    """Write the changes of ``rows`` (stored model instances), each by one prepared update of
+    the columns that changed, then flush whatever else the session holds unwritten (nothing,
+    usually, and then the flush costs nothing).
+
+    What a flush would do, without its unit of work walking the session for a few known
+    rows: a versioned row is written only as read (changed meanwhile, it raises
+    :class:`StaleDataError`) and its version is bumped; ``onupdate`` columns are set; the
+    session then holds the values as written. A row whose relationships changed is left to
+    the flush."""
+    for row in rows:
+        _update_row(row)
+    db.session.flush()
+
+
+def _update_row(row: Any) -> None:
+    state = inspect(row)
+    mapper = state.mapper
+    if not state.modified or not state.persistent:
+        return
+    keys = list(state.committed_state)
+    if any(key not in mapper.column_attrs or mapper.column_attrs[key].columns[0].key != key
+           for key in keys):
+        return  # a relationship changed (or a column is renamed): the flush writes it
+    values = {key: state.dict[key] for key in keys if state.attrs[key].history.has_changes()}
+    if not values:
+        return
+    params: dict[str, Any] = {f"pk_{i}": value for i, value
+                              in enumerate(mapper.primary_key_from_instance(row))}
+    version = None
+    if mapper.version_id_col is not None:
+        version = mapper.get_property_by_column(mapper.version_id_col).key
+        params["version_as_read"] = state.dict[version]
+        values[version] = mapper.version_id_generator(state.dict[version])
+    statement = _update(mapper.local_table, version)
+    with db.session.no_autoflush:
+        result = cast(CursorResult[Any], db.session.execute(statement, {**values, **params}))
+    if result.rowcount != 1:
+        raise StaleDataError(f"{mapper.local_table.name} {params}: changed or gone meanwhile")
+    written = result.last_updated_params()
+    for column in mapper.local_table.columns:
+        if column.key in written and column.key in mapper.column_attrs:
+            state.dict[column.key] = written[column.key]
+    # Mark the row as written, as a flush does after its update; the public
+    # set_committed_value would leave it listed as modified, and the next flush would walk
+    # the session to find nothing to write.
+    state._commit_all(state.dict, db.session().identity_map)
+
+
+@cache
+def _update(table: Table, version: str | None) -> Any:
+    """An update of the row whose key is bound as ``pk_0``..., and whose ``version`` column,
+    if any, still holds ``version_as_read``; the values bound as it runs name the columns
+    it sets (each set of names is compiled once)."""
+    conditions = [column == bindparam(f"pk_{i}")
+                  for i, column in enumerate(table.primary_key.columns)]
+    if version is not None:
+        conditions.append(table.c[version] == bindparam("version_as_read"))
+    return table.update().where(and_(*conditions))
 
 
 def upsert(table: Table, key: dict[str, Any], values: dict[str, Any], *,

@@ -34,8 +34,9 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..annexes import ANNEXES
@@ -44,11 +45,11 @@ from ..annexes.validate import N_, Problem, clean, is_blank
 from ..auth import audit
 from ..auth.access import can_edit_case, can_review
 from ..auth.models import ReviewAction, ReviewStep
-from ..db import db, insert_row, take_turns
+from ..db import db, insert_row, take_turns, write_rows
 from . import lifecycle
 from .errors import Invalid, NotAllowed, SelfReview, StaleVersion, WrongState
 from .evaluation import record_form
-from .models import EDITABLE_STATES, FormRecord, FormState, FormVersion, utcnow
+from .models import EDITABLE_STATES, Case, FormRecord, FormState, FormVersion, utcnow
 
 MAX_COMMENT = 2000
 MAX_FIELD_COMMENTS = 200
@@ -161,7 +162,7 @@ def save_draft(form: FormRecord, data: dict[str, Any], *, by: Any,
     form.draft = data
     form.draft_saved_at = utcnow()
     form.edited_by_id = getattr(by, "id", None)
-    _flush()
+    _write(form)
     return Outcome(form, None, None)
 
 
@@ -410,7 +411,10 @@ def _finish(form: FormRecord, step: Transition, by: Any, version: FormVersion, *
     form.state = step.target
     if step.target not in EDITABLE_STATES:
         form.draft = {}
-    _flush()
+    if new:
+        with _conflicts_refused():
+            _store(form, version)
+    _write(form)
     review_step = _record_step(
         case_id=form.case_id, form_id=form.id, action=step.action, comment=comment,
         by_id=getattr(by, "id", None), version_number=version.number, request_key=key,
@@ -424,10 +428,12 @@ def _finish(form: FormRecord, step: Transition, by: Any, version: FormVersion, *
     return Outcome(form, version, review_step)
 
 
-def _flush() -> None:
-    """Flush; a row changed by another step meanwhile is a conflict, never written over."""
+def _write(form: FormRecord) -> None:
+    """Write the form, its case if loaded, and anything else the session holds unwritten; a
+    row changed by another step meanwhile is a conflict, never written over."""
+    case = inspect(form).attrs.case.loaded_value
     with _conflicts_refused():
-        db.session.flush()
+        write_rows(form, *([case] if isinstance(case, Case) else []))
 
 
 def _record_step(**values: Any) -> ReviewStep:
@@ -453,13 +459,19 @@ def _new_version(form: FormRecord, data: dict[str, Any], *, by: Any, source: str
                  token: str | None, submitted_by_id: int | None = None,
                  after: FormVersion | None) -> FormVersion:
     """The form's next version, numbered after its latest (``after``, None for the first)."""
-    version = FormVersion(form=form, number=(after.number if after else 0) + 1, data=data,
-                          content_hash=lifecycle.content_hash(data), submission_token=token,
-                          source=source,
-                          submitted_by_id=submitted_by_id or getattr(by, "id", None),
-                          documents=[])  # known empty: no query for them
-    db.session.add(version)
-    return version
+    return FormVersion(form_id=form.id, number=(after.number if after else 0) + 1, data=data,
+                       content_hash=lifecycle.content_hash(data), submission_token=token,
+                       source=source,
+                       submitted_by_id=submitted_by_id or getattr(by, "id", None))
+
+
+def _store(form: FormRecord, version: FormVersion) -> None:
+    """Write the new ``version`` by itself and keep it in the session as stored: the form's
+    versions, when they are loaded, end with it, and it has no copies yet."""
+    insert_row(version, attach=True)
+    set_committed_value(version, "documents", [])  # known empty: no query for them
+    if "versions" in form.__dict__:
+        set_committed_value(form, "versions", [*form.versions, version])
 
 
 def _back_to_worker(form: FormRecord) -> None:

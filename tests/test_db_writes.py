@@ -1,0 +1,131 @@
+"""Writing known rows without a flush (``db.write_rows``, ``db.insert_row(attach=True)``), on
+SQLite and PostgreSQL: what a flush would write, a row changed meanwhile refused, and a
+session left as a flush leaves it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements run meanwhile on the session's connection."""
+    from service.db import db
+
+    seen: list[str] = []
+    engine = db.engine
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+@pytest.fixture
+def form(app, make_user):
+    from service.cases import lifecycle
+    from service.db import db
+
+    worker = make_user("chen", "worker")
+    case = lifecycle.open_case(worker=worker)
+    record = lifecycle.new_form(case, "B", by=worker)
+    db.session.commit()
+    return record
+
+
+def _stored(model, row_id: int) -> dict:
+    """The row as the database holds it, read on a connection of its own."""
+    from service.db import db
+
+    with db.engine.connect() as conn:
+        row = conn.execute(select(model.__table__).where(model.__table__.c.id == row_id)).one()
+    return dict(row._mapping)
+
+
+def test_changed_columns_are_written_and_the_session_is_left_clean(form):
+    from service.cases.models import Case, FormRecord, FormState
+    from service.db import db, write_rows
+
+    case = form.case
+    before_update = case.updated_at
+    lock = form.lock_version
+    form.state = FormState.SUBMITTED
+    form.draft = {}
+    case.client_name = "王五"
+    with statements() as seen:
+        write_rows(form, case)
+        db.session.flush()  # a flush now has nothing left to write
+    assert [s.split()[0] for s in seen] == ["UPDATE", "UPDATE"]
+    assert not db.session.dirty and not db.session.new
+    assert form.lock_version == lock + 1
+    assert case.updated_at > before_update  # onupdate applied and held as written
+    db.session.commit()
+    assert _stored(FormRecord, form.id)["state"] == "submitted"
+    assert _stored(FormRecord, form.id)["lock_version"] == lock + 1
+    assert _stored(Case, case.id)["client_name"] == "王五"
+    assert _stored(Case, case.id)["updated_at"] == case.updated_at
+
+
+def test_a_row_changed_meanwhile_is_refused_and_nothing_is_written(form):
+    from service.cases.models import FormRecord, FormState
+    from service.db import db, write_rows
+
+    with db.engine.begin() as other:  # another tablet's step, committed meanwhile
+        other.execute(update(FormRecord.__table__).where(FormRecord.__table__.c.id == form.id)
+                      .values(lock_version=FormRecord.__table__.c.lock_version + 1))
+    form.state = FormState.SUBMITTED
+    with pytest.raises(StaleDataError):
+        write_rows(form)
+    db.session.rollback()
+    assert _stored(FormRecord, form.id)["state"] == "draft"
+
+
+def test_a_value_set_again_unchanged_writes_nothing_and_keeps_the_version(form):
+    from service.db import db, write_rows
+
+    lock = form.lock_version
+    form.state = form.state
+    with statements() as seen:
+        write_rows(form)
+    assert seen == []
+    assert form.lock_version == lock
+    db.session.commit()
+
+
+def test_a_changed_relationship_is_left_to_the_flush(form, make_user):
+    from service.cases.models import Case
+    from service.db import db, write_rows
+
+    other = make_user("wang", "worker")
+    case = form.case
+    case.worker = other
+    write_rows(case)
+    db.session.commit()
+    assert _stored(Case, case.id)["worker_id"] == other.id
+
+
+def test_an_attached_row_is_found_with_its_defaults_and_no_read(form):
+    from service.cases.models import FormVersion
+    from service.db import db, insert_row
+
+    version = FormVersion(form_id=form.id, number=1, data={"a": 1}, content_hash="h")
+    insert_row(version, attach=True)
+    assert version.id is not None
+    with statements() as seen:
+        assert db.session.get(FormVersion, version.id) is version
+        assert version.submitted_at is not None and version.source == "typed"
+        assert version.form is form
+    assert seen == []
+    assert version not in db.session.new and not db.session.dirty
+    db.session.commit()
+    assert _stored(FormVersion, version.id)["submitted_at"] is not None
+
