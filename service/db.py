@@ -15,11 +15,13 @@ from sqlalchemy import (
     event,
     false,
     inspect,
+    select,
     text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
@@ -122,6 +124,20 @@ def insert_row(row: Any, *, attach: bool = False) -> None:
 @cache
 def _insert(table: Table) -> Any:
     return table.insert()
+
+
+def row_by_id(model: Any, row_id: int) -> Any:
+    """``db.session.get(model, row_id)`` for a model keyed by one ``id`` column, by a select
+    built once per model: ``get`` builds its select and that select's cache key on each
+    call, which costs more than running it. A row the session holds is returned as is."""
+    if identity_key(model, row_id) in db.session.identity_map:
+        return db.session.get(model, row_id)
+    return db.session.scalar(_by_id(model), {"id": row_id})
+
+
+@cache
+def _by_id(model: Any) -> Any:
+    return select(model).where(model.id == bindparam("id"))
 
 
 def write_rows(*rows: Any) -> None:

@@ -129,3 +129,17 @@ def test_an_attached_row_is_found_with_its_defaults_and_no_read(form):
     db.session.commit()
     assert _stored(FormVersion, version.id)["submitted_at"] is not None
 
+
+def test_a_row_by_id_is_read_once_and_the_session_keeps_it(form):
+    from service.cases.models import FormRecord
+    from service.db import db, row_by_id
+
+    form_id = form.id
+    db.session.expunge_all()
+    with statements() as seen:
+        found = row_by_id(FormRecord, form_id)
+        again = row_by_id(FormRecord, form_id)
+        missing = row_by_id(FormRecord, form_id + 1000)
+    assert found is again and found.id == form_id and found.annex == "B"
+    assert missing is None
+    assert len(seen) == 2  # the form once, the missing row once

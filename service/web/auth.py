@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from ..auth import audit
 from ..auth.models import User
 from ..auth.users import MIN_PASSWORD_LENGTH, authenticate, check_password, set_password
-from ..db import db
+from ..db import db, row_by_id
 from ..extensions import login_manager
 
 bp = Blueprint("auth", __name__)
@@ -32,7 +32,7 @@ def load_user(session_id: str) -> User | None:
     user_id, _, generation = session_id.partition(".")
     if not (user_id.isdigit() and generation.isdigit()):
         return None  # a cookie from before sessions were numbered, or forged
-    user = db.session.get(User, int(user_id))
+    user = row_by_id(User, int(user_id))
     if user is None or not user.active or user.session_generation != int(generation):
         return None
     return user

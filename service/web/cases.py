@@ -50,7 +50,7 @@ from ..cases.models import (
     FormRecord,
     FormState,
 )
-from ..db import db
+from ..db import db, row_by_id
 from ..evaluation import survey as survey_declaration
 from ..forms.builder import form_for, parse_formdata
 from ..jobs.documents import enqueue_documents
@@ -75,7 +75,7 @@ MAX_DRAFT_BYTES = 4 * 1024 * 1024
 
 def require_form(case: Case, form_id: int) -> FormRecord:
     """The form of ``case`` with this id; 404 for any other (the case is already checked)."""
-    record = db.session.get(FormRecord, form_id)
+    record = row_by_id(FormRecord, form_id)
     if record is None or record.case_id != case.id:
         abort(404)
     return record
