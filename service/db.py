@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
@@ -182,11 +183,13 @@ def _update_row(row: Any) -> None:
     written = result.last_updated_params()
     for column in mapper.local_table.columns:
         if column.key in written and column.key in mapper.column_attrs:
-            state.dict[column.key] = written[column.key]
-    # Mark the row as written, as a flush does after its update; the public
-    # set_committed_value would leave it listed as modified, and the next flush would walk
-    # the session to find nothing to write.
-    state._commit_all(state.dict, db.session().identity_map)
+            set_committed_value(row, column.key, written[column.key])
+    # set_committed_value leaves the row listed as modified, so the next flush would still
+    # walk the session (to find nothing to write); clearing that mark, as a flush does after
+    # its update, has no public call. Without it the flush only costs more.
+    commit_all = getattr(state, "_commit_all", None)
+    if commit_all is not None and not state.committed_state:
+        commit_all(state.dict, db.session().identity_map)
 
 
 @cache

@@ -143,3 +143,23 @@ def test_a_row_by_id_is_read_once_and_the_session_keeps_it(form):
     assert found is again and found.id == form_id and found.annex == "B"
     assert missing is None
     assert len(seen) == 2  # the form once, the missing row once
+
+
+def test_without_the_private_mark_clearing_a_later_flush_still_writes_nothing(form, monkeypatch):
+    """Should SQLAlchemy drop the call that clears the 'modified' mark, rows are still right:
+    the flush then walks the session, and finds nothing left to write."""
+    from sqlalchemy.orm.state import InstanceState
+
+    from service.cases.models import FormRecord, FormState
+    from service.db import db, write_rows
+
+    monkeypatch.delattr(InstanceState, "_commit_all")
+    lock = form.lock_version
+    form.state = FormState.SUBMITTED
+    with statements() as seen:
+        write_rows(form)
+        db.session.flush()
+    assert len(seen) == 1 and form.lock_version == lock + 1
+    monkeypatch.undo()
+    db.session.commit()
+    assert _stored(FormRecord, form.id)["lock_version"] == lock + 1
