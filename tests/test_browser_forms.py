@@ -140,3 +140,38 @@ def test_a_save_answered_after_more_typing_keeps_the_devices_copy_current(
     assert tags == [page.input_value("#version_tag")]
     assert copy["synced"] is False  # the later typing has not reached the server yet
     assert ["petition_demands", "要求尽快处理加装电梯引发的邻里纠纷"] in copy["values"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_submission_waits_for_the_autosave_on_its_way(app, live_server, tablet,
+                                                         make_user) -> None:
+    """Submitting just after typing: the autosave the last field started is stored, but its
+    answer (the form's new version tag) has not come back yet. The submission waits for that
+    answer and carries the new tag; sent beside it, it would be refused as stale (409, the
+    comparison page) by the worker's own autosave."""
+    make_user("chen", "worker")
+    page = tablet.new_page()
+    sign_in(page, live_server.url, "chen")
+    _new_intake(page, live_server.url)
+    held = []
+
+    def store_then_hold(route) -> None:
+        held.append((route, route.fetch()))  # the server stores the draft; the page waits
+
+    page.route("**/draft", store_then_hold)
+    page.fill("[name=petition_demands]", "诉求文字")  # the intake is still incomplete
+    page.locator("[name=petition_demands]").blur()
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "no draft save left"
+    with page.expect_response(lambda r: r.request.method == "POST"
+                              and "/draft" not in r.url and "/forms/" in r.url) as answer:
+        page.click("button[type=submit][value=submit]")
+        page.wait_for_timeout(500)  # time enough for a submission that does not wait to leave
+        route, stored = held[0]
+        route.fulfill(response=stored)
+    assert answer.value.status == 422  # checked in full, and refused as incomplete: not stale
+    assert "诉求文字" in page.input_value("[name=petition_demands]")
+    assert db.session.query(FormVersion).count() == 0

@@ -17,6 +17,8 @@
   var status = document.getElementById("save-status");
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   var dirty = false, saving = false, timer = null;
+  var inFlight = null;  // the draft save on its way, if any (a promise settled with its answer)
+  var leaving = false;  // a submission is leaving: it carries every value, no autosave starts
   var text = {};
   try { text = JSON.parse(document.getElementById("form-texts").textContent); } catch (e) { /* keys shown */ }
   function t(name) { return text[name] || name; }
@@ -96,13 +98,13 @@
   }
 
   function save() {
-    if (!draftUrl || !dirty || saving) { return; }
+    if (!draftUrl || !dirty || saving || leaving) { return; }
     saving = true;
     dirty = false;
     setStatus(t("saving"));
     var sentAt = new Date().toISOString();
     var body = new FormData(form);
-    fetch(draftUrl, { method: "POST", body: body, credentials: "same-origin",
+    inFlight = fetch(draftUrl, { method: "POST", body: body, credentials: "same-origin",
                       headers: { "X-CSRFToken": csrf, "X-Requested-With": "fetch" } })
       .then(function (r) {
         if (r.status === 409 || r.status === 412) { return r.json().then(refused); }
@@ -117,7 +119,7 @@
         setStatus(t("saved") + " " + new Date().toLocaleTimeString(), false);
       })
       .catch(function () { dirty = true; setStatus(t("offline"), true); })
-      .then(function () { saving = false; });
+      .then(function () { saving = false; inFlight = null; });
   }
 
   /* The server refused the save: the form waits for review (409), or someone else saved it
@@ -184,6 +186,7 @@
     } catch (e) { /* storage disabled: the page itself still holds the values */ }
   }
   function waitForConnection(index) {
+    leaving = false;
     setPending(index);
     submitters.forEach(function (b) { b.disabled = false; });
     setStatus(t("submitWaiting"), true);
@@ -202,11 +205,19 @@
       form.submit();
     }
   }
-  /* Try the server first (a HEAD of a tiny file): a submission never leaves for a dead line. */
+  /* Try the server first (a HEAD of a tiny file): a submission never leaves for a dead line.
+     No autosave starts meanwhile, and one already on its way is waited for: it changes the
+     form's version tag, and a submission sent beside it would be refused as stale by the
+     worker's own save. */
   function trySend(index) {
     if (!navigator.onLine) { waitForConnection(index); return; }
+    leaving = true;
+    clearTimeout(timer);
     setStatus(t("submitting"));
-    fetch("/sw.js", { method: "HEAD", cache: "no-store", credentials: "same-origin" })
+    (inFlight || Promise.resolve())
+      .then(function () {
+        return fetch("/sw.js", { method: "HEAD", cache: "no-store", credentials: "same-origin" });
+      })
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } setPending(null); send(index); })
       .catch(function () { waitForConnection(index); });
   }
