@@ -16,7 +16,7 @@
   var draftUrl = form.dataset.draftUrl;
   var status = document.getElementById("save-status");
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
-  var dirty = false, saving = false, timer = null;
+  var dirty = false, timer = null;
   var inFlight = null;  // the draft save on its way, if any (a promise settled with its answer)
   var leaving = false;  // a submission is leaving: it carries every value, no autosave starts
   var text = {};
@@ -98,8 +98,7 @@
   }
 
   function save() {
-    if (!draftUrl || !dirty || saving || leaving) { return; }
-    saving = true;
+    if (!draftUrl || !dirty || inFlight || leaving) { return; }
     dirty = false;
     setStatus(t("saving"));
     var sentAt = new Date().toISOString();
@@ -119,7 +118,7 @@
         setStatus(t("saved") + " " + new Date().toLocaleTimeString(), false);
       })
       .catch(function () { dirty = true; setStatus(t("offline"), true); })
-      .then(function () { saving = false; inFlight = null; });
+      .then(function () { inFlight = null; });
   }
 
   /* The server refused the save: the form waits for review (409), or someone else saved it
