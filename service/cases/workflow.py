@@ -411,10 +411,7 @@ def _finish(form: FormRecord, step: Transition, by: Any, version: FormVersion, *
     form.state = step.target
     if step.target not in EDITABLE_STATES:
         form.draft = {}
-    if new:
-        with _conflicts_refused():
-            _store(form, version)
-    _write(form)
+    _write(form, version if new else None)
     review_step = _record_step(
         case_id=form.case_id, form_id=form.id, action=step.action, comment=comment,
         by_id=getattr(by, "id", None), version_number=version.number, request_key=key,
@@ -428,11 +425,14 @@ def _finish(form: FormRecord, step: Transition, by: Any, version: FormVersion, *
     return Outcome(form, version, review_step)
 
 
-def _write(form: FormRecord) -> None:
-    """Write the form, its case if loaded, and anything else the session holds unwritten; a
-    row changed by another step meanwhile is a conflict, never written over."""
+def _write(form: FormRecord, new_version: FormVersion | None = None) -> None:
+    """Write the ``new_version`` if any, the form, its case if loaded, and anything else the
+    session holds unwritten; a row changed by another step meanwhile is a conflict, never
+    written over."""
     case = inspect(form).attrs.case.loaded_value
     with _conflicts_refused():
+        if new_version is not None:
+            _store(form, new_version)
         write_rows(form, *([case] if isinstance(case, Case) else []))
 
 
