@@ -14,6 +14,15 @@ pytestmark = pytest.mark.browser
 OFFLINE_TEXT = "断网后继续输入的内容：案主2019年起多次到区信访局反映"
 
 
+def _until_held(page, held: list) -> None:
+    """Wait (up to 5 s) until a draft save has reached the route that holds it."""
+    for _ in range(100):
+        if held:
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("no draft save left")
+
+
 def _new_intake(page, base_url: str) -> None:
     page.locator("form[action='/cases/new'] button").click()
     page.wait_for_url("**/cases/*/forms/*")
@@ -125,11 +134,7 @@ def test_a_save_answered_after_more_typing_keeps_the_devices_copy_current(
     page.fill("[name=client_name]", "王建国")
     page.locator("[name=client_name]").blur()
     page.wait_for_function("() => document.getElementById('save-status').textContent.length > 0")
-    for _ in range(100):  # the save leaves and is held on its way
-        if held:
-            break
-        page.wait_for_timeout(50)
-    assert held, "no draft save left"
+    _until_held(page, held)  # the save leaves and is held on its way
     before = page.input_value("#version_tag")
     page.fill("[name=petition_demands]", "要求尽快处理加装电梯引发的邻里纠纷")  # typed meanwhile
     held[0].continue_()
@@ -161,11 +166,7 @@ def test_a_submission_waits_for_the_autosave_on_its_way(app, live_server, tablet
     page.route("**/draft", store_then_hold)
     page.fill("[name=petition_demands]", "诉求文字")  # the intake is still incomplete
     page.locator("[name=petition_demands]").blur()
-    for _ in range(100):
-        if held:
-            break
-        page.wait_for_timeout(50)
-    assert held, "no draft save left"
+    _until_held(page, held)
     with page.expect_response(lambda r: r.request.method == "POST"
                               and "/draft" not in r.url and "/forms/" in r.url) as answer:
         page.click("button[type=submit][value=submit]")
