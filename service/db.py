@@ -148,8 +148,9 @@ def write_rows(*rows: Any) -> None:
 
     What a flush would do, without its unit of work walking the session for a few known
     rows: a versioned row is written only as read (changed meanwhile, it raises
-    :class:`StaleDataError`) and its version is bumped; ``onupdate`` columns are set; the
-    session then holds the values as written. A row whose relationships changed is left to
+    :class:`StaleDataError`) and its version is bumped; ``onupdate`` columns are set; a value
+    set again unchanged is not written; the session then holds the values as written, with
+    nothing left for the flush to look at. A row whose relationships changed is left to
     the flush."""
     for row in rows:
         _update_row(row)
@@ -166,15 +167,30 @@ def _update_row(row: Any) -> None:
            for key in keys):
         return  # a relationship changed (or a column is renamed): the flush writes it
     values = {key: state.dict[key] for key in keys if state.attrs[key].history.has_changes()}
-    if not values:
-        return
+    if values:
+        _write_changes(row, state, values)
+    for key in keys:
+        if key not in values:  # set again to what it held: as a flush finds, nothing to write
+            set_committed_value(row, key, state.dict[key])
+    # set_committed_value leaves the row listed as modified, so the next flush would still
+    # walk the session (to find nothing to write); clearing that mark, as a flush does after
+    # its update, has no public call. Without it the flush only costs more.
+    commit_all = getattr(state, "_commit_all", None)
+    if commit_all is not None and not state.committed_state:
+        commit_all(state.dict, db.session().identity_map)
+
+
+def _write_changes(row: Any, state: Any, values: dict[str, Any]) -> None:
+    """One prepared update of ``values``, checked against the version as read if the row
+    has one; the row then holds the values as written."""
+    mapper = state.mapper
     params: dict[str, Any] = {f"pk_{i}": value for i, value
                               in enumerate(mapper.primary_key_from_instance(row))}
     version = None
     if mapper.version_id_col is not None:
         version = mapper.get_property_by_column(mapper.version_id_col).key
         params["version_as_read"] = state.dict[version]
-        values[version] = mapper.version_id_generator(state.dict[version])
+        values = {**values, version: mapper.version_id_generator(state.dict[version])}
     statement = _update(mapper.local_table, version)
     with db.session.no_autoflush:
         result = cast(CursorResult[Any], db.session.execute(statement, {**values, **params}))
@@ -184,12 +200,6 @@ def _update_row(row: Any) -> None:
     for column in mapper.local_table.columns:
         if column.key in written and column.key in mapper.column_attrs:
             set_committed_value(row, column.key, written[column.key])
-    # set_committed_value leaves the row listed as modified, so the next flush would still
-    # walk the session (to find nothing to write); clearing that mark, as a flush does after
-    # its update, has no public call. Without it the flush only costs more.
-    commit_all = getattr(state, "_commit_all", None)
-    if commit_all is not None and not state.committed_state:
-        commit_all(state.dict, db.session().identity_map)
 
 
 @cache

@@ -101,6 +101,35 @@ def test_a_value_set_again_unchanged_writes_nothing_and_keeps_the_version(form):
     db.session.commit()
 
 
+def test_values_set_again_beside_changed_ones_leave_nothing_for_the_flush(form):
+    """A submission sets the form's comments back to empty whether or not they were: the
+    changed columns are written, and the unchanged ones are not left for a flush to walk
+    the session for (it would find nothing to write, at the cost of looking)."""
+    from service.cases.models import FormRecord, FormState
+    from service.db import db, write_rows
+
+    assert form.review_comment == "" and form.field_comments == {}  # as read
+    form.state = FormState.SUBMITTED
+    form.review_comment = ""
+    form.field_comments = {}
+    flushes: list[int] = []
+
+    def walked(session, *_args) -> None:
+        flushes.append(len(session.dirty))
+
+    event.listen(db.session(), "before_flush", walked)
+    try:
+        with statements() as seen:
+            write_rows(form)
+    finally:
+        event.remove(db.session(), "before_flush", walked)
+    assert len(seen) == 1 and seen[0].startswith("UPDATE form_records SET state=")
+    assert "review_comment" not in seen[0] and "field_comments" not in seen[0]
+    assert flushes == []
+    db.session.commit()
+    assert _stored(FormRecord, form.id)["state"] == "submitted"
+
+
 def test_a_changed_relationship_is_left_to_the_flush(form, make_user):
     from service.cases.models import Case
     from service.db import db, write_rows
