@@ -192,3 +192,15 @@ def test_goal_rows_are_numbered_in_order() -> None:
 
 def test_unknown_keys_are_refused() -> None:
     assert "surname" in _problems("B", surname="王")
+
+
+def test_what_a_declaration_derives_is_worked_out_once_and_cannot_be_changed():
+    """Every form read or saved asks for an annex's data keys and write-ins: they are kept,
+    not rebuilt on each call, and the shared map of write-ins refuses a change."""
+    for annex in ANNEXES.values():
+        assert annex.data_keys is annex.data_keys
+        assert annex.reviewer_fields is annex.reviewer_fields
+        assert all(f.notes is f.notes for f in annex)
+        assert annex.note_keys == {o.note: (f, o) for f in annex for o in f.options if o.note}
+        with pytest.raises(TypeError):
+            annex.note_keys["其他"] = annex.note_keys.get("其他")

@@ -2,15 +2,18 @@
 
 Plain, frozen data with no Flask, no WTForms and no I/O. An :class:`Annex` lists its fields in
 printed order, the rows in which the paper form lays them out and the rules that tie fields
-together. Every other package (forms, HTML, JSON Schema, Word context, importer, catalogs)
+together. What is derived from a declaration (its write-ins, its data keys) is worked out once
+per object and kept, as every form read or saved asks for it. Every other package (forms, HTML, JSON Schema, Word context, importer, catalogs)
 derives from these objects; none of them types a label or an option text again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
+from types import MappingProxyType
 
 from .process import Stage
 
@@ -123,11 +126,11 @@ class Field:
         """The option whose text is ``text``, or None."""
         return next((o for o in self.options if o.text == text), None)
 
-    @property
+    @cached_property
     def option_texts(self) -> tuple[str, ...]:
         return tuple(o.text for o in self.options)
 
-    @property
+    @cached_property
     def notes(self) -> tuple[Option, ...]:
         """The options that carry a write-in."""
         return tuple(o for o in self.options if o.has_write_in)
@@ -254,11 +257,15 @@ class Annex:
         return iter(self.fields)
 
     @property
-    def note_keys(self) -> dict[str, tuple[Field, Option]]:
-        """Every write-in data key with the field and option it belongs to."""
+    def note_keys(self) -> Mapping[str, tuple[Field, Option]]:
+        """Every write-in data key with the field and option it belongs to (read-only)."""
+        return MappingProxyType(self._note_keys)
+
+    @cached_property
+    def _note_keys(self) -> dict[str, tuple[Field, Option]]:
         return {o.note: (f, o) for f in self.fields for o in f.notes if o.note}
 
-    @property
+    @cached_property
     def data_keys(self) -> tuple[str, ...]:
         """Every key a filled form may hold: the fields, each followed by its write-ins."""
         keys: list[str] = []
@@ -267,12 +274,12 @@ class Annex:
             keys.extend(o.note for o in f.notes if o.note)
         return tuple(keys)
 
-    @property
+    @cached_property
     def reviewer_fields(self) -> tuple[str, ...]:
         """The cells only a supervisor or director writes (8.3)."""
         return tuple(f.name for f in self.fields if f.reviewer_only)
 
-    @property
+    @cached_property
     def reviewer_signatures(self) -> tuple[str, ...]:
         """The reviewer's signature cells: a sign-off needs each of them signed and dated."""
         return tuple(f.name for f in self.fields if f.reviewer_only and f.kind is Kind.SIGNATURE)
