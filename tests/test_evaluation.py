@@ -267,3 +267,36 @@ def test_the_closing_form_page_offers_and_keeps_each_goals_outcome(app, client, 
     assert db.session.get(type(case), case.id).stage == Stage.PENDING_CLOSURE
     evaluation = db.session.get(CaseEvaluation, case.id)
     assert evaluation is None or evaluation.goals_partly_met == 0
+
+
+def test_a_corrected_intake_replaces_its_case_needs_and_no_other_case_s(app, make_user):
+    """The needs an intake names are the case's needs as last submitted: a corrected version
+    replaces them, and another case's stay as they are."""
+    from sqlalchemy import select
+
+    from service.cases import lifecycle, workflow
+    from service.cases.evaluation import CaseNeed
+    from service.db import db
+
+    worker = make_user("chen", "worker")
+    supervisor = make_user("zhao", "supervisor")
+
+    def needs(case) -> list[str]:
+        return sorted(db.session.scalars(select(CaseNeed.need)
+                                         .where(CaseNeed.case_id == case.id)))
+
+    cases, forms = [], []
+    for first in (["法律咨询", "情绪疏导"], ["链接资源"]):
+        case = lifecycle.open_case(worker=worker)
+        form = lifecycle.new_form(case, "B", by=worker)
+        workflow.submit(form, {**example("B"), "needs": first, "needs_other": ""}, by=worker)
+        db.session.commit()
+        cases.append(case)
+        forms.append(form)
+    assert needs(cases[0]) == sorted(["法律咨询", "情绪疏导"])
+    workflow.return_(forms[0], "请核对需求", by=supervisor)
+    workflow.submit(forms[0], {**example("B"), "needs": ["危机介入"], "needs_other": ""},
+                    by=worker)
+    db.session.commit()
+    assert needs(cases[0]) == ["危机介入"]
+    assert needs(cases[1]) == ["链接资源"]

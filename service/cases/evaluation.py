@@ -9,10 +9,20 @@ indexed columns rather than a reading of every form's JSON.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, delete, select
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    delete,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm.util import identity_key
 
@@ -173,11 +183,11 @@ def record_form(form: FormRecord, data: dict[str, Any]) -> None:
             upsert(CaseEvaluation.__table__, {"case_id": case.id},
                    {**_EMPTY_EVALUATION, "case_source": source, "updated_at": utcnow()},
                    changing=("case_source", "updated_at"))
-        db.session.execute(CaseNeed.__table__.delete().where(CaseNeed.case_id == case.id))
+        db.session.execute(_clear_needs(), {"case_id": case.id})
         needs = [{"case_id": case.id, "need": str(need)[:40]}
                  for need in dict.fromkeys(str(n)[:40] for n in data.get("needs") or [])]
         if needs:
-            db.session.execute(CaseNeed.__table__.insert(), needs)
+            db.session.execute(_add_need(), needs)
     elif form.annex != CLOSING.code:  # an interview
         fact = {"case_id": case.id, "held_on": _date(data.get("date")),
                 "minutes": time_span_minutes(data.get("time"))}
@@ -187,6 +197,17 @@ def record_form(form: FormRecord, data: dict[str, Any]) -> None:
                 setattr(held_fact, name, value)
         else:
             upsert(InterviewFact.__table__, {"form_id": form.id}, fact, changing=tuple(fact))
+
+
+@cache
+def _clear_needs() -> Any:
+    """Built once, its case bound as it runs (building it had cost more than running it)."""
+    return delete(CaseNeed.__table__).where(CaseNeed.case_id == bindparam("case_id"))
+
+
+@cache
+def _add_need() -> Any:
+    return CaseNeed.__table__.insert()
 
 
 def _held(model: type[Any], key: int) -> Any:
