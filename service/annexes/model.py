@@ -2,9 +2,10 @@
 
 Plain, frozen data with no Flask, no WTForms and no I/O. An :class:`Annex` lists its fields in
 printed order, the rows in which the paper form lays them out and the rules that tie fields
-together. What is derived from a declaration (its write-ins, its data keys) is worked out once
-per object and kept, as every form read or saved asks for it. Every other package (forms, HTML, JSON Schema, Word context, importer, catalogs)
-derives from these objects; none of them types a label or an option text again.
+together. Every other package (forms, HTML, JSON Schema, Word context, importer, catalogs)
+derives from these objects; none of them types a label or an option text again. What a
+declaration derives (its write-ins, its data keys) is worked out once per object and kept, as
+every form read or saved asks for it.
 """
 
 from __future__ import annotations
