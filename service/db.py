@@ -127,6 +127,12 @@ def _insert(table: Table) -> Any:
     return table.insert()
 
 
+def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (column values; the others take their defaults) into ``table`` by its
+    insert built once, in one statement: nothing is read back and no flush is made."""
+    db.session.execute(_insert(table), rows)
+
+
 def row_by_id(model: Any, row_id: int) -> Any:
     """``db.session.get(model, row_id)`` for a model keyed by one ``id`` column, by a select
     built once per model: ``get`` builds its select and that select's cache key on each

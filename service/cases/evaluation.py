@@ -30,7 +30,7 @@ from ..annexes import CLOSING, INTAKE
 from ..annexes.closing import GOAL_MET, GOAL_PARTLY_MET
 from ..annexes.process import Stage
 from ..annexes.validate import time_span_minutes
-from ..db import Model, db, upsert
+from ..db import Model, db, insert_rows, upsert
 from ..evaluation.followup import DEFAULT_MONTHS, due_dates
 from .models import Case, DocumentState, FormRecord, utcnow
 
@@ -187,7 +187,7 @@ def record_form(form: FormRecord, data: dict[str, Any]) -> None:
         needs = [{"case_id": case.id, "need": str(need)[:40]}
                  for need in dict.fromkeys(str(n)[:40] for n in data.get("needs") or [])]
         if needs:
-            db.session.execute(_add_need(), needs)
+            insert_rows(CaseNeed.__table__, needs)
     elif form.annex != CLOSING.code:  # an interview
         fact = {"case_id": case.id, "held_on": _date(data.get("date")),
                 "minutes": time_span_minutes(data.get("time"))}
@@ -203,11 +203,6 @@ def record_form(form: FormRecord, data: dict[str, Any]) -> None:
 def _clear_needs() -> Any:
     """Built once, its case bound as it runs (building it had cost more than running it)."""
     return delete(CaseNeed.__table__).where(CaseNeed.case_id == bindparam("case_id"))
-
-
-@cache
-def _add_need() -> Any:
-    return CaseNeed.__table__.insert()
 
 
 def _held(model: type[Any], key: int) -> Any:

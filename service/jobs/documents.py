@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from ..annexes import ANNEXES
 from ..cases import workflow
 from ..cases.models import Document, DocumentState, FormVersion, utcnow
-from ..db import db
+from ..db import db, insert_rows
 from ..documents.convert import pdf_pages, to_pdf
 from ..documents.render import DocumentError, DocumentMeta, render_docx
 from ..storage import atomic_write
@@ -63,7 +63,7 @@ def enqueue_documents(version_id: int) -> None:
         raise LookupError(f"no form version {version_id}")
     have = {d.format: d for d in version.documents}
     if not have:  # a version just stored: its rows in one statement, read back when asked
-        db.session.execute(Document.__table__.insert(), [
+        insert_rows(Document.__table__, [
             {"version_id": version_id, "format": fmt, "state": DocumentState.QUEUED}
             for fmt in FORMATS])  # the other columns take the model's defaults
         db.session.expire(version, ["documents"])
