@@ -192,3 +192,51 @@ def test_without_the_private_mark_clearing_a_later_flush_still_writes_nothing(fo
     monkeypatch.undo()
     db.session.commit()
     assert _stored(FormRecord, form.id)["lock_version"] == lock + 1
+
+
+def test_a_row_turn_is_taken_and_checked_in_one_statement(form):
+    from service.cases.models import FormRecord
+    from service.db import db, take_row_turn
+
+    table = FormRecord.__table__
+    as_read = form.lock_version
+    with statements() as seen:
+        assert take_row_turn(table, form.id, "lock_version", as_read)
+    assert len(seen) == 1
+    assert _stored(FormRecord, form.id)["lock_version"] == as_read  # nothing changed
+    db.session.rollback()
+
+    with db.engine.begin() as other:  # another step moves the form on meanwhile
+        other.execute(update(table).where(table.c.id == form.id)
+                      .values(lock_version=as_read + 1))
+    with statements() as seen:
+        assert not take_row_turn(table, form.id, "lock_version", as_read)
+    assert len(seen) == 1
+    db.session.rollback()
+
+
+def test_a_row_turn_makes_another_writer_of_the_row_wait(form):
+    """The turn is held until the transaction ends: another connection cannot change the
+    row meanwhile (SQLite: the write lock; PostgreSQL: the row lock), and can afterwards."""
+    from sqlalchemy.exc import OperationalError
+
+    from service.cases.models import FormRecord
+    from service.db import db, take_row_turn
+
+    table = FormRecord.__table__
+    as_read = form.lock_version
+    assert take_row_turn(table, form.id, "lock_version", as_read)
+    bump = (update(table).where(table.c.id == form.id)
+            .values(lock_version=table.c.lock_version + 1))
+    with db.engine.connect() as other:
+        if other.dialect.name == "sqlite":
+            other.exec_driver_sql("PRAGMA busy_timeout=100")
+        else:
+            other.exec_driver_sql("SET lock_timeout = '100ms'")
+        with pytest.raises(OperationalError):
+            other.execute(bump)
+        other.rollback()
+        db.session.rollback()  # the turn ends
+        other.execute(bump)
+        other.commit()
+    assert _stored(FormRecord, form.id)["lock_version"] == as_read + 1

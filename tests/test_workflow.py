@@ -282,6 +282,89 @@ def test_the_same_submission_repeated_gives_the_first_result(app, people) -> Non
                              .where(AuditEntry.action == "form.submit")) == 1
 
 
+def test_a_submission_reads_its_key_and_the_latest_version_in_one_statement(app, people):
+    from sqlalchemy import event
+
+    from service.cases import lifecycle, workflow
+    from service.cases.errors import WrongState
+    from service.db import db
+
+    worker = people["worker"]
+    form = lifecycle.new_form(_case(worker), "B", by=worker)
+    other = lifecycle.new_form(_case(worker), "B", by=worker)
+    first_key, second_key, other_key = (uuid.uuid4().hex for _ in range(3))
+    first = workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=first_key,
+                            then=_no_copies)
+    db.session.commit()
+    workflow.withdraw(form, by=worker)
+    second = workflow.submit(form, {**_worker_part("B"), "client_name": "乙"}, by=worker,
+                             idempotency_key=second_key, then=_no_copies)
+    workflow.submit(other, _worker_part("B"), by=worker, idempotency_key=other_key,
+                    then=_no_copies)
+    db.session.commit()
+    db.session.expire_all()  # the versions are read, not taken from the session
+    db.session.refresh(form)
+    db.session.refresh(other)
+
+    seen: list[str] = []
+    note = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert lifecycle.submission_and_latest(form, first_key) == (first.version,
+                                                                    second.version)
+        assert len(seen) == 1
+        assert lifecycle.submission_and_latest(form, uuid.uuid4().hex) == (None, second.version)
+        earlier, latest = lifecycle.submission_and_latest(form, other_key)
+        assert (earlier.form_id, latest) == (other.id, second.version)
+        assert len(seen) == 3
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert lifecycle.submission_and_latest(form, None) == (None, second.version)
+    again = workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=first_key,
+                            then=_no_copies)
+    assert again.repeated and again.version == first.version
+    with pytest.raises(WrongState):  # a key already used for another form
+        workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=other_key,
+                        then=_no_copies)
+
+
+def test_a_submission_makes_its_hash_and_audit_details_before_its_turn(app, people,
+                                                                        monkeypatch):
+    """On SQLite the form's turn is the database's one write lock: what can be worked out
+    before it is, so that others wait less."""
+    from sqlalchemy import event
+
+    from service.auth import audit
+    from service.cases import lifecycle, workflow
+    from service.db import db
+
+    worker = people["worker"]
+    form = lifecycle.new_form(_case(worker), "B", by=worker)
+    db.session.commit()
+    order: list[str] = []
+    for module, name in ((lifecycle, "content_hash"), (audit, "canonical")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name,
+                            lambda *a, _real=real, _name=name, **k: (order.append(_name),
+                                                                      _real(*a, **k))[1])
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        if "lock_version" in statement and ("FOR UPDATE" in statement
+                                            or statement.lstrip().startswith("UPDATE")):
+            order.append("turn")
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=uuid.uuid4().hex,
+                        then=_no_copies)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert order[:3] == ["content_hash", "canonical", "turn"]
+    assert "content_hash" not in order[3:] and "canonical" not in order[3:]
+    entry = audit.verify()
+    assert entry.ok and entry.count >= 1
+
+
 def test_the_same_approval_repeated_gives_the_first_result(app, people) -> None:
     from service.cases import lifecycle, workflow
     from service.cases.errors import WrongState

@@ -14,7 +14,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Date, bindparam, func, select
+from sqlalchemy import Date, and_, bindparam, func, or_, select
 
 from ..annexes import CLOSING, OPENING, Annex, get_annex
 from ..annexes.process import END_STAGES, PENDING_STAGES, STAGE_ORDER, Stage
@@ -26,7 +26,7 @@ from .models import Case, FormRecord, FormVersion, utcnow
 
 __all__ = ["LifecycleError", "advance", "close_case", "content_hash", "find_submission",
            "follow", "goals_from_text", "new_form", "next_case_number", "open_case", "prefill",
-           "set_stage", "utcnow"]
+           "set_stage", "submission_and_latest", "utcnow"]
 
 
 def content_hash(data: dict[str, Any]) -> str:
@@ -118,6 +118,32 @@ def find_submission(token: str | None) -> FormVersion | None:
 @cache
 def _by_token() -> Any:
     return select(FormVersion).where(FormVersion.submission_token == bindparam("token"))
+
+
+def submission_and_latest(form: FormRecord, token: str | None
+                          ) -> tuple[FormVersion | None, FormVersion | None]:
+    """What a submission checks first, read by one statement: the version an earlier
+    submission with ``token`` stored (:func:`find_submission`), and ``form``'s latest version
+    (``form.current``)."""
+    if not token or form.id is None or "versions" in form.__dict__:
+        return find_submission(token), form.current
+    found = db.session.scalars(_by_token_or_latest(), {"token": token,
+                                                       "form_id": form.id}).all()
+    earlier = next((v for v in found if v.submission_token == token), None)
+    latest = max((v for v in found if v.form_id == form.id), key=lambda v: v.number,
+                 default=None)
+    return earlier, latest
+
+
+@cache
+def _by_token_or_latest() -> Any:
+    """The version of a token, and the latest of a form (the highest number among its own)."""
+    own = FormVersion.__table__.alias("own")
+    highest = (select(func.max(own.c.number)).where(own.c.form_id == bindparam("form_id"))
+               .scalar_subquery())
+    return select(FormVersion).where(or_(
+        FormVersion.submission_token == bindparam("token"),
+        and_(FormVersion.form_id == bindparam("form_id"), FormVersion.number == highest)))
 
 
 def follow(case: Case, annex: Annex, data: dict[str, Any]) -> None:

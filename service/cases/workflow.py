@@ -31,10 +31,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -45,7 +44,7 @@ from ..annexes.validate import N_, Problem, clean, is_blank
 from ..auth import audit
 from ..auth.access import can_edit_case, can_review
 from ..auth.models import ReviewAction, ReviewStep
-from ..db import db, insert_row, take_turns, write_rows
+from ..db import db, insert_row, take_row_turn, take_turns, write_rows
 from . import lifecycle
 from .errors import Invalid, NotAllowed, SelfReview, StaleVersion, WrongState
 from .evaluation import record_form
@@ -189,13 +188,13 @@ def submit(form: FormRecord, data: dict[str, Any], *, by: Any,
     imported = source == "imported"
     locked = False
     while True:  # checked as read, then once more under the form's turn if it moved meanwhile
-        if (earlier := _repeated_submission(form, idempotency_key)) is not None:
-            return earlier
+        earlier, latest = lifecycle.submission_and_latest(form, idempotency_key)
+        if earlier is not None:
+            return _repeated_submission(form, earlier)
         _check_tag(form, expected_version)
         _check(form, step, by)
         if not form.case.is_open:
             raise WrongState(N_("This case is already closed."), state=form.state)
-        latest = form.current
         if not imported and not _reviews(by, form):
             signed_off = latest is not None and latest.approved_by_id is not None
             stored = {} if signed_off or latest is None else latest.data
@@ -206,11 +205,14 @@ def submit(form: FormRecord, data: dict[str, Any], *, by: Any,
         elif problems:
             raise Invalid(N_("The form has %(n)s problem(s); each is shown beside its field."),
                           problems=problems, n=len(problems))
+        # made before the turn, which on SQLite is the database's one write lock
+        version = _new_version(form, cleaned, by=by, source=source, token=idempotency_key,
+                               after=latest)
+        described = _described(form, version.number,
+                               {"before": latest.data if latest else {}, "after": cleaned})
         if locked or _take_turn(form):
             break
         locked = True
-    version = _new_version(form, cleaned, by=by, source=source, token=idempotency_key,
-                           after=latest)
     if annex.closes_case:
         lifecycle.await_closing(form.case, annex, cleaned)
     else:
@@ -218,7 +220,7 @@ def submit(form: FormRecord, data: dict[str, Any], *, by: Any,
     form.review_comment = ""
     form.field_comments = {}
     return _finish(form, step, by, version, key=None, then=then, new=True, facts=cleaned,
-                   details={"before": latest.data if latest else {}, "after": cleaned})
+                   described=described)
 
 
 def withdraw(form: FormRecord, *, by: Any, reason: str = "",
@@ -378,18 +380,10 @@ def _take_turn(form: FormRecord) -> bool:
     """Take the form's turn (others making a step on it wait until the commit) after its
     checks were made on the form as read: whether it is still as read. If another step
     changed it meanwhile, it is read afresh and False says to check it again."""
-    take_turns(f"form:{form.id}", FormRecord.__table__, row_locked=True)
-    now = db.session.scalar(_lock_version(), {"id": form.id})
-    if now == form.lock_version:
+    if take_row_turn(FormRecord.__table__, form.id, "lock_version", form.lock_version):
         return True
     db.session.refresh(form, with_for_update=True)
     return False
-
-
-@cache
-def _lock_version() -> Any:
-    return (select(FormRecord.lock_version).where(FormRecord.id == bindparam("id"))
-            .with_for_update())
 
 
 def _check_tag(form: FormRecord, expected: str | None) -> None:
@@ -403,10 +397,12 @@ def _finish(form: FormRecord, step: Transition, by: Any, version: FormVersion, *
             comment: str = "", field_comments: dict[str, str] | None = None,
             key: str | None = None, details: dict[str, Any] | None = None,
             then: Callable[[FormVersion], None] | None = None, new: bool = False,
-            facts: dict[str, Any] | None = None) -> Outcome:
+            facts: dict[str, Any] | None = None, described: str | None = None) -> Outcome:
     """Move the form to the step's state, record the review step, copy the ``facts`` of a
     stored version for the figures, queue what follows a ``new`` version, and record the
-    audit entry last (the chain's head is then held only until the commit that follows)."""
+    audit entry last (the chain's head is then held only until the commit that follows).
+    ``described``: the audit details made beforehand by :func:`_described`, in place of
+    ``details``."""
     assert step.target is not None and step.action is not None
     form.state = step.target
     if step.target not in EDITABLE_STATES:
@@ -420,9 +416,15 @@ def _finish(form: FormRecord, step: Transition, by: Any, version: FormVersion, *
         record_form(form, facts)
     if new:
         (then or _stored)(version)
-    audit.record(step.audit, form.case, user=by, form=form.annex, seq=form.seq,
-                 version=version.number, **(details or {}))
+    audit.record(step.audit, form.case, user=by,
+                 details_json=described or _described(form, version.number, details))
     return Outcome(form, version, review_step)
+
+
+def _described(form: FormRecord, version_number: int, details: dict[str, Any] | None) -> str:
+    """The audit details of a step on ``form`` and its version, as the trail stores them."""
+    return audit.canonical({"form": form.annex, "seq": form.seq, "version": version_number,
+                            **(details or {})})
 
 
 def _write(form: FormRecord, new_version: FormVersion | None = None) -> None:
@@ -480,10 +482,8 @@ def _back_to_worker(form: FormRecord) -> None:
         lifecycle.resume(form.case, annex, form.draft)
 
 
-def _repeated_submission(form: FormRecord, key: str | None) -> Outcome | None:
-    earlier = lifecycle.find_submission(key)
-    if earlier is None:
-        return None
+def _repeated_submission(form: FormRecord, earlier: FormVersion) -> Outcome:
+    """The answer to a submission whose key stored ``earlier`` already: that first result."""
     if earlier.form_id != form.id:
         raise WrongState(N_("This submission key was already used for another form."))
     return Outcome(form, earlier, None, repeated=True)
