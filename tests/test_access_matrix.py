@@ -599,3 +599,50 @@ def test_a_worker_cannot_reach_another_workers_case_by_any_route(app, world) -> 
                     response = _call(client, method, url, token)
                 assert response.status_code == 404, (method, url, response.status_code)
                 assert world.numbers[label].encode() not in response.data
+
+
+def test_a_form_opens_with_its_case_by_one_statement_and_only_under_its_own_case(
+        app, client, make_user) -> None:
+    """Every form page and form call reads the case and its form together; a form named
+    under another case, even one its reader may see, is 404 on the pages and in the API."""
+    from sqlalchemy import event
+
+    from service.auth.access import find_case_and_form
+    from service.auth.users import issue_token
+    from service.cases import lifecycle
+    from service.db import db
+
+    worker = make_user("chen", "worker")
+    other = make_user("lin", "worker")
+    mine = lifecycle.open_case(worker=worker)
+    mine_form = lifecycle.new_form(mine, "B", by=worker)
+    also_mine = lifecycle.open_case(worker=worker)
+    also_form = lifecycle.new_form(also_mine, "B", by=worker)
+    token = issue_token(worker)
+    db.session.commit()
+    ids = (mine.id, mine_form.id, also_mine.id, also_form.id)
+    for person in (worker, other):  # read again after the commit, before counting
+        assert person.id and person.roles is not None
+
+    seen: list[str] = []
+    note = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        case, form = find_case_and_form(ids[0], ids[1], worker, "web")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert (case.id, form.id, form.case) == (ids[0], ids[1], case) and len(seen) == 1
+    assert find_case_and_form(ids[0], ids[3], worker, "web")[1] is None
+    assert find_case_and_form(ids[0], ids[1], other, "web") is None
+
+    login(client, worker)
+    assert client.get(f"/cases/{ids[0]}/forms/{ids[1]}").status_code == 200
+    assert client.get(f"/cases/{ids[0]}/forms/{ids[3]}").status_code == 404
+    assert client.get(f"/cases/{ids[0]}/forms/{MISSING}").status_code == 404
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get(f"/api/v1/cases/{ids[0]}/forms/{ids[1]}", headers=headers
+                      ).status_code == 200
+    for case_id, form_id, title in ((ids[0], ids[3], "form"), (MISSING, ids[1], "case")):
+        answer = client.get(f"/api/v1/cases/{case_id}/forms/{form_id}", headers=headers)
+        assert answer.status_code == 404 and answer.mimetype == "application/problem+json"
+        assert answer.get_json()["status"] == 404, title

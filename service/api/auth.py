@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 from flask import abort, g, request
 from flask_babel import gettext
 
-from ..auth.access import find_case
+from ..auth.access import find_case, find_case_and_form
 from ..auth.models import User
 from ..auth.users import user_for_token
-from ..cases.models import Case
+from ..cases.models import Case, FormRecord
 from .problems import ApiProblem
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -52,5 +52,20 @@ def require_api_case(case_id: int) -> Case:
     confidential case is audited."""
     case = find_case(case_id, api_user(), "api")
     if case is None:
-        raise ApiProblem(404, gettext("No such case, or not one you may see."))
+        raise ApiProblem(404, _no_case())
     return case
+
+
+def require_api_form(case_id: int, form_id: int) -> FormRecord:
+    """The case's form ``form_id``, read with the case (one statement), if the token's user
+    may see the case; 404 otherwise, as for :func:`require_api_case`."""
+    found = find_case_and_form(case_id, form_id, api_user(), "api")
+    if found is None:
+        raise ApiProblem(404, _no_case())
+    if found[1] is None:
+        raise ApiProblem(404, gettext("No such form in this case."))
+    return found[1]
+
+
+def _no_case() -> str:
+    return gettext("No such case, or not one you may see.")

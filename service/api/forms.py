@@ -21,10 +21,10 @@ from ..annexes.validate import UNKNOWN, clean
 from ..auth.access import can_edit_case
 from ..cases import lifecycle, workflow
 from ..cases.errors import CaseError, Invalid, StaleVersion
-from ..cases.models import Case, FormRecord
+from ..cases.models import FormRecord
 from ..db import db
 from . import bp
-from .auth import api_user, require_api_case, token_required
+from .auth import api_user, require_api_case, require_api_form, token_required
 from .problems import ApiProblem, field_errors
 from .spec import (
     header_param,
@@ -87,13 +87,6 @@ def _answer(record: FormRecord, status: int = 200, *, replayed: bool = False) ->
     if replayed:
         headers["Idempotent-Replayed"] = "true"
     return form_detail(record), status, headers
-
-
-def _require_form(case: Case, form_id: int) -> FormRecord:
-    record = db.session.get(FormRecord, form_id)
-    if record is None or record.case_id != case.id:
-        raise ApiProblem(404, gettext("No such form in this case."))
-    return record
 
 
 def _refused(error: CaseError) -> ApiProblem:
@@ -210,7 +203,7 @@ def create_form(case_id: int) -> Any:
 @token_required
 def get_form(case_id: int, form_id: int) -> Any:
     """One form with its version tag."""
-    return _answer(_require_form(require_api_case(case_id), form_id))
+    return _answer(require_api_form(case_id, form_id))
 
 
 @bp.put("/cases/<int:case_id>/forms/<int:form_id>")
@@ -229,7 +222,7 @@ def get_form(case_id: int, form_id: int) -> Any:
 @token_required
 def save_draft(case_id: int, form_id: int) -> Any:
     """Save a draft against the version tag it was made from."""
-    record = _require_form(require_api_case(case_id), form_id)
+    record = require_api_form(case_id, form_id)
     expected = _expected_tag(required=True)
     data = _form_data(record, required=True)
     try:
@@ -258,7 +251,7 @@ def save_draft(case_id: int, form_id: int) -> Any:
 @token_required
 def submit_form(case_id: int, form_id: int) -> Any:
     """Submit a form for review, once whatever the retries."""
-    record = _require_form(require_api_case(case_id), form_id)
+    record = require_api_form(case_id, form_id)
     key = _idempotency_key(required=True)
     expected = _expected_tag(required=False)
     data = _form_data(record, required=False)
@@ -329,7 +322,7 @@ def _review_body() -> dict[str, Any]:
 @token_required
 def review_form(case_id: int, form_id: int) -> Any:
     """Approve or return a submitted form."""
-    record = _require_form(require_api_case(case_id), form_id)
+    record = require_api_form(case_id, form_id)
     body = _review_body()
     key = _idempotency_key(required=False)
     expected = _expected_tag(required=False)

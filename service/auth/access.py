@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from ..annexes.process import END_STAGES
 from ..annexes.validate import N_
-from ..cases.models import Case
+from ..cases.models import Case, FormRecord
 from ..db import db
 from ..i18n import MessageError
 from .models import Handover, HandoverKind, Role, Team, User
@@ -109,11 +109,31 @@ def _visible_case(scope: Scope | None) -> Any:
                               _scope_condition(scope, bindparam("viewer"), bindparam("team")))
 
 
+@cache
+def _visible_case_and_form(scope: Scope | None) -> Any:
+    """:func:`_visible_case`, with the case's form of a bound ``form_id`` (or None) beside it."""
+    return (_visible_case(scope).add_columns(FormRecord)
+            .outerjoin(FormRecord, and_(FormRecord.case_id == Case.id,
+                                        FormRecord.id == bindparam("form_id"))))
+
+
 def _visible(case_id: int, user: User | None) -> Case | None:
     """The case if ``user`` may see it, by the statement of their scope."""
-    return db.session.scalar(_visible_case(scope_of(user)), {
-        "case_id": case_id, "viewer": getattr(user, "id", None),
-        "team": getattr(user, "team_id", None)})
+    return db.session.scalar(_visible_case(scope_of(user)), _viewing(case_id, user))
+
+
+def _visible_with_form(case_id: int, form_id: int, user: User | None
+                       ) -> tuple[Case, FormRecord | None] | None:
+    """The case if ``user`` may see it, and its form ``form_id`` (None if it has no such
+    form), by one statement."""
+    row = db.session.execute(_visible_case_and_form(scope_of(user)),
+                             {**_viewing(case_id, user), "form_id": form_id}).first()
+    return None if row is None else (row[0], row[1])
+
+
+def _viewing(case_id: int, user: User | None) -> dict[str, Any]:
+    return {"case_id": case_id, "viewer": getattr(user, "id", None),
+            "team": getattr(user, "team_id", None)}
 
 
 def _archived() -> Any:
@@ -241,12 +261,25 @@ def find_case(case_id: int, user: User | None, via: str) -> Case | None:
     """The case if ``user`` may see it, else None. Opening a confidential case is audited
     (``via``: the pages or the API), and the sighting is remembered for the transaction."""
     case = _visible(case_id, user)
-    if case is None:
-        return None
+    if case is not None:
+        _opened(case, user, via)
+    return case
+
+
+def find_case_and_form(case_id: int, form_id: int, user: User | None, via: str
+                       ) -> tuple[Case, FormRecord | None] | None:
+    """:func:`find_case`, and the case's form ``form_id`` (None if the case has no such
+    form), read by the same statement: every form page opens both."""
+    found = _visible_with_form(case_id, form_id, user)
+    if found is not None:
+        _opened(found[0], user, via)
+    return found
+
+
+def _opened(case: Case, user: User | None, via: str) -> None:
     if case.confidential:
         audit_confidential_opening(case, user, via)
     _remember_seen(user, case)
-    return case
 
 
 def require_case(case_id: int) -> Case:
@@ -256,6 +289,15 @@ def require_case(case_id: int) -> Case:
     if case is None:
         abort(404)
     return case
+
+
+def require_case_and_form(case_id: int, form_id: int) -> tuple[Case, FormRecord]:
+    """The case and its form ``form_id``, if the current user may see the case and it has
+    that form; 404 otherwise, as for :func:`require_case`."""
+    found = find_case_and_form(case_id, form_id, current_user, "web")
+    if found is None or found[1] is None:
+        abort(404)
+    return found[0], found[1]
 
 
 def roles_required(*roles: Role) -> Callable[[F], F]:

@@ -37,7 +37,13 @@ from ..annexes.process import (
 )
 from ..annexes.validate import is_blank
 from ..auth import audit
-from ..auth.access import can_edit_case, can_review, require_case, visible_cases
+from ..auth.access import (
+    can_edit_case,
+    can_review,
+    require_case,
+    require_case_and_form,
+    visible_cases,
+)
 from ..auth.models import Role
 from ..cases import lifecycle, workflow
 from ..cases.errors import CaseError, Invalid, NotAllowed, StaleVersion
@@ -50,7 +56,7 @@ from ..cases.models import (
     FormRecord,
     FormState,
 )
-from ..db import db, row_by_id
+from ..db import db
 from ..evaluation import survey as survey_declaration
 from ..forms.builder import form_for, parse_formdata
 from ..jobs.documents import enqueue_documents
@@ -71,14 +77,6 @@ DOC_STATES = {
     DocumentState.FAILED: _l("failed"),
 }
 MAX_DRAFT_BYTES = 4 * 1024 * 1024
-
-
-def require_form(case: Case, form_id: int) -> FormRecord:
-    """The form of ``case`` with this id; 404 for any other (the case is already checked)."""
-    record = row_by_id(FormRecord, form_id)
-    if record is None or record.case_id != case.id:
-        abort(404)
-    return record
 
 
 @bp.get("/")
@@ -245,8 +243,7 @@ def _editor_mode(case: Case, record: FormRecord) -> tuple[bool, Any]:
 @bp.route("/cases/<int:case_id>/forms/<int:form_id>", methods=["GET", "POST"])
 @login_required
 def edit_form(case_id: int, form_id: int) -> Any:
-    case = require_case(case_id)
-    record = require_form(case, form_id)
+    case, record = require_case_and_form(case_id, form_id)
     annex = ANNEXES[record.annex]
     readonly, reviewer = _editor_mode(case, record)
     if request.method == "GET":
@@ -343,8 +340,7 @@ def _shown(value: Any) -> Any:
 @login_required
 def compare(case_id: int, form_id: int) -> Any:
     """Where the page goes when its autosave was refused as stale: the comparison page."""
-    case = require_case(case_id)
-    record = require_form(case, form_id)
+    case, record = require_case_and_form(case_id, form_id)
     readonly, reviewer = _editor_mode(case, record)
     if readonly or reviewer == "only":
         abort(403)
@@ -357,8 +353,7 @@ def compare(case_id: int, form_id: int) -> Any:
 @login_required
 def save_chosen(case_id: int, form_id: int) -> Any:
     """Save the draft as chosen on the comparison page (against the tag it showed)."""
-    case = require_case(case_id)
-    record = require_form(case, form_id)
+    case, record = require_case_and_form(case_id, form_id)
     readonly, reviewer = _editor_mode(case, record)
     if readonly or reviewer == "only":
         abort(403)
@@ -397,8 +392,7 @@ def shown_value(value: Any) -> str:
 @login_required
 def withdraw(case_id: int, form_id: int) -> Any:
     """Take a form waiting for review back, to change it; the reviewer's list says so."""
-    case = require_case(case_id)
-    record = require_form(case, form_id)
+    case, record = require_case_and_form(case_id, form_id)
     try:
         workflow.withdraw(record, by=current_user, reason=request.form.get("reason", ""))
     except NotAllowed:
@@ -420,8 +414,7 @@ def save_draft(case_id: int, form_id: int) -> Any:
     never pulls a form out of review) and 412 with the comparison page's address when the
     page's version tag is stale; the page then keeps its copy and lets the worker choose.
     """
-    case = require_case(case_id)
-    record = require_form(case, form_id)
+    case, record = require_case_and_form(case_id, form_id)
     readonly, reviewer = _editor_mode(case, record)
     if reviewer == "only" or not can_edit_case(current_user, case, seen=True):
         return jsonify(error=_("This form cannot be changed."), saved=False), 403
@@ -454,8 +447,7 @@ def save_draft(case_id: int, form_id: int) -> Any:
 @bp.get("/cases/<int:case_id>/forms/<int:form_id>/v<int:number>")
 @login_required
 def show_version(case_id: int, form_id: int, number: int) -> Any:
-    case = require_case(case_id)
-    record = require_form(case, form_id)
+    case, record = require_case_and_form(case_id, form_id)
     version = next((v for v in record.versions if v.number == number), None)
     if version is None:
         abort(404)

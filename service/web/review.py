@@ -19,6 +19,7 @@ from ..auth.access import (
     case_filter,
     hand_over,
     require_case,
+    require_case_and_form,
     roles_required,
 )
 from ..auth.models import Handover, HandoverKind, RiskFlag, Role, User
@@ -31,7 +32,7 @@ from ..forms.builder import form_for, parse_formdata
 from ..i18n import message_of
 from ..jobs.notices import enqueue_mail
 from ..notify.notices import flag_case
-from .cases import render_form_page, require_form
+from .cases import render_form_page
 
 bp = Blueprint("review", __name__)
 
@@ -68,8 +69,7 @@ def _refused(case: Case, record: FormRecord, error: CaseError) -> Any:
 @login_required
 def approve(case_id: int, form_id: int) -> Any:
     """Sign off a submitted form with the reviewer's cells (a new, locked version)."""
-    case = require_case(case_id)
-    record = require_form(case, form_id)
+    case, record = require_case_and_form(case_id, form_id)
     annex = ANNEXES[record.annex]
     posted = parse_formdata(annex, request.form)  # CSRF is checked before any view runs
     try:
@@ -91,8 +91,7 @@ def approve(case_id: int, form_id: int) -> Any:
 @login_required
 def return_form(case_id: int, form_id: int) -> Any:
     """Send a submitted form back to its worker with a comment and comments on cells."""
-    case = require_case(case_id)
-    record = require_form(case, form_id)
+    case, record = require_case_and_form(case_id, form_id)
     prefix = "field_comment."
     notes = {k[len(prefix):]: v for k, v in request.form.items()
              if k.startswith(prefix) and v.strip()}
@@ -111,8 +110,7 @@ def return_form(case_id: int, form_id: int) -> Any:
 @login_required
 def reopen(case_id: int, form_id: int) -> Any:
     """Unlock an approved form for a correction; its next version needs review again."""
-    case = require_case(case_id)
-    record = require_form(case, form_id)
+    case, record = require_case_and_form(case_id, form_id)
     try:
         workflow.reopen(record, request.form.get("reason", ""), by=current_user)
     except CaseError as error:
