@@ -11,6 +11,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 _SCRATCH = Path(tempfile.mkdtemp(prefix="petition-tests-"))
@@ -159,3 +160,22 @@ def posted_form(data: dict) -> dict:
         else:
             out[key] = value
     return out
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements run meanwhile on the application's database, in order, each on one
+    line; the list is the caller's to add its own marks to."""
+    from service.db import db
+
+    seen: list[str] = []
+    engine = db.engine
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        seen.append(" ".join(statement.split()))
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)

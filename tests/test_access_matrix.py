@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from pypdf import PdfWriter
 
-from tests.conftest import login
+from tests.conftest import login, statements
 
 PASSWORD = "correct horse battery"
 MISSING = 999_999
@@ -605,7 +605,6 @@ def test_a_form_opens_with_its_case_by_one_statement_and_only_under_its_own_case
         app, client, make_user) -> None:
     """Every form page and form call reads the case and its form together; a form named
     under another case, even one its reader may see, is 404 on the pages and in the API."""
-    from sqlalchemy import event
 
     from service.auth.access import find_case_and_form
     from service.auth.users import issue_token
@@ -624,13 +623,8 @@ def test_a_form_opens_with_its_case_by_one_statement_and_only_under_its_own_case
     for person in (worker, other):  # read again after the commit, before counting
         assert person.id and person.roles is not None
 
-    seen: list[str] = []
-    note = lambda *args: seen.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with statements() as seen:
         case, form = find_case_and_form(ids[0], ids[1], worker, "web")
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
     assert (case.id, form.id, form.case) == (ids[0], ids[1], case) and len(seen) == 1
     assert find_case_and_form(ids[0], ids[3], worker, "web")[1] is None
     assert find_case_and_form(ids[0], ids[1], other, "web") is None

@@ -4,30 +4,11 @@ session left as a flush leaves it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 from sqlalchemy import event, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """The SQL statements run meanwhile on the session's connection."""
-    from service.db import db
-
-    seen: list[str] = []
-    engine = db.engine
-
-    def note(_conn, _cursor, statement, *_args) -> None:
-        seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+from tests.conftest import statements
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from service.annexes import ANNEXES
 from service.annexes.examples import example
 from tests.archive_helpers import signed_off
-from tests.conftest import csrf_token, login, posted_form
+from tests.conftest import csrf_token, login, posted_form, statements
 
 
 @pytest.fixture
@@ -283,7 +283,6 @@ def test_the_same_submission_repeated_gives_the_first_result(app, people) -> Non
 
 
 def test_a_submission_reads_its_key_and_the_latest_version_in_one_statement(app, people):
-    from sqlalchemy import event
 
     from service.cases import lifecycle, workflow
     from service.cases.errors import WrongState
@@ -306,10 +305,7 @@ def test_a_submission_reads_its_key_and_the_latest_version_in_one_statement(app,
     db.session.refresh(form)
     db.session.refresh(other)
 
-    seen: list[str] = []
-    note = lambda *args: seen.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with statements() as seen:
         assert lifecycle.submission_and_latest(form, first_key) == (first.version,
                                                                     second.version)
         assert len(seen) == 1
@@ -317,8 +313,6 @@ def test_a_submission_reads_its_key_and_the_latest_version_in_one_statement(app,
         earlier, latest = lifecycle.submission_and_latest(form, other_key)
         assert (earlier.form_id, latest) == (other.id, second.version)
         assert len(seen) == 3
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
     assert lifecycle.submission_and_latest(form, None) == (None, second.version)
     again = workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=first_key,
                             then=_no_copies)
@@ -332,7 +326,6 @@ def test_a_submission_makes_its_hash_and_audit_details_before_its_turn(app, peop
                                                                         monkeypatch):
     """On SQLite the form's turn is the database's one write lock: what can be worked out
     before it is, so that others wait less."""
-    from sqlalchemy import event
 
     from service.auth import audit
     from service.cases import lifecycle, workflow
@@ -341,24 +334,18 @@ def test_a_submission_makes_its_hash_and_audit_details_before_its_turn(app, peop
     worker = people["worker"]
     form = lifecycle.new_form(_case(worker), "B", by=worker)
     db.session.commit()
-    order: list[str] = []
-    for module, name in ((lifecycle, "content_hash"), (audit, "canonical")):
-        real = getattr(module, name)
-        monkeypatch.setattr(module, name,
-                            lambda *a, _real=real, _name=name, **k: (order.append(_name),
-                                                                      _real(*a, **k))[1])
-
-    def note(_conn, _cursor, statement, *_args) -> None:
-        if "lock_version" in statement and ("FOR UPDATE" in statement
-                                            or statement.lstrip().startswith("UPDATE")):
-            order.append("turn")
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    marks = ("content_hash", "canonical")
+    with statements() as seen:  # the two calls marked among the statements, as they come
+        for module, name in ((lifecycle, "content_hash"), (audit, "canonical")):
+            real = getattr(module, name)
+            monkeypatch.setattr(module, name,
+                                lambda *a, _real=real, _name=name, **k: (seen.append(_name),
+                                                                          _real(*a, **k))[1])
         workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=uuid.uuid4().hex,
                         then=_no_copies)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
+    order = [entry if entry in marks else "turn" for entry in seen
+             if entry in marks or ("lock_version" in entry
+                                   and ("FOR UPDATE" in entry or entry.startswith("UPDATE")))]
     assert order[:3] == ["content_hash", "canonical", "turn"]
     assert "content_hash" not in order[3:] and "canonical" not in order[3:]
     entry = audit.verify()
