@@ -90,37 +90,6 @@ def _no_change(table: Table) -> Any:
     return delete(table).where(false())
 
 
-def take_row_turn(table: Table, row_id: int, version: str, as_read: int) -> bool:
-    """Take the turn of the row ``row_id`` of ``table`` (others changing it wait until the
-    transaction ends) and say whether its ``version`` column still holds ``as_read``, the
-    version its checks were made on; in one statement.
-
-    PostgreSQL: ``SELECT version ... FOR UPDATE``, the row lock being the turn. SQLite: an
-    update setting the version to itself where it is still as read, which opens the write
-    transaction (the turn, as for :func:`take_turns`) and counts the row only if unchanged;
-    a turn then a read would cost two statements inside the database's one write lock."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        result = cast(CursorResult[Any], db.session.execute(
-            _touch_if_as_read(table, version), {"row_id": row_id, "as_read": as_read}))
-        return result.rowcount == 1
-    return bool(db.session.scalar(_version_for_update(table, version),
-                                  {"row_id": row_id}) == as_read)
-
-
-@cache
-def _touch_if_as_read(table: Table, version: str) -> Any:
-    column = table.c[version]
-    return (table.update().where(table.c.id == bindparam("row_id"),
-                                 column == bindparam("as_read"))
-            .values({column: column}))
-
-
-@cache
-def _version_for_update(table: Table, version: str) -> Any:
-    return (select(table.c[version]).where(table.c.id == bindparam("row_id"))
-            .with_for_update())
-
-
 def _sqlite_writing() -> bool:
     """Whether this SQLite transaction has written (the driver begins one at the first write)."""
     driver = db.session.connection().connection.dbapi_connection

@@ -352,6 +352,136 @@ def test_a_submission_makes_its_hash_and_audit_details_before_its_turn(app, peop
     assert entry.ok and entry.count >= 1
 
 
+def test_a_submission_takes_its_turn_by_writing_its_form_as_read(app, people):
+    """The form's own update, where it is still as read, is the turn and its check: no
+    statement before it to lock or check the form, and the form is written once."""
+    from service.cases import lifecycle, workflow
+    from service.cases.models import FormState
+    from service.db import db
+
+    worker = people["worker"]
+    form = lifecycle.new_form(_case(worker), "B", by=worker)
+    db.session.commit()
+    as_read = form.lock_version
+    with statements() as seen:
+        workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=uuid.uuid4().hex,
+                        then=_no_copies)
+    writes = [s for s in seen if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert writes[0].startswith("UPDATE form_records")
+    assert "lock_version" in writes[0].split(" WHERE ", 1)[1]  # where it is still as read
+    assert not any("FOR UPDATE" in s for s in seen)
+    assert sum(s.startswith("UPDATE form_records") for s in seen) == 1
+    db.session.commit()
+    stored = _stored_form(form.id)
+    assert stored["state"] == FormState.SUBMITTED and stored["lock_version"] == as_read + 1
+    assert stored["draft"] == {} and stored["review_comment"] == ""
+
+
+def _stored_form(form_id: int) -> dict:
+    """The form's row as the database holds it, read on a connection of its own."""
+    from service.cases.models import FormRecord
+    from service.db import db
+
+    table = FormRecord.__table__
+    with db.engine.connect() as conn:
+        return dict(conn.execute(select(table).where(table.c.id == form_id)).one()._mapping)
+
+
+def _moved_meanwhile(form_id: int, **values) -> None:
+    """Another tablet's step on the form, committed after this session read it."""
+    from sqlalchemy import update
+
+    from service.cases.models import FormRecord
+    from service.db import db
+
+    table = FormRecord.__table__
+    with db.engine.begin() as other:
+        other.execute(update(table).where(table.c.id == form_id)
+                      .values(lock_version=table.c.lock_version + 1, **values))
+
+
+def test_a_form_changed_after_it_was_read_is_read_and_checked_again(app, people):
+    """The turn finds the form moved on since it was read (a draft saved meanwhile): nothing
+    is written over it; it is read afresh under its turn, checked again, and stored."""
+    from service.cases import lifecycle, workflow
+    from service.cases.models import FormState, FormVersion
+    from service.db import db
+
+    worker = people["worker"]
+    form = lifecycle.new_form(_case(worker), "B", by=worker)
+    db.session.commit()
+    as_read = form.lock_version
+    _moved_meanwhile(form.id, draft={"client_name": "另一台平板"})
+    with statements() as seen:
+        outcome = workflow.submit(form, _worker_part("B"), by=worker,
+                                  idempotency_key=uuid.uuid4().hex, then=_no_copies)
+    db.session.commit()
+    assert outcome.version.number == 1 and not outcome.repeated
+    updates = [s for s in seen if s.startswith("UPDATE form_records")]
+    assert len(updates) == 2  # the turn that found it moved, then the write under the turn
+    stored = _stored_form(form.id)
+    assert stored["state"] == FormState.SUBMITTED and stored["lock_version"] == as_read + 2
+    assert stored["draft"] == {}
+    assert db.session.scalar(select(func.count(FormVersion.id))
+                             .where(FormVersion.form_id == form.id)) == 1
+
+
+def test_a_form_submitted_by_another_tablet_meanwhile_is_not_submitted_again(app, people):
+    """Checked again after the turn found it moved: it now waits for review, so this
+    submission is refused and writes nothing."""
+    from service.cases import lifecycle, workflow
+    from service.cases.errors import WrongState
+    from service.cases.models import FormState, FormVersion
+    from service.db import db
+
+    worker = people["worker"]
+    form = lifecycle.new_form(_case(worker), "B", by=worker)
+    db.session.commit()
+    as_read = form.lock_version
+    _moved_meanwhile(form.id, state=FormState.SUBMITTED)
+    with pytest.raises(WrongState):
+        workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=uuid.uuid4().hex,
+                        then=_no_copies)
+    db.session.rollback()
+    stored = _stored_form(form.id)
+    assert stored["state"] == FormState.SUBMITTED and stored["lock_version"] == as_read + 1
+    assert db.session.scalar(select(func.count(FormVersion.id))
+                             .where(FormVersion.form_id == form.id)) == 0
+
+
+def test_another_writer_of_the_form_waits_until_the_submission_commits(app, people):
+    """The turn is held until the transaction ends: another connection cannot change the
+    form meanwhile (SQLite: the write lock; PostgreSQL: the row lock), and can afterwards."""
+    from sqlalchemy import update
+    from sqlalchemy.exc import OperationalError
+
+    from service.cases import lifecycle, workflow
+    from service.cases.models import FormRecord
+    from service.db import db
+
+    worker = people["worker"]
+    form = lifecycle.new_form(_case(worker), "B", by=worker)
+    db.session.commit()
+    workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=uuid.uuid4().hex,
+                    then=_no_copies)
+    submitted = form.lock_version
+    table = FormRecord.__table__
+    bump = (update(table).where(table.c.id == form.id)
+            .values(lock_version=table.c.lock_version + 1))
+    with db.engine.connect() as other:
+        if other.dialect.name == "sqlite":
+            other.exec_driver_sql("PRAGMA busy_timeout=100")
+        else:
+            other.exec_driver_sql("SET lock_timeout = '100ms'")
+        with pytest.raises(OperationalError):
+            other.execute(bump)
+        other.rollback()
+        db.session.commit()  # the turn ends with the submission stored
+        other.execute(bump)
+        other.commit()
+    assert _stored_form(form.id)["lock_version"] == submitted + 1
+
+
 def test_the_same_approval_repeated_gives_the_first_result(app, people) -> None:
     from service.cases import lifecycle, workflow
     from service.cases.errors import WrongState

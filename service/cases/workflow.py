@@ -44,7 +44,7 @@ from ..annexes.validate import N_, Problem, clean, is_blank
 from ..auth import audit
 from ..auth.access import can_edit_case, can_review
 from ..auth.models import ReviewAction, ReviewStep
-from ..db import db, insert_row, take_row_turn, take_turns, write_rows
+from ..db import db, insert_row, take_turns, write_rows
 from . import lifecycle
 from .errors import Invalid, NotAllowed, SelfReview, StaleVersion, WrongState
 from .evaluation import record_form
@@ -210,15 +210,14 @@ def submit(form: FormRecord, data: dict[str, Any], *, by: Any,
                                after=latest)
         described = _described(form, version.number,
                                {"before": latest.data if latest else {}, "after": cleaned})
-        if locked or _take_turn(form):
+        if locked or _take_turn(form, step):
             break
         locked = True
     if annex.closes_case:
         lifecycle.await_closing(form.case, annex, cleaned)
     else:
         lifecycle.follow(form.case, annex, cleaned)
-    form.review_comment = ""
-    form.field_comments = {}
+    _move(form, step)  # written already as the turn, unless it was taken after a re-read
     return _finish(form, step, by, version, key=None, then=then, new=True, facts=cleaned,
                    described=described)
 
@@ -376,14 +375,29 @@ def _begin(form: FormRecord, step: Transition, by: Any, expected: str | None) ->
     _check(form, step, by)
 
 
-def _take_turn(form: FormRecord) -> bool:
-    """Take the form's turn (others making a step on it wait until the commit) after its
-    checks were made on the form as read: whether it is still as read. If another step
-    changed it meanwhile, it is read afresh and False says to check it again."""
-    if take_row_turn(FormRecord.__table__, form.id, "lock_version", form.lock_version):
-        return True
-    db.session.refresh(form, with_for_update=True)
-    return False
+def _take_turn(form: FormRecord, step: Transition) -> bool:
+    """Take the form's turn after its checks were made on the form as read, by writing its
+    move to the step's state where it is still as read: one update, after which others
+    making a step on it wait until the commit (on SQLite that first write opens the
+    database's one write lock, on PostgreSQL it locks the row). If another step changed the
+    form meanwhile, nothing is written: it is read afresh under its turn and False says to
+    check it again."""
+    _move(form, step)
+    try:
+        write_rows(form)
+    except StaleDataError:
+        db.session.refresh(form, with_for_update=True)
+        return False
+    return True
+
+
+def _move(form: FormRecord, step: Transition) -> None:
+    """Set what a submission changes on the form itself: its state, no draft, no comments."""
+    assert step.target is not None
+    form.state = step.target
+    form.draft = {}
+    form.review_comment = ""
+    form.field_comments = {}
 
 
 def _check_tag(form: FormRecord, expected: str | None) -> None:
