@@ -286,10 +286,13 @@ def edit_form(case_id: int, form_id: int) -> Any:
 def choose(record: FormRecord, posted: dict[str, Any], formdata: Any) -> dict[str, Any]:
     """Apply what the worker chose on the comparison page: for each field they chose
     ``theirs`` for (``choose.<field>``), the value the form holds now."""
-    current = record.data
-    for name in ANNEXES[record.annex].data_keys:
-        if formdata.get(f"choose.{name}") == "theirs":
-            posted[name] = current.get(name)
+    chosen = [key.removeprefix("choose.") for key in formdata
+              if key.startswith("choose.") and formdata.get(key) == "theirs"]
+    if chosen:  # a post from the comparison page: most posts have no choice in them
+        current, keys = record.data, ANNEXES[record.annex].data_keys
+        for name in chosen:
+            if name in keys:
+                posted[name] = current.get(name)
     return posted
 
 
