@@ -59,12 +59,12 @@ def changes(before: dict[str, Any] | None, after: dict[str, Any] | None
 def canonical(details: dict[str, Any]) -> str:
     """``details`` as an entry stores them: ``before`` and ``after`` dicts as the fields that
     changed between them, long values by their digest, as JSON with sorted keys."""
-    if "before" in details or "after" in details:
-        details = dict(details)
-        before, after = details.pop("before", None), details.pop("after", None)
-        if isinstance(before, dict) or isinstance(after, dict):
-            details["changes"] = changes(before, after)
-    return json.dumps(_short(details), sort_keys=True, ensure_ascii=False, default=str)
+    shortened = {key: _short(value) for key, value in details.items()
+                 if key not in ("before", "after")}
+    before, after = details.get("before"), details.get("after")
+    if isinstance(before, dict) or isinstance(after, dict):
+        shortened["changes"] = changes(before, after)  # its values shortened as it makes them
+    return json.dumps(shortened, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def entry_hash(entry: AuditEntry) -> str:
