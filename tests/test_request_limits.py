@@ -66,6 +66,25 @@ def test_the_submit_route_refuses_what_the_draft_route_refuses(app, signed_in) -
     assert _versions() == before + 1
 
 
+def test_an_agency_s_larger_limit_holds_for_drafts_as_for_submissions(app, signed_in) -> None:
+    """One limit: where an agency allows more (MAX_CONTENT_LENGTH), an autosave of that size
+    is kept, as its submission would be; the draft route has no smaller limit of its own."""
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_FORM_MEMORY_SIZE"] = 8 * MB
+    case_id, form_id = _open_case(signed_in)
+    url = f"/cases/{case_id}/forms/{form_id}"
+    fields = MultiDict(to_formdata(ANNEXES["B"], example("B")))
+    fields["csrf_token"] = csrf_token(signed_in, url)
+    fields["situation"] = "访" * (2 * MB)  # 6 MB of UTF-8: over 4, within 8
+    response = signed_in.post(url + "/draft", data=fields, content_type="multipart/form-data",
+                              headers={"X-Requested-With": "fetch"})
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.get_json()["saved"] is True
+    fields["situation"] = "访" * (3 * MB)  # 9 MB: over the agency's limit, refused alike
+    response = signed_in.post(url + "/draft", data=fields, content_type="multipart/form-data",
+                              headers={"X-Requested-With": "fetch"})
+    assert response.status_code == 413 and "至多可发送8 MB" in response.get_json()["error"]
+
+
 def test_every_route_has_the_limit_even_the_sign_in_page(client) -> None:
     response = client.post("/login", data={"username": "x" * (5 * MB), "password": "y"})
     assert response.status_code == 413

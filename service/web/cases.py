@@ -76,7 +76,6 @@ DOC_STATES = {
     DocumentState.READY: _l("ready"),
     DocumentState.FAILED: _l("failed"),
 }
-MAX_DRAFT_BYTES = 4 * 1024 * 1024
 
 
 @bp.get("/")
@@ -421,8 +420,6 @@ def save_draft(case_id: int, form_id: int) -> Any:
     readonly, reviewer = _editor_mode(case, record)
     if reviewer == "only" or not can_edit_case(current_user, case, seen=True):
         return jsonify(error=_("This form cannot be changed."), saved=False), 403
-    if request.content_length and request.content_length > MAX_DRAFT_BYTES:
-        return jsonify(error=_("The draft is too large.")), 413
     annex = ANNEXES[record.annex]
     data = parse_formdata(annex, request.form)
     if all(is_blank(v) for v in data.values()) and not record.draft:
