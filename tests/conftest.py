@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 _SCRATCH = Path(tempfile.mkdtemp(prefix="petition-tests-"))
 os.environ.setdefault("INSTANCE_PATH", str(_SCRATCH / "instance"))
@@ -179,3 +180,13 @@ def statements() -> Iterator[list[str]]:
         yield seen
     finally:
         sa.event.remove(engine, "before_cursor_execute", note)
+
+
+def stored_row(model: Any, row_id: int) -> dict[str, Any]:
+    """The row of ``model`` keyed ``row_id`` as the database holds it, read on a connection of
+    its own (not through the session, which may hold the row as it was read or changed)."""
+    from service.db import db
+
+    table = model.__table__
+    with db.engine.connect() as conn:
+        return dict(conn.execute(sa.select(table).where(table.c.id == row_id)).one()._mapping)

@@ -5,10 +5,10 @@ session left as a flush leaves it."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from tests.conftest import statements
+from tests.conftest import statements, stored_row
 
 
 @pytest.fixture
@@ -21,15 +21,6 @@ def form(app, make_user):
     record = lifecycle.new_form(case, "B", by=worker)
     db.session.commit()
     return record
-
-
-def _stored(model, row_id: int) -> dict:
-    """The row as the database holds it, read on a connection of its own."""
-    from service.db import db
-
-    with db.engine.connect() as conn:
-        row = conn.execute(select(model.__table__).where(model.__table__.c.id == row_id)).one()
-    return dict(row._mapping)
 
 
 def test_changed_columns_are_written_and_the_session_is_left_clean(form):
@@ -50,10 +41,10 @@ def test_changed_columns_are_written_and_the_session_is_left_clean(form):
     assert form.lock_version == lock + 1
     assert case.updated_at > before_update  # onupdate applied and held as written
     db.session.commit()
-    assert _stored(FormRecord, form.id)["state"] == "submitted"
-    assert _stored(FormRecord, form.id)["lock_version"] == lock + 1
-    assert _stored(Case, case.id)["client_name"] == "王五"
-    assert _stored(Case, case.id)["updated_at"] == case.updated_at
+    assert stored_row(FormRecord, form.id)["state"] == "submitted"
+    assert stored_row(FormRecord, form.id)["lock_version"] == lock + 1
+    assert stored_row(Case, case.id)["client_name"] == "王五"
+    assert stored_row(Case, case.id)["updated_at"] == case.updated_at
 
 
 def test_a_row_changed_meanwhile_is_refused_and_nothing_is_written(form):
@@ -67,7 +58,7 @@ def test_a_row_changed_meanwhile_is_refused_and_nothing_is_written(form):
     with pytest.raises(StaleDataError):
         write_rows(form)
     db.session.rollback()
-    assert _stored(FormRecord, form.id)["state"] == "draft"
+    assert stored_row(FormRecord, form.id)["state"] == "draft"
 
 
 def test_a_value_set_again_unchanged_writes_nothing_and_keeps_the_version(form):
@@ -108,7 +99,7 @@ def test_values_set_again_beside_changed_ones_leave_nothing_for_the_flush(form):
     assert "review_comment" not in seen[0] and "field_comments" not in seen[0]
     assert flushes == []
     db.session.commit()
-    assert _stored(FormRecord, form.id)["state"] == "submitted"
+    assert stored_row(FormRecord, form.id)["state"] == "submitted"
 
 
 def test_a_changed_relationship_is_left_to_the_flush(form, make_user):
@@ -120,7 +111,7 @@ def test_a_changed_relationship_is_left_to_the_flush(form, make_user):
     case.worker = other
     write_rows(case)
     db.session.commit()
-    assert _stored(Case, case.id)["worker_id"] == other.id
+    assert stored_row(Case, case.id)["worker_id"] == other.id
 
 
 def test_an_attached_row_is_found_with_its_defaults_and_no_read(form):
@@ -137,7 +128,7 @@ def test_an_attached_row_is_found_with_its_defaults_and_no_read(form):
     assert seen == []
     assert version not in db.session.new and not db.session.dirty
     db.session.commit()
-    assert _stored(FormVersion, version.id)["submitted_at"] is not None
+    assert stored_row(FormVersion, version.id)["submitted_at"] is not None
 
 
 def test_a_row_by_id_is_read_once_and_the_session_keeps_it(form):
@@ -172,4 +163,4 @@ def test_without_the_private_mark_clearing_a_later_flush_still_writes_nothing(fo
     assert len(seen) == 1 and form.lock_version == lock + 1
     monkeypatch.undo()
     db.session.commit()
-    assert _stored(FormRecord, form.id)["lock_version"] == lock + 1
+    assert stored_row(FormRecord, form.id)["lock_version"] == lock + 1

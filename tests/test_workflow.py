@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from service.annexes import ANNEXES
 from service.annexes.examples import example
 from tests.archive_helpers import signed_off
-from tests.conftest import csrf_token, login, posted_form, statements
+from tests.conftest import csrf_token, login, posted_form, statements, stored_row
 
 
 @pytest.fixture
@@ -356,7 +356,7 @@ def test_a_submission_takes_its_turn_by_writing_its_form_as_read(app, people):
     """The form's own update, where it is still as read, is the turn and its check: no
     statement before it to lock or check the form, and the form is written once."""
     from service.cases import lifecycle, workflow
-    from service.cases.models import FormState
+    from service.cases.models import FormRecord, FormState
     from service.db import db
 
     worker = people["worker"]
@@ -372,19 +372,9 @@ def test_a_submission_takes_its_turn_by_writing_its_form_as_read(app, people):
     assert not any("FOR UPDATE" in s for s in seen)
     assert sum(s.startswith("UPDATE form_records") for s in seen) == 1
     db.session.commit()
-    stored = _stored_form(form.id)
+    stored = stored_row(FormRecord, form.id)
     assert stored["state"] == FormState.SUBMITTED and stored["lock_version"] == as_read + 1
     assert stored["draft"] == {} and stored["review_comment"] == ""
-
-
-def _stored_form(form_id: int) -> dict:
-    """The form's row as the database holds it, read on a connection of its own."""
-    from service.cases.models import FormRecord
-    from service.db import db
-
-    table = FormRecord.__table__
-    with db.engine.connect() as conn:
-        return dict(conn.execute(select(table).where(table.c.id == form_id)).one()._mapping)
 
 
 def _moved_meanwhile(form_id: int, **values) -> None:
@@ -404,7 +394,7 @@ def test_a_form_changed_after_it_was_read_is_read_and_checked_again(app, people)
     """The turn finds the form moved on since it was read (a draft saved meanwhile): nothing
     is written over it; it is read afresh under its turn, checked again, and stored."""
     from service.cases import lifecycle, workflow
-    from service.cases.models import FormState, FormVersion
+    from service.cases.models import FormRecord, FormState, FormVersion
     from service.db import db
 
     worker = people["worker"]
@@ -419,7 +409,7 @@ def test_a_form_changed_after_it_was_read_is_read_and_checked_again(app, people)
     assert outcome.version.number == 1 and not outcome.repeated
     updates = [s for s in seen if s.startswith("UPDATE form_records")]
     assert len(updates) == 2  # the turn that found it moved, then the write under the turn
-    stored = _stored_form(form.id)
+    stored = stored_row(FormRecord, form.id)
     assert stored["state"] == FormState.SUBMITTED and stored["lock_version"] == as_read + 2
     assert stored["draft"] == {}
     assert db.session.scalar(select(func.count(FormVersion.id))
@@ -431,7 +421,7 @@ def test_a_form_submitted_by_another_tablet_meanwhile_is_not_submitted_again(app
     submission is refused and writes nothing."""
     from service.cases import lifecycle, workflow
     from service.cases.errors import WrongState
-    from service.cases.models import FormState, FormVersion
+    from service.cases.models import FormRecord, FormState, FormVersion
     from service.db import db
 
     worker = people["worker"]
@@ -443,7 +433,7 @@ def test_a_form_submitted_by_another_tablet_meanwhile_is_not_submitted_again(app
         workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=uuid.uuid4().hex,
                         then=_no_copies)
     db.session.rollback()
-    stored = _stored_form(form.id)
+    stored = stored_row(FormRecord, form.id)
     assert stored["state"] == FormState.SUBMITTED and stored["lock_version"] == as_read + 1
     assert db.session.scalar(select(func.count(FormVersion.id))
                              .where(FormVersion.form_id == form.id)) == 0
@@ -479,7 +469,7 @@ def test_another_writer_of_the_form_waits_until_the_submission_commits(app, peop
         db.session.commit()  # the turn ends with the submission stored
         other.execute(bump)
         other.commit()
-    assert _stored_form(form.id)["lock_version"] == submitted + 1
+    assert stored_row(FormRecord, form.id)["lock_version"] == submitted + 1
 
 
 def test_the_same_approval_repeated_gives_the_first_result(app, people) -> None:
