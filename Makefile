@@ -63,7 +63,7 @@ services:
 # ruff (style, broad excepts, annotations) and mypy (types of service/, cached in .mypy_cache
 # so a second run checks only what changed; its errors read file:line:column: message [code]).
 lint: venv
-	$(VENV)/bin/ruff check service tests bench
+	$(VENV)/bin/ruff check service tests bench gunicorn.conf.py
 	$(VENV)/bin/mypy
 
 test: setup services lint
