@@ -19,8 +19,10 @@ same clients twice, each phase bounded in time and in count:
   cookie instead, so that unshown messages do not pile up in it and slow every later request.
 
 It prints requests, errors, throughput, latency percentiles and the CPU each request cost the
-web processes, the clients and PostgreSQL (read from /proc) side by side with the ratios, and
-checks afterwards that the database holds exactly one new version per save.
+web processes, the clients and PostgreSQL (read from /proc) side by side with the ratios, what
+bounded each phase (the share of the machine's CPU left idle, and how many cores the clients
+kept busy: they are threads of this one process, so about one at most), and checks afterwards
+that the database holds exactly one new version per save.
 """
 
 from __future__ import annotations
@@ -368,6 +370,17 @@ def cpu_seconds(group: int | None) -> dict[str, float]:
     return used
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(idle, all) CPU ticks of the whole machine so far, idle including waits for the disk
+    (/proc/stat); (0, 0) where it is missing."""
+    try:
+        first = Path("/proc/stat").read_text().splitlines()[0].split()
+    except OSError:
+        return 0, 0
+    ticks = [int(n) for n in first[1:9]]  # user nice system idle iowait irq softirq steal
+    return ticks[3] + ticks[4], sum(ticks)
+
+
 @dataclass
 class Phase:
     """The latencies (s) and outcomes of one phase."""
@@ -378,6 +391,14 @@ class Phase:
     statuses: Counter[str] = field(default_factory=Counter)
     elapsed: float = 0.0
     cpu: dict[str, float] = field(default_factory=dict)
+    idle: float = float("nan")  # the share of the machine's CPU time left idle
+
+    @property
+    def client_cores(self) -> float:
+        """How many cores the clients (this one process) kept busy on average."""
+        if "clients" not in self.cpu or not self.elapsed:
+            return float("nan")
+        return self.cpu["clients"] / self.elapsed
 
     def cpu_ms(self, part: str) -> float:
         """CPU milliseconds ``part`` (server, database, clients) used a request."""
@@ -438,6 +459,7 @@ def run_phase(name: str, expected: int, clients: list[Client],
     for t in threads:
         t.start()
     cpu = cpu_seconds(group)
+    idle, ticks = machine_ticks()
     began = time.perf_counter()
     deadline[0] = began + duration
     start.wait()
@@ -445,6 +467,9 @@ def run_phase(name: str, expected: int, clients: list[Client],
         t.join(timeout=duration + REQUEST_TIMEOUT_S + 5)
     phase.elapsed = time.perf_counter() - began
     phase.cpu = {part: spent - cpu[part] for part, spent in cpu_seconds(group).items()}
+    idle_after, ticks_after = machine_ticks()
+    if ticks_after > ticks:
+        phase.idle = (idle_after - idle) / (ticks_after - ticks)
     return phase
 
 
@@ -474,6 +499,11 @@ def report(bare: Phase, save: Phase, *, bare_path: str, database: str, clients: 
         b, s = value(bare), value(save)
         ratio = f"{s / b:.2f}" if b else "-"
         lines.append(f"{label:22}{fmt.format(b):>12}{fmt.format(s):>12}{ratio:>12}")
+    # what bounded each phase: cores left idle, and the clients' one interpreter
+    for label, fmt, value in (("machine CPU idle (%)", "{:.0f}", lambda p: p.idle * 100),
+                              ("client cores busy", "{:.2f}", lambda p: p.client_cores)):
+        lines.append(f"{label:22}{fmt.format(value(bare)):>12}{fmt.format(value(save)):>12}"
+                     f"{'-':>12}")
     ratio = save.throughput / bare.throughput if bare.throughput else 0.0
     p95 = save.percentile(95)
     verdict = "met" if ratio >= GOAL_THROUGHPUT_RATIO else "NOT met"
