@@ -20,7 +20,7 @@ from ..auth.models import Role
 from ..cases.imported import ImportRun, RunState
 from ..db import db
 from ..imports.limits import MAX_UPLOAD_FILES
-from ..jobs.imports.runs import check_run_task, import_run_task, keep_files, upload_name
+from ..jobs.imports.runs import keep_files, mark_queued, queue_run, upload_name
 from . import bp
 from .auth import api_user, token_required
 from .problems import ApiProblem
@@ -121,13 +121,13 @@ def import_files() -> Any:
     dry_run = _dry_run_switch()
     files = _uploads()
     run = ImportRun(created_by_id=user.id, upload_name=upload_name(files),
-                    state=RunState.CHECKING if dry_run else RunState.QUEUED,
                     report={"dry_run": dry_run})
+    mark_queued(run, RunState.CHECKING if dry_run else RunState.QUEUED)
     db.session.add(run)
     db.session.flush()
     keep_files(run, files)
     db.session.commit()
-    (check_run_task if dry_run else import_run_task)(run.id)
+    queue_run(run.id, run.state)
     db.session.expire_all()
     run = db.session.get_one(ImportRun, run.id)
     return run_detail(run), 202, {"Location": url_for("api.get_import", run_id=run.id)}

@@ -117,6 +117,8 @@ class BundleRequest(Model):
     path: Mapped[str] = mapped_column(default="")  # relative to WORK_ROOT
     error: Mapped[str] = mapped_column(default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: when its job was last handed to the queue (a message lost since is handed over again)
+    queued_at: Mapped[datetime | None] = mapped_column(default=utcnow)
 
 
 class ServiceReport(Model):

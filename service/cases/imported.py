@@ -43,6 +43,9 @@ class ImportRun(Model):
     step: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str] = mapped_column(default="")
     finished_at: Mapped[datetime | None]
+    #: when its dry run or import was last handed to the queue (a message lost since is
+    #: handed over again)
+    queued_at: Mapped[datetime | None]
 
     @property
     def percent(self) -> int:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,7 @@ from ..documents.render import DocumentError, DocumentMeta, render_docx
 from ..storage import atomic_write
 from . import app_context
 from .archive.failures import file_ready_version
-from .leases import holding, leased, revivable
+from .leases import LOST_AFTER, holding, leased, revivable
 from .queue import huey
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ FORMATS = ("docx", "pdf")
 RETRIES = 2
 RETRY_DELAY = 0 if huey.immediate else 30
 #: A copy still queued after this long is handed to the queue again.
-STALE_AFTER = timedelta(minutes=15)
+STALE_AFTER = LOST_AFTER
 _PENDING_KEY = "documents_to_enqueue"
 _SAFE = re.compile(r"[^\w.\-]+")
 

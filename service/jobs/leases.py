@@ -8,7 +8,13 @@ dropped when the job ends, well or badly (Huey's own retries handle a job that f
 consumer process checks every REAP_EVERY seconds for a lease that has run out: its holder is
 gone, so one consumer claims the lease (one conditional UPDATE: only one wins) and queues the
 job again. A job revived MAX_REVIVALS times is given up, in the log. Jobs must be safe to run
-twice (the documents, bundles and imports jobs are: they write whole files and skip work done).
+twice (the documents, bundles and imports jobs are: they write whole files and skip work done),
+and a second message of a job whose lease another live worker holds is dropped rather than run
+beside it (:class:`AlreadyRunning`).
+
+A message can also be lost before any worker takes it (a Redis restarted without its data).
+Jobs whose rows say "queued" are therefore handed to the queue again once they have waited
+LOST_AFTER without starting (:func:`requeue_lost`, from each kind's periodic sweep).
 """
 
 from __future__ import annotations
@@ -23,9 +29,9 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, String, Text, delete, insert, select, update
+from sqlalchemy import CursorResult, Engine, String, Text, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -42,6 +48,8 @@ REAP_EVERY = 5.0
 #: A revived job waiting in the queue is not revived again before this long.
 REVIVED_GRACE = timedelta(minutes=10)
 MAX_REVIVALS = 3
+#: A job queued this long and not started is taken to have lost its message.
+LOST_AFTER = timedelta(minutes=15)
 
 #: Leased tasks by name, to queue them again.
 _TASKS: dict[str, Callable[..., Any]] = {}
@@ -69,18 +77,30 @@ def _key(task: str, args_json: str) -> str:
     return hashlib.sha256(f"{task}\n{args_json}".encode()).hexdigest()
 
 
-def _take(engine: Engine, key: str, task: str, args_json: str) -> None:
+class AlreadyRunning(RuntimeError):
+    """Another live worker holds this job's lease: a second message of it is not run."""
+
+
+def _take(engine: Engine, key: str, task: str, args_json: str, *, alone: bool) -> bool:
+    """Take the lease; whether it was taken. ``alone``: not from another live holder (one
+    whose lease has not run out, and that the reaper has not let go)."""
     table = JobLease.__table__
-    values = {"holder": holder_name(), "expires_at": utcnow() + LEASE}
+    me = holder_name()
+    values = {"holder": me, "expires_at": utcnow() + LEASE}
+    free = or_(table.c.holder.in_(("", me)), table.c.expires_at < utcnow())
+    claim = update(table).where(table.c.key == key, *([free] if alone else [])).values(**values)
     with engine.begin() as conn:
-        if conn.execute(update(table).where(table.c.key == key).values(**values)).rowcount:
-            return
+        if conn.execute(claim).rowcount:
+            return True
         try:
             with conn.begin_nested():
                 conn.execute(insert(table).values(key=key, task=task, args=args_json,
                                                   revivals=0, **values))
-        except IntegrityError:  # another worker took it this instant: take it over
+        except IntegrityError:  # another worker holds it, or took it this instant
+            if alone:
+                return False
             conn.execute(update(table).where(table.c.key == key).values(**values))
+        return True
 
 
 def _renew(engine: Engine, key: str, stop: threading.Event) -> None:
@@ -95,8 +115,12 @@ def _renew(engine: Engine, key: str, stop: threading.Event) -> None:
 
 
 @contextmanager
-def holding(task: str, args: tuple[Any, ...]) -> Iterator[None]:
-    """Hold the lease of ``task(*args)`` while the block runs (nothing in immediate mode)."""
+def holding(task: str, args: tuple[Any, ...], *, alone: bool = False) -> Iterator[None]:
+    """Hold the lease of ``task(*args)`` while the block runs (nothing in immediate mode).
+
+    ``alone``: raise :class:`AlreadyRunning` instead of running the block when another live
+    worker holds the lease; otherwise take it over (a job whose caller waits on its task id
+    must not be dropped)."""
     if huey.immediate:
         yield
         return
@@ -104,7 +128,8 @@ def holding(task: str, args: tuple[Any, ...]) -> Iterator[None]:
     key = _key(task, args_json)
     with app_context():
         engine = db.engine
-        _take(engine, key, task, args_json)
+        if not _take(engine, key, task, args_json, alone=alone):
+            raise AlreadyRunning(f"{task}{args_json}")
     stop = threading.Event()
     renewer = threading.Thread(target=_renew, args=(engine, key, stop), daemon=True,
                                name=f"lease-{task}")
@@ -119,12 +144,18 @@ def holding(task: str, args: tuple[Any, ...]) -> Iterator[None]:
 
 
 def leased(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorate a task's function (under ``@huey.task``) so that it runs under a lease."""
+    """Decorate a task's function (under ``@huey.task``) so that it runs under a lease, and
+    not at all while another live worker runs the same job (a second message of it)."""
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def run(*args: Any, **kwargs: Any) -> Any:
-            with holding(name, args):
-                return fn(*args, **kwargs)
+            try:
+                with holding(name, args, alone=True):
+                    return fn(*args, **kwargs)
+            except AlreadyRunning:
+                log.info("job %s%s is already running elsewhere: this message is dropped",
+                         name, list(args))
+                return None
         return run
     return decorate
 
@@ -162,6 +193,31 @@ def revive_expired() -> int:
         _TASKS[task](*json.loads(args_json))
         revived += 1
     return revived
+
+
+def requeue_lost(model: Any, states: tuple[str, ...], queue: Callable[[int, str], Any]) -> int:
+    """Hand to the queue again each row of ``model`` (with ``state``, ``queued_at`` and
+    ``created_at``) in one of ``states`` that has waited LOST_AFTER since it was queued without
+    a worker starting it: its message was lost. Its ``queued_at`` becomes now, so it waits
+    LOST_AFTER again; ``queue(row_id, state)`` queues its job. How many were queued again."""
+    cutoff = utcnow() - LOST_AFTER
+    waited = func.coalesce(model.queued_at, model.created_at)
+    with app_context():
+        lost = db.session.execute(select(model.id, model.state).where(
+            model.state.in_(states), waited < cutoff)).all()
+        claimed = []
+        for row_id, state in lost:  # the sweeps of two consumers: one wins each row
+            renewed = cast(CursorResult[Any], db.session.execute(
+                update(model).where(model.id == row_id, model.state.in_(states),
+                                    waited < cutoff).values(queued_at=utcnow())))
+            if renewed.rowcount:
+                claimed.append((row_id, state))
+        db.session.commit()
+    for row_id, state in claimed:
+        log.warning("%s %s waited since before %s without starting: queued again",
+                    model.__tablename__, row_id, cutoff.isoformat(timespec="seconds"))
+        queue(row_id, str(state))
+    return len(claimed)
 
 
 _reaper_started = threading.Lock()

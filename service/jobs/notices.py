@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
 
 from huey import crontab
 from huey.api import Task
@@ -26,7 +25,7 @@ from ..extensions import mail
 from ..notify.mail import compose
 from ..notify.models import MailState, Notification
 from . import app_context
-from .leases import leased, revivable
+from .leases import LOST_AFTER, leased, revivable
 from .queue import huey
 
 log = logging.getLogger(__name__)
@@ -34,7 +33,7 @@ log = logging.getLogger(__name__)
 #: Tries after the first, and the wait between them (at once in immediate mode).
 RETRIES = 3
 RETRY_DELAY = 0 if huey.immediate else 60
-STALE_AFTER = timedelta(minutes=15)
+STALE_AFTER = LOST_AFTER
 _PENDING_KEY = "notices_to_mail"
 
 

@@ -34,7 +34,13 @@ from ..cases.models import Case, Original
 from ..db import db
 from ..forms.builder import FieldNameError
 from ..imports.limits import MAX_UPLOAD_FILES
-from ..jobs.imports.runs import check_run_task, import_run_task, keep_files, upload_name
+from ..jobs.imports.runs import (
+    check_run_task,
+    import_run_task,
+    keep_files,
+    mark_queued,
+    upload_name,
+)
 from ..storage import atomic_write
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -79,8 +85,8 @@ def upload() -> Any:
     if len(uploads) > MAX_UPLOAD_FILES:
         flash(_("At most %(n)s files in one import.", n=MAX_UPLOAD_FILES), "error")
         return redirect(url_for("imports.index"))
-    run = ImportRun(created_by_id=current_user.id, upload_name=upload_name(uploads),
-                    state=RunState.CHECKING)
+    run = ImportRun(created_by_id=current_user.id, upload_name=upload_name(uploads))
+    mark_queued(run, RunState.CHECKING)
     db.session.add(run)
     db.session.flush()
     first = uploads[0].read()
@@ -127,7 +133,7 @@ def mapping(run_id: int) -> Any:
     if unknown:
         raise FieldNameError(unknown)
     run.mapping = chosen
-    run.state = RunState.CHECKING
+    mark_queued(run, RunState.CHECKING)
     db.session.commit()
     check_run_task(run.id)
     flash(_("The mapping is applied; check the report again."), "info")
@@ -141,7 +147,8 @@ def confirm(run_id: int) -> Any:
     run = _own_run(run_id)
     if run.state != RunState.CHECKED:
         abort(409)
-    run.state, run.done = RunState.QUEUED, 0
+    mark_queued(run, RunState.QUEUED)
+    run.done = 0
     audit.record("import.confirm", None, run=run.id)
     db.session.commit()
     import_run_task(run.id)

@@ -33,7 +33,7 @@ from ..forms.builder import AnnexForm, form_for, parse_formdata
 from ..imports import ImportFailure
 from ..imports.limits import MAX_UPLOAD_FILES
 from ..imports.scans import needs_pages, picture_type, scan_pages
-from ..jobs.imports.runs import import_run_task, keep_files, upload_name
+from ..jobs.imports.runs import import_run_task, keep_files, mark_queued, upload_name
 from ..paper import read as paper_read
 from ..paper.ocr import DROPPED_MARK
 from ..storage import resolve_under
@@ -85,8 +85,9 @@ def bring_paper(case_id: int) -> Any:
         flash(_("Choose the scanned pages (PDF, JPEG, PNG or TIFF), at most %(n)s files.",
                 n=MAX_UPLOAD_FILES), "error")
         return redirect(url_for("cases.show", case_id=case.id))
-    run = ImportRun(created_by_id=current_user.id, case_id=case.id, state=RunState.QUEUED,
+    run = ImportRun(created_by_id=current_user.id, case_id=case.id,
                     upload_name=upload_name(uploads), report={"dry_run": False})
+    mark_queued(run, RunState.QUEUED)
     db.session.add(run)
     db.session.flush()
     keep_files(run, uploads)

@@ -1,5 +1,6 @@
-"""The archive's queue tasks: a batch of bundles requested from the archive page, and failed
-filings tried again (every few minutes, and when an archivist asks)."""
+"""The archive's queue tasks: a batch of bundles requested from the archive page (queued again
+if its message was lost), and failed filings tried again (every few minutes, and when an
+archivist asks)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ...cases.archival import BundleRequest, FilingFailure
 from ...db import db
 from ...i18n import message_of
 from .. import app_context
-from ..leases import leased, revivable
+from ..leases import leased, requeue_lost, revivable
 from ..queue import huey
 from .bundles import bundle_many
 from .failures import file_ready_version, retry_all
@@ -41,8 +42,8 @@ def run_bundle_request(request_id: int) -> None:
     """The queue task behind :func:`request_bundles`, saving progress as it goes."""
     with app_context():
         request = db.session.get(BundleRequest, request_id)
-        if request is None:
-            return
+        if request is None or request.state in ("ready", "failed"):
+            return  # gone, or done by an earlier message of the same request
         request.state = "running"
         db.session.commit()
         output = request.options.get("output", "pdf")
@@ -67,6 +68,15 @@ def run_bundle_request(request_id: int) -> None:
 
 
 revivable("bundles", run_bundle_request)
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def requeue_lost_bundles() -> int:
+    """Queue again each bundle request still waiting long after it was queued (its message
+    lost); how many were."""
+    return requeue_lost(BundleRequest, ("queued",), lambda request_id, _: run_bundle_request(
+        request_id))
+
 
 @huey.periodic_task(crontab(minute="*/5"))
 def retry_failed_filings() -> tuple[int, int]:

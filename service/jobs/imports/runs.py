@@ -1,5 +1,6 @@
 """The web flow's glue: a run's upload kept, dry-run and reported, and the queue task that
-imports a confirmed run, keeping its progress and final report on the run."""
+imports a confirmed run, keeping its progress and final report on the run; a run whose queue
+message was lost is queued again."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Protocol
 
 from flask import current_app
 from flask_babel import gettext
+from huey import crontab
 
 from ...auth.models import User
 from ...cases.imported import ImportRun, RunState
@@ -17,7 +19,7 @@ from ...cases.models import utcnow
 from ...db import db
 from ...storage import atomic_write, unique_name
 from .. import app_context
-from ..leases import leased, revivable
+from ..leases import leased, requeue_lost, revivable
 from ..queue import huey
 from .model import Options, Report
 from .pipeline import run_import
@@ -124,6 +126,24 @@ def import_run_task(run_id: int) -> None:
 
 revivable("imports-check", check_run_task)
 revivable("imports", import_run_task)
+
+
+def mark_queued(run: ImportRun, state: RunState) -> None:
+    """``run`` waits for a queue worker in ``state`` (CHECKING: its dry run; QUEUED: its
+    import), from now; the caller commits, then queues it (:func:`queue_run`)."""
+    run.state, run.queued_at = state, utcnow()
+
+
+def queue_run(run_id: int, state: str) -> None:
+    """Queue the job a run waiting in ``state`` waits for."""
+    (check_run_task if state == RunState.CHECKING else import_run_task)(run_id)
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def requeue_lost_runs() -> int:
+    """Queue again each dry run or import still waiting long after it was queued (its message
+    lost); how many were."""
+    return requeue_lost(ImportRun, (RunState.CHECKING, RunState.QUEUED), queue_run)
 
 
 def execute_run(run_id: int) -> None:
