@@ -130,12 +130,13 @@ def test_a_killed_libreoffice_loses_no_job(app):
 
 def test_copies_left_queued_are_handed_back_to_the_queue(app):
     from service.cases.models import Document
-    from service.jobs.documents import STALE_AFTER, requeue_stale_documents
+    from service.jobs.documents import requeue_stale_documents
+    from service.jobs.leases import LOST_AFTER
 
     version = _submitted("C")
     for fmt in ("docx", "pdf"):  # as if the message had been lost
         db.session.add(Document(version=version, format=fmt, state=DocumentState.QUEUED,
-                                updated_at=lifecycle.utcnow() - 2 * STALE_AFTER))
+                                updated_at=lifecycle.utcnow() - 2 * LOST_AFTER))
     db.session.commit()
     requeue_stale_documents.call_local()
     db.session.expire_all()

@@ -42,8 +42,6 @@ FORMATS = ("docx", "pdf")
 #: where Huey runs nothing that is scheduled for later).
 RETRIES = 2
 RETRY_DELAY = 0 if huey.immediate else 30
-#: A copy still queued after this long is handed to the queue again.
-STALE_AFTER = LOST_AFTER
 _PENDING_KEY = "documents_to_enqueue"
 _SAFE = re.compile(r"[^\w.\-]+")
 
@@ -209,10 +207,10 @@ revivable("documents", make_documents)
 
 @huey.periodic_task(crontab(minute="*/5"))
 def requeue_stale_documents() -> int:
-    """Hand copies left queued longer than STALE_AFTER back to the queue (a lost message, a
+    """Hand copies left queued longer than LOST_AFTER back to the queue (a lost message, a
     worker that died mid-job); returns how many versions were queued again."""
     with app_context():
-        cutoff = utcnow() - STALE_AFTER
+        cutoff = utcnow() - LOST_AFTER
         stale = db.session.scalars(
             select(Document.version_id).where(Document.state == DocumentState.QUEUED,
                                               Document.updated_at < cutoff).distinct()).all()

@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 #: Tries after the first, and the wait between them (at once in immediate mode).
 RETRIES = 3
 RETRY_DELAY = 0 if huey.immediate else 60
-STALE_AFTER = LOST_AFTER
 _PENDING_KEY = "notices_to_mail"
 
 
@@ -109,9 +108,9 @@ revivable("notice_mail", send_notice_mail)
 
 @huey.periodic_task(crontab(minute="*/5"))
 def requeue_stale_mail() -> int:
-    """Hand e-mails left queued longer than STALE_AFTER back to the queue."""
+    """Hand e-mails left queued longer than LOST_AFTER back to the queue."""
     with app_context():
-        cutoff = utcnow() - STALE_AFTER
+        cutoff = utcnow() - LOST_AFTER
         stale = list(db.session.scalars(
             select(Notification.id).where(Notification.mail_state == MailState.QUEUED,
                                           Notification.created_at < cutoff)))

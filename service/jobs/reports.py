@@ -30,8 +30,8 @@ from ..reports.period import Period
 from ..reports.summary import summary
 from ..storage import atomic_write
 from . import app_context
-from .documents import RETRIES, RETRY_DELAY, STALE_AFTER
-from .leases import leased, revivable
+from .documents import RETRIES, RETRY_DELAY
+from .leases import LOST_AFTER, leased, revivable
 from .queue import huey
 
 log = logging.getLogger(__name__)
@@ -135,11 +135,11 @@ revivable("service_reports", make_service_report)
 
 
 def catch_up() -> tuple[int, int]:
-    """Queue again the reports left queued longer than STALE_AFTER, and file the ready
+    """Queue again the reports left queued longer than LOST_AFTER, and file the ready
     reports not filed yet (a filing that failed). (How many were queued, how many filed.)"""
     from .archive.filing import file_report
 
-    cutoff = utcnow() - STALE_AFTER
+    cutoff = utcnow() - LOST_AFTER
     stale = db.session.scalars(select(ServiceReport).where(
         ServiceReport.state == QUEUED, ServiceReport.updated_at < cutoff)).all()
     stale_ids = [r.id for r in stale]

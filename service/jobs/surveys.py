@@ -28,8 +28,8 @@ from ..documents.render import DocumentError, DocumentMeta
 from ..documents.survey import render_survey_docx
 from ..storage import atomic_write
 from . import app_context
-from .documents import FORMATS, RETRIES, RETRY_DELAY, STALE_AFTER, case_folder
-from .leases import leased, revivable
+from .documents import FORMATS, RETRIES, RETRY_DELAY, case_folder
+from .leases import LOST_AFTER, leased, revivable
 from .queue import huey
 
 log = logging.getLogger(__name__)
@@ -164,12 +164,12 @@ revivable("survey_documents", make_survey_documents)
 
 
 def catch_up() -> tuple[int, int]:
-    """Hand surveys whose copies were left queued longer than STALE_AFTER back to the queue
+    """Hand surveys whose copies were left queued longer than LOST_AFTER back to the queue
     (a lost message, a worker that died), and file the ready surveys of archived cases that
     are not filed yet (a filing that failed). (How many were queued, how many filed.)"""
     from .archive.filing import file_surveys
 
-    cutoff = utcnow() - STALE_AFTER
+    cutoff = utcnow() - LOST_AFTER
     stale = db.session.scalars(
         select(SurveyDocument.survey_id).where(SurveyDocument.state == DocumentState.QUEUED,
                                                SurveyDocument.updated_at < cutoff)
