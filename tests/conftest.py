@@ -190,3 +190,12 @@ def stored_row(model: Any, row_id: int) -> dict[str, Any]:
     table = model.__table__
     with db.engine.connect() as conn:
         return dict(conn.execute(sa.select(table).where(table.c.id == row_id)).one()._mapping)
+
+
+def job_leases() -> list[tuple[str, str, str]]:
+    """The job leases the database holds now: (task, arguments as JSON, holder)."""
+    from service.db import db
+    from service.jobs.leases import JobLease
+
+    db.session.rollback()
+    return [(r.task, r.args, r.holder) for r in db.session.scalars(sa.select(JobLease))]

@@ -14,17 +14,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import job_leases
 from tests.servers import ROOT, huey_consumer, server_env
 
 pytestmark = pytest.mark.office
-
-
-def _leases() -> list[tuple[str, str, str]]:
-    from service.db import db
-    from service.jobs.leases import JobLease
-
-    db.session.rollback()
-    return [(r.task, r.args, r.holder) for r in db.session.scalars(sa.select(JobLease))]
 
 
 def _copies_ready(version_id: int) -> bool:
@@ -51,7 +44,7 @@ def test_a_job_whose_worker_was_killed_is_done_by_another_within_a_minute(
             running = []
             while not running:  # a documents job under way, held by one of the consumers
                 assert time.monotonic() < deadline, "no job was taken"
-                running = [lease for lease in _leases() if lease[0] == "documents"
+                running = [lease for lease in job_leases() if lease[0] == "documents"
                            and lease[2].endswith((f":{one.pid}", f":{two.pid}"))]
                 time.sleep(0.05)
             task, args, holder = running[0]
@@ -68,8 +61,8 @@ def test_a_job_whose_worker_was_killed_is_done_by_another_within_a_minute(
             survivor = two if victim is one else one
             assert survivor.poll() is None
             deadline = time.monotonic() + 180
-            while _leases():  # the other copies too; each lease dropped at its job's end
-                assert time.monotonic() < deadline, _leases()
+            while job_leases():  # the other copies too; each lease dropped at its job's end
+                assert time.monotonic() < deadline, job_leases()
                 time.sleep(0.5)
         finally:
             if seeding.poll() is None:

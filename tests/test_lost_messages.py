@@ -11,6 +11,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import job_leases
+
 
 @pytest.fixture
 def queue():
@@ -117,11 +119,7 @@ def _lease(task: str, args: list, holder: str, minutes: int) -> None:
 
 
 def _holders() -> list[str]:
-    from service.db import db
-    from service.jobs.leases import JobLease
-
-    db.session.rollback()
-    return list(db.session.scalars(sa.select(JobLease.holder)))
+    return [holder for _task, _args, holder in job_leases()]
 
 
 def test_a_second_message_of_a_running_job_is_dropped_not_run_beside_it(app, queue) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import requests
 
+from tests.conftest import job_leases
 from tests.servers import free_port, gunicorn, huey_consumer, server_env
 from tests.test_notices import Inbox, _make_user, _people
 
@@ -108,16 +109,6 @@ class HeldInbox(Inbox):
         return await super().handle_DATA(server, session, envelope)
 
 
-def _leases() -> list[tuple[str, str, str]]:
-    from sqlalchemy import select
-
-    from service.db import db
-    from service.jobs.leases import JobLease
-
-    db.session.rollback()
-    return [(r.task, r.args, r.holder) for r in db.session.scalars(select(JobLease))]
-
-
 def test_a_worker_killed_while_sending_leaves_the_mail_to_another_within_a_minute(
         app, database_url, tmp_path: Path):
     from aiosmtpd.controller import Controller
@@ -144,7 +135,7 @@ def test_a_worker_killed_while_sending_leaves_the_mail_to_another_within_a_minut
                 huey_consumer(env, tmp_path / "two.log", "-w", "1") as two:
             assert handler.arrived.wait(60), (tmp_path / "one.log").read_text()[-3000:] + (
                 tmp_path / "two.log").read_text()[-3000:]
-            held = [lease for lease in _leases() if lease[0] == "notice_mail"]
+            held = [lease for lease in job_leases() if lease[0] == "notice_mail"]
             assert len(held) == 1, held
             victim = one if held[0][2].endswith(f":{one.pid}") else two
             os.killpg(victim.pid, signal.SIGKILL)
@@ -153,12 +144,12 @@ def test_a_worker_killed_while_sending_leaves_the_mail_to_another_within_a_minut
             handler.release.set()
             while not handler.to("d1@example.org") or ("d1", "sent", 2) not in _states():
                 waited = time.monotonic() - killed_at
-                assert waited < 60, (waited, _states(), _leases())
+                assert waited < 60, (waited, _states(), job_leases())
                 time.sleep(0.5)
             print(f"sent again {time.monotonic() - killed_at:.0f} s after its worker died")
         [message] = handler.to("d1@example.org")
         assert case.number in message["Subject"]
         assert sorted(_states()) == [("d1", "sent", 2), ("s1", "none", 0)]
-        assert _leases() == []
+        assert job_leases() == []
     finally:
         smtp.stop()
