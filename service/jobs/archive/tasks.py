@@ -74,8 +74,8 @@ revivable("bundles", run_bundle_request)
 def requeue_lost_bundles() -> int:
     """Queue again each bundle request still waiting long after it was queued (its message
     lost); how many were."""
-    return requeue_lost(BundleRequest, ("queued",), lambda request_id, _: run_bundle_request(
-        request_id))
+    return requeue_lost(BundleRequest, ("queued",),
+                        lambda request_id, _state: run_bundle_request(request_id))
 
 
 @huey.periodic_task(crontab(minute="*/5"))
