@@ -43,6 +43,17 @@ def _mail_settings() -> dict[str, Any]:
     }
 
 
+def engine_options(database: str) -> dict[str, Any]:
+    """How the engine of ``database`` (a URL) connects: a server's connections are tried
+    before use (it may have restarted); a SQLite file's are not, and wait for another
+    process's write lock in short steps."""
+    if database.startswith("sqlite"):
+        from .db import WaitingConnection
+
+        return {"connect_args": {"factory": WaitingConnection}}
+    return {"pool_pre_ping": True}
+
+
 def load(instance: Path) -> dict[str, Any]:
     """The application's settings for an instance folder."""
     instance = instance.resolve()
@@ -55,8 +66,6 @@ def load(instance: Path) -> dict[str, Any]:
     return {
         "SECRET_KEY": _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": database,
-        # a server's connections are tried before use (it may have restarted); a file needs not
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database.startswith("sqlite")},
         "ARCHIVE_ROOT": str(archive),
         "WORK_ROOT": os.environ.get("WORK_ROOT") or str(instance / "work"),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),

@@ -1,6 +1,10 @@
 """The SQLAlchemy handle shared by every model."""
 
+import itertools
+import sqlite3
+import time
 import zlib
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -50,17 +54,92 @@ else:
     Model = db.Model
 
 
+#: How long a SQLite statement waits for another connection's write lock before it fails.
+SQLITE_LOCK_WAIT_S = 10.0
+SQLITE_BUSY = 5  # the write lock is held elsewhere: waiting helps
+SQLITE_BUSY_SNAPSHOT = 517  # this transaction read a snapshot since overwritten: it never will
+#: The pauses between a waiting statement's tries: short first (another writer holds the lock
+#: for a millisecond or two, its commit's sync to disk included), then every millisecond.
+_LOCK_POLL_S = (0.0001, 0.0002, 0.0003, 0.0005)
+_LOCK_POLL_MAX_S = 0.001
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     """SQLite, the embedded default: write-ahead log (readers never wait for a writer, one sync
     a commit), foreign keys enforced, and a wait rather than an error when another process
-    holds the write lock."""
-    if type(connection).__module__.startswith("sqlite3"):
+    holds the write lock (by :class:`WaitingConnection`, or else SQLite's own busy timeout)."""
+    if isinstance(connection, sqlite3.Connection):
         cursor = connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        waits = 0 if isinstance(connection, WaitingConnection) else SQLITE_LOCK_WAIT_S
+        cursor.execute(f"PRAGMA busy_timeout={int(waits * 1000)}")
         cursor.close()
+
+
+class WaitingConnection(sqlite3.Connection):
+    """A SQLite connection whose statements wait for another connection's write lock in short
+    steps (see :data:`_LOCK_POLL_S`), up to ``lock_wait`` seconds, then fail as before.
+
+    SQLite's own busy handler sleeps 1, 2, 5, 10, 15 ... ms between tries, so a web process
+    waiting for a save that holds the lock for 2 ms slept 3 to 8 ms, idle, while the lock
+    stood free. A statement that fails for want of the lock has changed nothing, so trying it
+    again is what that handler does too; a transaction whose snapshot was overwritten
+    (``SQLITE_BUSY_SNAPSHOT``) fails at once, as there, since waiting never helps it.
+    The application's engine makes its SQLite connections of this class
+    (``config.engine_options``).
+    """
+
+    lock_wait = SQLITE_LOCK_WAIT_S
+
+    def cursor(self, factory: Any = None) -> Any:
+        return super().cursor(factory or WaitingCursor)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        return self.cursor().execute(sql, parameters)  # sqlite3's own makes a plain cursor
+
+    def executemany(self, sql: str, seq_of_parameters: Any, /) -> Any:
+        return self.cursor().executemany(sql, seq_of_parameters)
+
+    def commit(self) -> None:
+        _waiting(super().commit, self.lock_wait)
+
+
+class WaitingCursor(sqlite3.Cursor):
+    """A cursor of a :class:`WaitingConnection`: its statements wait for the write lock."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        return _waiting(lambda: super(WaitingCursor, self).execute(sql, parameters),
+                        self._lock_wait)
+
+    def executemany(self, sql: str, seq_of_parameters: Any, /) -> Any:
+        rows = list(seq_of_parameters)  # a second try needs them all again
+        return _waiting(lambda: super(WaitingCursor, self).executemany(sql, rows),
+                        self._lock_wait)
+
+    @property
+    def _lock_wait(self) -> float:
+        return cast(WaitingConnection, self.connection).lock_wait
+
+
+def _waiting(run: Callable[[], Any], limit: float) -> Any:
+    """``run()``, tried again after a short pause while it fails because another connection
+    holds the write lock, until ``limit`` seconds have passed since its first failure."""
+    deadline: float | None = None
+    for pause in itertools.chain(_LOCK_POLL_S, itertools.repeat(_LOCK_POLL_MAX_S)):
+        try:
+            return run()
+        except sqlite3.OperationalError as error:
+            code = getattr(error, "sqlite_errorcode", None)
+            if code is None or code & 0xFF != SQLITE_BUSY or code == SQLITE_BUSY_SNAPSHOT:
+                raise
+            now = time.monotonic()
+            deadline = now + limit if deadline is None else deadline
+            if now >= deadline:
+                raise
+            time.sleep(pause)
+    raise AssertionError("unreachable: the pauses never end")
 
 
 def take_turns(key: str, table: Table, *, row_locked: bool = False) -> None:

@@ -460,7 +460,7 @@ def test_another_writer_of_the_form_waits_until_the_submission_commits(app, peop
             .values(lock_version=table.c.lock_version + 1))
     with db.engine.connect() as other:
         if other.dialect.name == "sqlite":
-            other.exec_driver_sql("PRAGMA busy_timeout=100")
+            other.connection.dbapi_connection.lock_wait = 0.1
         else:
             other.exec_driver_sql("SET lock_timeout = '100ms'")
         with pytest.raises(OperationalError):
