@@ -135,3 +135,24 @@ def test_a_locked_save_through_the_engine_waits_and_succeeds(app, database_file)
     thread.join()
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM marks WHERE n = 5")).scalar() == 1
+
+
+def test_the_queue_file_waits_the_same_way(tmp_path: Path, monkeypatch) -> None:
+    """The SQLite queue (no REDIS_URL): its connections wait too, and an enqueue that finds
+    the file's write lock held (another web process's, a consumer's) goes in once it is free."""
+    monkeypatch.delenv("HUEY_IMMEDIATE", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    from service.jobs.queue import _make_huey
+
+    storage = _make_huey().storage
+    assert isinstance(storage.conn, WaitingConnection)
+    assert storage.conn.execute("PRAGMA busy_timeout").fetchone() == (0,)
+    holder = sqlite3.connect(tmp_path / "queue.sqlite3", isolation_level=None,
+                             check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    freed: list[float] = []
+    thread = _release_later(holder, 0.05, freed)
+    storage.enqueue(b"a task")
+    thread.join()
+    assert storage.enqueued_items() == [b"a task"]

@@ -12,6 +12,8 @@ from pathlib import Path
 from huey import RedisHuey, SqliteHuey
 from huey.api import Huey
 
+from ..db import WaitingConnection
+
 
 def _make_huey() -> Huey:
     immediate = os.environ.get("HUEY_IMMEDIATE", "") == "1"
@@ -19,8 +21,9 @@ def _make_huey() -> Huey:
         return RedisHuey("petition-casework", url=url, immediate=immediate)
     instance = Path(os.environ.get("INSTANCE_PATH") or Path.cwd() / "instance")
     instance.mkdir(parents=True, exist_ok=True)
+    # its connections wait for the file's write lock in short steps, as the database's do
     return SqliteHuey("petition-casework", filename=str(instance / "queue.sqlite3"),
-                      immediate=immediate)
+                      immediate=immediate, timeout=0, factory=WaitingConnection)
 
 
 huey = _make_huey()
