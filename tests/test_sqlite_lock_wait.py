@@ -139,7 +139,8 @@ def test_a_locked_save_through_the_engine_waits_and_succeeds(app, database_file)
 
 def test_the_queue_file_waits_the_same_way(tmp_path: Path, monkeypatch) -> None:
     """The SQLite queue (no REDIS_URL): its connections wait too, and an enqueue that finds
-    the file's write lock held (another web process's, a consumer's) goes in once it is free."""
+    the file's write lock held (another web process's, a consumer's) goes in once it is free.
+    The file is synced to disk at checkpoints, not at each enqueue (``QueueConnection``)."""
     monkeypatch.delenv("HUEY_IMMEDIATE", raising=False)
     monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
@@ -148,6 +149,9 @@ def test_the_queue_file_waits_the_same_way(tmp_path: Path, monkeypatch) -> None:
     storage = _make_huey().storage
     assert isinstance(storage.conn, WaitingConnection)
     assert storage.conn.execute("PRAGMA busy_timeout").fetchone() == (0,)
+    assert storage.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    # synced at checkpoints, not at each enqueue: what a power cut loses, the sweeps queue again
+    assert storage.conn.execute("PRAGMA synchronous").fetchone() == (1,)
     holder = sqlite3.connect(tmp_path / "queue.sqlite3", isolation_level=None,
                              check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
