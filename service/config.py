@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from .db import WaitingConnection
 from .evaluation.followup import DEFAULT_MONTHS, parse_months
 from .storage import atomic_write
 
@@ -48,8 +49,6 @@ def engine_options(database: str) -> dict[str, Any]:
     before use (it may have restarted); a SQLite file's are not, and wait for another
     process's write lock in short steps."""
     if database.startswith("sqlite"):
-        from .db import WaitingConnection
-
         return {"connect_args": {"factory": WaitingConnection}}
     return {"pool_pre_ping": True}
 

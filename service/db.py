@@ -73,8 +73,8 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
         cursor = connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        waits = 0 if isinstance(connection, WaitingConnection) else SQLITE_LOCK_WAIT_S
-        cursor.execute(f"PRAGMA busy_timeout={int(waits * 1000)}")
+        if not isinstance(connection, WaitingConnection):  # which waits by itself
+            cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_LOCK_WAIT_S * 1000)}")
         cursor.close()
 
 
@@ -87,11 +87,15 @@ class WaitingConnection(sqlite3.Connection):
     stood free. A statement that fails for want of the lock has changed nothing, so trying it
     again is what that handler does too; a transaction whose snapshot was overwritten
     (``SQLITE_BUSY_SNAPSHOT``) fails at once, as there, since waiting never helps it.
-    The application's engine makes its SQLite connections of this class
-    (``config.engine_options``).
+    It turns SQLite's own handler off itself. The application's engine and the SQLite queue
+    make their connections of this class (``config.engine_options``, ``jobs.queue``).
     """
 
     lock_wait = SQLITE_LOCK_WAIT_S
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.execute("PRAGMA busy_timeout=0")  # SQLite's own handler off: this one waits
 
     def cursor(self, factory: Any = None) -> Any:
         return super().cursor(factory or WaitingCursor)
@@ -126,8 +130,9 @@ class WaitingCursor(sqlite3.Cursor):
 def _waiting(run: Callable[[], Any], limit: float) -> Any:
     """``run()``, tried again after a short pause while it fails because another connection
     holds the write lock, until ``limit`` seconds have passed since its first failure."""
+    pauses = itertools.chain(_LOCK_POLL_S, itertools.repeat(_LOCK_POLL_MAX_S))
     deadline: float | None = None
-    for pause in itertools.chain(_LOCK_POLL_S, itertools.repeat(_LOCK_POLL_MAX_S)):
+    while True:
         try:
             return run()
         except sqlite3.OperationalError as error:
@@ -138,8 +143,7 @@ def _waiting(run: Callable[[], Any], limit: float) -> Any:
             deadline = now + limit if deadline is None else deadline
             if now >= deadline:
                 raise
-            time.sleep(pause)
-    raise AssertionError("unreachable: the pauses never end")
+            time.sleep(next(pauses))
 
 
 def take_turns(key: str, table: Table, *, row_locked: bool = False) -> None:

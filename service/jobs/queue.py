@@ -23,7 +23,7 @@ def _make_huey() -> Huey:
     instance = Path(os.environ.get("INSTANCE_PATH") or Path.cwd() / "instance")
     instance.mkdir(parents=True, exist_ok=True)
     return SqliteHuey("petition-casework", filename=str(instance / "queue.sqlite3"),
-                      immediate=immediate, timeout=0, factory=QueueConnection)
+                      immediate=immediate, factory=QueueConnection)
 
 
 class QueueConnection(WaitingConnection):
