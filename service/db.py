@@ -6,6 +6,7 @@ import time
 import zlib
 from collections.abc import Callable
 from functools import cache
+from select import POLLIN, poll
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from flask_sqlalchemy import SQLAlchemy
@@ -23,10 +24,12 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
+from sqlalchemy.pool import Pool
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
@@ -144,6 +147,40 @@ def _waiting(run: Callable[[], Any], limit: float) -> Any:
             if now >= deadline:
                 raise
             time.sleep(next(pauses))
+
+
+@event.listens_for(Pool, "checkout")
+def _replace_closed_server_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection that the database server has closed since its last use (a restart,
+    an ended backend, an idle timeout) is replaced before a request gets it: the pool takes a
+    new one, as it does for any connection found gone at checkout."""
+    if not isinstance(dbapi_connection, sqlite3.Connection) and server_closed(dbapi_connection):
+        raise DisconnectionError("the database server closed this pooled connection")
+
+
+def server_closed(connection: Any) -> bool:
+    """Whether an idle connection to a database server is known to be closed, told without a
+    round trip to the server.
+
+    A server says nothing to an idle client, except when it ends the connection: then it sends
+    its reason and closes the socket, and either makes the socket readable. So a connection
+    that is closed or broken on this side, or whose socket has something to read while it
+    waits in the pool, is gone. (Asking the server instead, ``SELECT 1`` before every use,
+    cost every request one more round trip.) A server that vanished without a word is found
+    by the first statement, which fails, and the pool then drops that connection and every
+    older one, as it did with the question.
+    """
+    if getattr(connection, "closed", False) or getattr(connection, "broken", False):
+        return True
+    fileno = getattr(connection, "fileno", None)
+    if fileno is None:
+        return False
+    try:
+        poller = poll()
+        poller.register(fileno(), POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):
+        return True
 
 
 def take_turns(key: str, table: Table, *, row_locked: bool = False) -> None:
