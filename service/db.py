@@ -166,9 +166,9 @@ def server_closed(connection: Any) -> bool:
     its reason and closes the socket, and either makes the socket readable. So a connection
     that is closed or broken on this side, or whose socket has something to read while it
     waits in the pool, is gone. (Asking the server instead, ``SELECT 1`` before every use,
-    cost every request one more round trip.) A server that vanished without a word is found
-    by the first statement, which fails, and the pool then drops that connection and every
-    older one, as it did with the question.
+    cost every request one more round trip.) A server that vanished without a word (its
+    machine lost, the network cut) is found by the first statement, which fails that request;
+    the pool then drops that connection and every older one.
     """
     if getattr(connection, "closed", False) or getattr(connection, "broken", False):
         return True
