@@ -72,8 +72,8 @@ test: setup services lint
 bench: bench-forms bench-documents bench-archive bench-imports bench-legacy bench-reports bench-scans
 
 bench-forms: setup services
-	$(PY) bench/forms.py
-	$(PY) bench/forms.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+	$(PY) bench/forms.py --floor
+	$(PY) bench/forms.py --floor --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 bench-documents: setup
 	$(PY) bench/documents.py --long 2000

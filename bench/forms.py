@@ -18,6 +18,12 @@ same clients twice, each phase bounded in time and in count:
   kept in the session cookie; the clients do not load that page but go back to their signed-in
   cookie instead, so that unshown messages do not pile up in it and slow every later request.
 
+With ``--floor`` a third phase follows:
+
+- *floor*: the same posts to a route that does the least any save must do (sign-in, CSRF,
+  parsing the post, one row stored and committed, the redirect; ``bench/floor_app.py``, which
+  only the benchmark serves), so that the report shows what a real save costs beyond that.
+
 It prints requests, errors, throughput, latency percentiles and the CPU each request cost the
 web processes, the clients and PostgreSQL (read from /proc) side by side with the ratios, what
 bounded each phase (the share of the machine's CPU left idle, and how many cores the clients
@@ -176,9 +182,10 @@ def username(n: int) -> str:
     return f"bench-worker-{n:03d}"
 
 
-def seed(clients: int, cases: int) -> list[list[Target]]:
+def seed(clients: int, cases: int, floor: bool = False) -> list[list[Target]]:
     """Tables, one worker per client and ``cases`` cases shared out among them, each case with
-    its (empty) Annex B; the targets of each client."""
+    its (empty) Annex B; the targets of each client. ``floor``: the floor route's table too."""
+    from bench.floor_app import make_floor_table
     from service import create_app
     from service.auth.models import Role
     from service.auth.users import create_user
@@ -188,6 +195,8 @@ def seed(clients: int, cases: int) -> list[list[Target]]:
     app = create_app()
     with app.app_context():
         db.create_all()
+        if floor:
+            make_floor_table(db.engine)
         workers = [create_user(username(n), {Role.WORKER}, PASSWORD) for n in range(clients)]
         targets: list[list[Target]] = [[] for _ in workers]
         for i in range(cases):
@@ -218,6 +227,20 @@ def count_versions() -> int:
     return int(n or 0)
 
 
+def count_floor() -> int:
+    """How many posts the floor route has stored."""
+    from bench.floor_app import count_floor_saves
+    from service import create_app
+    from service.db import db
+
+    app = create_app()
+    with app.app_context():
+        n = count_floor_saves(db.engine)
+        db.session.remove()
+        db.engine.dispose()
+    return n
+
+
 def queued_tasks() -> int | None:
     """Tasks waiting on the queue (the documents the saves asked for), if it can tell."""
     try:
@@ -234,24 +257,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def gunicorn_command(port: int, workers: int, threads: int) -> list[str]:
+SERVICE_APP = "service:create_app()"
+FLOOR_APP = "bench.floor_app:create_floor_app()"
+
+
+def gunicorn_command(port: int, workers: int, threads: int, app: str = SERVICE_APP
+                     ) -> list[str]:
     exe = ROOT / ".venv" / "bin" / "gunicorn"
     found = str(exe) if exe.exists() else shutil.which("gunicorn")
     if not found:
         raise BenchError("gunicorn is not installed (.venv/bin/gunicorn)")
     return [found, "-w", str(workers), "--threads", str(threads), "-b", f"{HOST}:{port}",
-            "--log-level", "warning", "--backlog", "256", "service:create_app()"]
+            "--log-level", "warning", "--backlog", "256", app]
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int, threads: int,
-             log: Path) -> Iterator[tuple[str, int]]:
-    """gunicorn serving the app on a free port; yields its base URL and its process group,
+def gunicorn(env: dict[str, str], workers: int, threads: int, log: Path,
+             app: str = SERVICE_APP) -> Iterator[tuple[str, int]]:
+    """gunicorn serving ``app`` on a free port; yields its base URL and its process group,
     stops it afterwards."""
     port = free_port()
     base = f"http://{HOST}:{port}"
     with log.open("wb") as out:
-        proc = subprocess.Popen(gunicorn_command(port, workers, threads), cwd=ROOT, env=env,
+        proc = subprocess.Popen(gunicorn_command(port, workers, threads, app), cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_until_up(base, proc, log)
@@ -335,6 +363,19 @@ class Client:
         self.session.cookies = self.signed_in.copy()  # as if the flash had been shown
         if answer.status_code == 302 and "submitted=" not in answer.headers.get("Location", ""):
             return 0  # redirected elsewhere (the sign-in page, say): not a save
+        return answer.status_code
+
+    def floor(self, fields: list[tuple[str, str]]) -> int:
+        """Post the same form to the floor route (of the first case: it changes nothing
+        there); the status code."""
+        from bench.floor_app import floor_path
+
+        target = self.targets[0]
+        body = [*fields, ("csrf_token", self.csrf), ("submission_token", uuid.uuid4().hex)]
+        answer = self.session.post(self.base + floor_path(target.case_id, target.form_id),
+                                   data=body, allow_redirects=False, timeout=REQUEST_TIMEOUT_S)
+        if answer.status_code == 302 and "submitted=" not in answer.headers.get("Location", ""):
+            return 0
         return answer.status_code
 
     def bare(self, path: str) -> int:
@@ -477,8 +518,9 @@ def run_phase(name: str, expected: int, clients: list[Client],
 
 
 def report(bare: Phase, save: Phase, *, bare_path: str, database: str, clients: int,
-           workers: int, threads: int, stored: int, interval: float) -> str:
-    """The figures side by side, with the ratios and the goals."""
+           workers: int, threads: int, stored: int, interval: float,
+           floor: Phase | None = None, floor_stored: int = 0) -> str:
+    """The figures side by side, with the ratios and the goals (and the floor's, if run)."""
     rows = [("requests", "{:d}", lambda p: p.requests),
             ("errors", "{:d}", lambda p: p.errors),
             ("throughput (req/s)", "{:.1f}", lambda p: p.throughput),
@@ -494,16 +536,22 @@ def report(bare: Phase, save: Phase, *, bare_path: str, database: str, clients: 
     pace = f"each every {interval:g} s" if interval else "back to back"
     lines = [f"Annex B saves vs bare GET {bare_path} | {database} | {clients} clients {pace} | "
              f"gunicorn -w {workers} --threads {threads} | {os.cpu_count()} CPUs",
-             f"{'':22}{'bare':>12}{'save':>12}{'save/bare':>12}"]
+             f"{'':22}{'bare':>12}{'save':>12}{'save/bare':>12}"
+             + (f"{'floor':>12}{'floor/bare':>12}" if floor else "")]
     for label, fmt, value in rows:
-        b, s = value(bare), value(save)
-        ratio = f"{s / b:.2f}" if b else "-"
-        lines.append(f"{label:22}{fmt.format(b):>12}{fmt.format(s):>12}{ratio:>12}")
+        b = value(bare)
+        line = f"{label:22}{fmt.format(b):>12}"
+        for phase in (save, floor) if floor else (save,):
+            v = value(phase)
+            line += f"{fmt.format(v):>12}{f'{v / b:.2f}' if b else '-':>12}"
+        lines.append(line)
     # what bounded each phase: cores left idle, and the clients' one interpreter
     for label, fmt, value in (("machine CPU idle (%)", "{:.0f}", lambda p: p.idle * 100),
                               ("client cores busy", "{:.2f}", lambda p: p.client_cores)):
-        lines.append(f"{label:22}{fmt.format(value(bare)):>12}{fmt.format(value(save)):>12}"
-                     f"{'-':>12}")
+        line = f"{label:22}{fmt.format(value(bare)):>12}"
+        for phase in (save, floor) if floor else (save,):
+            line += f"{fmt.format(value(phase)):>12}{'-':>12}"
+        lines.append(line)
     ratio = save.throughput / bare.throughput if bare.throughput else 0.0
     p95 = save.percentile(95)
     verdict = "met" if ratio >= GOAL_THROUGHPUT_RATIO else "NOT met"
@@ -516,13 +564,29 @@ def report(bare: Phase, save: Phase, *, bare_path: str, database: str, clients: 
         f"(p95 {p95:.1f} ms: {'met' if p95 < GOAL_P95_MS else 'NOT met'})",
         f"versions stored: {stored} for {save.statuses.get('302', 0)} saves answered 302",
     ]
-    for phase in (bare, save):
+    if floor:
+        lines += floor_lines(bare, save, floor, database, floor_stored)
+    for phase in (bare, save, *([floor] if floor else [])):
         odd = {k: v for k, v in phase.statuses.items() if k != str(phase.expected)}
         if odd:
             lines.append(f"{phase.name} errors by status: {dict(sorted(odd.items()))} "
                          "(0 = a redirect that is not to the saved case, "
                          "-1 = the client had no unsubmitted form left)")
     return "\n".join(lines)
+
+
+def floor_lines(bare: Phase, save: Phase, floor: Phase, database: str, stored: int
+                ) -> list[str]:
+    """The floor's ratio, and what a save costs beyond it (CPU a request, each part)."""
+    ratio = floor.throughput / bare.throughput if bare.throughput else 0.0
+    parts = [("web", "server"), ("client", "clients")]
+    if database == "PostgreSQL":
+        parts.append(("database", "database"))
+    beyond = ", ".join(f"{label} {save.cpu_ms(part) - floor.cpu_ms(part):.2f}"
+                       for label, part in parts)
+    return [f"floor throughput / bare throughput: {ratio:.2f}",
+            f"CPU ms a save beyond the floor: {beyond}",
+            f"floor rows stored: {stored} for {floor.statuses.get('302', 0)} posts answered 302"]
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -548,6 +612,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "(default 0: back to back, the server saturated)")
     parser.add_argument("--bare-path", choices=BARE_PATHS, default=BARE_PATHS[0],
                         help="the baseline endpoint")
+    parser.add_argument("--floor", action="store_true",
+                        help="a third phase: the same posts to a route that only signs in, "
+                             "checks CSRF, parses and stores them as one row "
+                             "(bench/floor_app.py)")
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= MAX_CLIENTS:
         parser.error(f"--clients must lie between 1 and {MAX_CLIENTS}")
@@ -575,9 +643,11 @@ def run(args: argparse.Namespace, scratch: Path) -> str:
         env = server_environment(instance, database_url)
         os.environ.clear()
         os.environ.update(env)  # the app reads its settings (and the queue its file) from here
-        targets = seed(args.clients, args.cases)
+        targets = seed(args.clients, args.cases, floor=args.floor)
         fields = annex_b_fields()
-        with gunicorn(env, args.workers, args.threads, scratch / "gunicorn.log") as (base, group):
+        app = FLOOR_APP if args.floor else SERVICE_APP
+        with gunicorn(env, args.workers, args.threads, scratch / "gunicorn.log",
+                      app) as (base, group):
             clients = [Client(base, username(n), mine) for n, mine in enumerate(targets)]
             for client in clients:
                 client.sign_in()
@@ -594,6 +664,10 @@ def run(args: argparse.Namespace, scratch: Path) -> str:
                              args.duration, args.requests, args.interval, group)
             save = run_phase("save", 302, clients, lambda c: c.save(fields),
                              args.duration, args.requests, args.interval, group)
+            floor = None
+            if args.floor:
+                floor = run_phase("floor", 302, clients, lambda c: c.floor(fields),
+                                  args.duration, args.requests, args.interval, group)
             for client in clients:
                 client.session.close()
         stored = count_versions() - before
@@ -601,7 +675,8 @@ def run(args: argparse.Namespace, scratch: Path) -> str:
         kind = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
         text = report(bare, save, bare_path=args.bare_path, database=kind,
                       clients=args.clients, workers=args.workers, threads=args.threads,
-                      stored=stored, interval=args.interval)
+                      stored=stored, interval=args.interval, floor=floor,
+                      floor_stored=count_floor() if args.floor else 0)
         if queued is not None:
             saves = save.statuses.get("302", 0) + args.clients * args.warmup
             text += (f"\ntasks waiting on the queue afterwards: {queued} "
