@@ -6,7 +6,7 @@ It makes a scratch instance folder and database (a SQLite file, or with ``--data
 scratch PostgreSQL database it creates and drops), a worker and their cases with an Annex B each,
 starts gunicorn on a free port of 127.0.0.1 (documents are queued, not made in the request:
 HUEY_IMMEDIATE is unset), signs every client in through the real sign-in page, then runs the
-same clients twice, each phase bounded in time and in count:
+same clients through two phases (three with ``--floor``), each bounded in time and in count:
 
 - *bare*: ``GET /sw.js``, the app's lightest route (no sign-in, no database, no template, but
   the same WSGI stack, session and after-request hooks as every page);
@@ -23,6 +23,8 @@ With ``--floor`` a third phase follows:
 - *floor*: the same posts to a route that does the least any save must do (sign-in, CSRF,
   parsing the post, one row stored and committed, the redirect; ``bench/floor_app.py``, which
   only the benchmark serves), so that the report shows what a real save costs beyond that.
+  gunicorn then serves that module's app, which is the service's own app with the one route
+  added, for all three phases.
 
 It prints requests, errors, throughput, latency percentiles and the CPU each request cost the
 web processes, the clients and PostgreSQL (read from /proc) side by side with the ratios, what
