@@ -560,8 +560,8 @@ def report(bare: Phase, save: Phase, *, bare_path: str, database: str, clients: 
     if interval:
         verdict = "not judged: paced clients measure latency, not capacity"
     lines += [
-        f"save throughput / bare throughput: {ratio:.2f} "
-        f"(goal >= {GOAL_THROUGHPUT_RATIO:.2f}: {verdict})",
+        f"save throughput / bare throughput: {ratio:.3f} "
+        f"(goal >= {GOAL_THROUGHPUT_RATIO:.3f}: {verdict})",
         f"save p95 / {GOAL_P95_MS:.0f} ms goal: {p95 / GOAL_P95_MS:.2f} "
         f"(p95 {p95:.1f} ms: {'met' if p95 < GOAL_P95_MS else 'NOT met'})",
         f"versions stored: {stored} for {save.statuses.get('302', 0)} saves answered 302",
