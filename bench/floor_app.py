@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Flask, redirect, request
+from flask import Blueprint, Flask, redirect, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import Column, Engine, Integer, MetaData, Table, Text, insert
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, Text, func, insert, select
 from werkzeug.wrappers import Response
 
 from service import create_app
@@ -29,22 +29,22 @@ FLOOR_SAVES = Table("bench_floor_saves", MetaData(),
                     Column("data", Text, nullable=False))
 _STORE = insert(FLOOR_SAVES)
 
-floor = Blueprint("bench_floor", __name__)
+floor = Blueprint("bench_floor", __name__, url_prefix="/bench/floor")
 
 
 def floor_path(case_id: int, form_id: int) -> str:
     """The floor route for a case's form (the same ids as its real save route)."""
-    return f"/bench/floor/{case_id}/{form_id}"
+    return f"{floor.url_prefix}/{case_id}/{form_id}"
 
 
-@floor.post("/bench/floor/<int:case_id>/<int:form_id>")
+@floor.post("/<int:case_id>/<int:form_id>")
 @login_required
 def save_floor(case_id: int, form_id: int) -> Response:
-    """Store the posted form as one row and commit; a 302 to the case, as a save answers."""
+    """Store the posted form as one row and commit; the same redirect as a save's."""
     data = json.dumps(request.form.to_dict(flat=False), ensure_ascii=False)
     db.session.execute(_STORE, {"form_id": form_id, "by_id": current_user.id, "data": data})
     db.session.commit()
-    return redirect(f"/cases/{case_id}?submitted=floor")
+    return redirect(url_for("cases.show", case_id=case_id, submitted=form_id))
 
 
 def make_floor_table(engine: Engine) -> None:
@@ -54,8 +54,6 @@ def make_floor_table(engine: Engine) -> None:
 
 def count_floor_saves(engine: Engine) -> int:
     """How many rows the floor route has stored."""
-    from sqlalchemy import func, select
-
     with engine.connect() as connection:
         return int(connection.scalar(select(func.count()).select_from(FLOOR_SAVES)) or 0)
 

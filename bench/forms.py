@@ -55,6 +55,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -184,18 +185,31 @@ def username(n: int) -> str:
     return f"bench-worker-{n:03d}"
 
 
-def seed(clients: int, cases: int, floor: bool = False) -> list[list[Target]]:
-    """Tables, one worker per client and ``cases`` cases shared out among them, each case with
-    its (empty) Annex B; the targets of each client. ``floor``: the floor route's table too."""
-    from bench.floor_app import make_floor_table
+@contextmanager
+def service_database() -> Iterator[Any]:
+    """The service's ``db`` inside an app context of its own (the settings come from the
+    environment), its session removed and its connections closed afterwards."""
     from service import create_app
-    from service.auth.models import Role
-    from service.auth.users import create_user
-    from service.cases.lifecycle import new_form, open_case
     from service.db import db
 
     app = create_app()
     with app.app_context():
+        try:
+            yield db
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def seed(clients: int, cases: int, floor: bool = False) -> list[list[Target]]:
+    """Tables, one worker per client and ``cases`` cases shared out among them, each case with
+    its (empty) Annex B; the targets of each client. ``floor``: the floor route's table too."""
+    from bench.floor_app import make_floor_table
+    from service.auth.models import Role
+    from service.auth.users import create_user
+    from service.cases.lifecycle import new_form, open_case
+
+    with service_database() as db:
         db.create_all()
         if floor:
             make_floor_table(db.engine)
@@ -207,8 +221,6 @@ def seed(clients: int, cases: int, floor: bool = False) -> list[list[Target]]:
             form = new_form(case, "B", by=worker)
             targets[i % clients].append(Target(case.id, form.id))
         db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
     return targets
 
 
@@ -216,31 +228,20 @@ def count_versions() -> int:
     """How many Annex B versions the database holds."""
     from sqlalchemy import func, select
 
-    from service import create_app
     from service.cases.models import FormRecord, FormVersion
-    from service.db import db
 
-    app = create_app()
-    with app.app_context():
+    with service_database() as db:
         n = db.session.scalar(select(func.count(FormVersion.id)).join(FormRecord)
                               .where(FormRecord.annex == "B"))
-        db.session.remove()
-        db.engine.dispose()
     return int(n or 0)
 
 
 def count_floor() -> int:
     """How many posts the floor route has stored."""
     from bench.floor_app import count_floor_saves
-    from service import create_app
-    from service.db import db
 
-    app = create_app()
-    with app.app_context():
-        n = count_floor_saves(db.engine)
-        db.session.remove()
-        db.engine.dispose()
-    return n
+    with service_database() as db:
+        return count_floor_saves(db.engine)
 
 
 def queued_tasks() -> int | None:
@@ -358,14 +359,10 @@ class Client:
         target = next(self.turn, None)
         if target is None:
             return -1  # every draft of this client's is submitted: no save left to make
-        body = [*fields, ("csrf_token", self.csrf), ("submission_token", uuid.uuid4().hex)]
-        answer = self.session.post(self.base + target.path, data=body, allow_redirects=False,
-                                   timeout=REQUEST_TIMEOUT_S)
+        answer = self._post_form(target.path, fields)
         assert self.signed_in is not None
         self.session.cookies = self.signed_in.copy()  # as if the flash had been shown
-        if answer.status_code == 302 and "submitted=" not in answer.headers.get("Location", ""):
-            return 0  # redirected elsewhere (the sign-in page, say): not a save
-        return answer.status_code
+        return _saved(answer)
 
     def floor(self, fields: list[tuple[str, str]]) -> int:
         """Post the same form to the floor route (of the first case: it changes nothing
@@ -373,18 +370,27 @@ class Client:
         from bench.floor_app import floor_path
 
         target = self.targets[0]
+        return _saved(self._post_form(floor_path(target.case_id, target.form_id), fields))
+
+    def _post_form(self, path: str, fields: list[tuple[str, str]]) -> requests.Response:
+        """Post ``fields`` to ``path`` as the form page would, with a fresh submission token."""
         body = [*fields, ("csrf_token", self.csrf), ("submission_token", uuid.uuid4().hex)]
-        answer = self.session.post(self.base + floor_path(target.case_id, target.form_id),
-                                   data=body, allow_redirects=False, timeout=REQUEST_TIMEOUT_S)
-        if answer.status_code == 302 and "submitted=" not in answer.headers.get("Location", ""):
-            return 0
-        return answer.status_code
+        return self.session.post(self.base + path, data=body, allow_redirects=False,
+                                 timeout=REQUEST_TIMEOUT_S)
 
     def bare(self, path: str) -> int:
         """GET the bare endpoint; the status code."""
         answer = self.session.get(self.base + path, allow_redirects=False,
                                   timeout=REQUEST_TIMEOUT_S)
         return answer.status_code
+
+
+def _saved(answer: requests.Response) -> int:
+    """The status code of a post that should save: 0 for a redirect that is not to the saved
+    case (the sign-in page, say)."""
+    if answer.status_code == 302 and "submitted=" not in answer.headers.get("Location", ""):
+        return 0
+    return answer.status_code
 
 
 def cpu_seconds(group: int | None) -> dict[str, float]:
@@ -535,6 +541,7 @@ def report(bare: Phase, save: Phase, *, bare_path: str, database: str, clients: 
             ("client CPU/req. (ms)", "{:.2f}", lambda p: p.cpu_ms("clients"))]
     if database == "PostgreSQL":
         rows.append(("db CPU/request (ms)", "{:.2f}", lambda p: p.cpu_ms("database")))
+    measured = (save, floor) if floor else (save,)
     pace = f"each every {interval:g} s" if interval else "back to back"
     lines = [f"Annex B saves vs bare GET {bare_path} | {database} | {clients} clients {pace} | "
              f"gunicorn -w {workers} --threads {threads} | {os.cpu_count()} CPUs",
@@ -543,7 +550,7 @@ def report(bare: Phase, save: Phase, *, bare_path: str, database: str, clients: 
     for label, fmt, value in rows:
         b = value(bare)
         line = f"{label:22}{fmt.format(b):>12}"
-        for phase in (save, floor) if floor else (save,):
+        for phase in measured:
             v = value(phase)
             line += f"{fmt.format(v):>12}{f'{v / b:.2f}' if b else '-':>12}"
         lines.append(line)
@@ -551,7 +558,7 @@ def report(bare: Phase, save: Phase, *, bare_path: str, database: str, clients: 
     for label, fmt, value in (("machine CPU idle (%)", "{:.0f}", lambda p: p.idle * 100),
                               ("client cores busy", "{:.2f}", lambda p: p.client_cores)):
         line = f"{label:22}{fmt.format(value(bare)):>12}"
-        for phase in (save, floor) if floor else (save,):
+        for phase in measured:
             line += f"{fmt.format(value(phase)):>12}{'-':>12}"
         lines.append(line)
     ratio = save.throughput / bare.throughput if bare.throughput else 0.0
@@ -568,7 +575,7 @@ def report(bare: Phase, save: Phase, *, bare_path: str, database: str, clients: 
     ]
     if floor:
         lines += floor_lines(bare, save, floor, database, floor_stored)
-    for phase in (bare, save, *([floor] if floor else [])):
+    for phase in (bare, *measured):
         odd = {k: v for k, v in phase.statuses.items() if k != str(phase.expected)}
         if odd:
             lines.append(f"{phase.name} errors by status: {dict(sorted(odd.items()))} "
