@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+from .formbody import FormRequest
+
 
 def init_app(app: Flask) -> None:
     """Register every page blueprint and the page-wide hooks."""
@@ -25,6 +27,7 @@ def init_app(app: Flask) -> None:
         statistics,
     )
 
+    app.request_class = FormRequest
     security.init_app(app)
     look.init_app(app)
     guard.init_app(app)
