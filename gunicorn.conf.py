@@ -15,3 +15,8 @@ def post_worker_init(worker: Any) -> None:
     85 ms inside whichever request set it off."""
     gc.freeze()
     worker.log.info("kept %d start-up objects out of garbage collection", gc.get_freeze_count())
+
+
+#: gunicorn's sync worker, but a connection whose client has nothing left to send closes at once
+#: instead of waiting for the client to close it first (service/web/worker.py says why).
+worker_class = "service.web.worker.PromptCloseSyncWorker"
