@@ -74,7 +74,7 @@ def test_a_client_that_keeps_its_connection_open_does_not_hold_the_web_process(
         with socket.create_connection(address, timeout=10) as second:
             second.sendall(PAGE)
             assert _answer(second).startswith(b"HTTP/1.1 200 ")
-        assert time.monotonic() - started < 0.5
+        assert time.monotonic() - started < 1.0  # gunicorn's own: 2 s
         assert lingering.recv(1) == b""  # the web process has closed its side
 
 

@@ -27,7 +27,7 @@ from gunicorn.workers.sync import SyncWorker
 
 class Connection(socket.socket):
     """An accepted connection whose graceful close (gunicorn's ``close_graceful``: shut down
-    writing, then read until the client closes) ends at once once the request's body was read
+    writing, then read until the client closes) ends at once when the request's body was read
     whole and nothing more has arrived."""
 
     body_read = False  # set by the worker once the request has been answered
