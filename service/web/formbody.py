@@ -25,47 +25,49 @@ _ESCAPE_RUN = re.compile(rb"(?:%[0-9A-Fa-f]{2})+")
 _ASCII_RUN = re.compile("([\x00-\x7f]+)")  # how the standard library's unquote splits a text
 
 
-def _escapes_as_bytes(match: re.Match[bytes]) -> bytes:
-    return binascii.unhexlify(match[0].replace(b"%", b""))
+def _bytes_of(escapes: bytes) -> bytes:
+    """The bytes a run of ``%XX`` escapes stands for."""
+    return binascii.unhexlify(escapes.replace(b"%", b""))
 
 
-def _unescaped(ascii_text: str) -> bytes:
-    """The bytes an ASCII text stands for: each valid ``%XX`` one byte, anything else as it is
-    (a ``%`` that does not start two hex digits stays a ``%``)."""
-    escapes = ascii_text.count("%")
-    if 3 * escapes == len(ascii_text) and ascii_text[::3] == "%" * escapes:
+def _decoded(ascii_text: str) -> str:
+    """An ASCII text with each valid ``%XX`` turned into its byte and the bytes read as UTF-8;
+    a ``%`` that does not start two hex digits stays a ``%``."""
+    raw = ascii_text.encode("ascii")
+    escapes = raw.count(b"%")
+    if 3 * escapes == len(raw) and raw[::3] == b"%" * escapes:
         try:  # nothing but escapes, as a run of Chinese text is
-            return binascii.unhexlify(ascii_text.replace("%", ""))
+            return _bytes_of(raw).decode("utf-8", URL_QUOTE_ERRORS)
         except binascii.Error:
             pass  # a malformed one among them: the general way below
-    return _ESCAPE_RUN.sub(_escapes_as_bytes, ascii_text.encode("ascii"))
+    return _ESCAPE_RUN.sub(lambda run: _bytes_of(run[0]), raw).decode("utf-8", URL_QUOTE_ERRORS)
 
 
-def unquote_plus(text: str, errors: str = URL_QUOTE_ERRORS) -> str:
-    """``urllib.parse.unquote(text.replace("+", " "), "utf-8", errors)``, as ``parse_qsl``
-    decodes each name and value."""
+def unquote_plus(text: str) -> str:
+    """``urllib.parse.unquote(text.replace("+", " "), "utf-8", "werkzeug.url_quote")``, as
+    Werkzeug's ``parse_qsl`` decodes each name and value."""
     text = text.replace("+", " ")
     if "%" not in text:
         return text
     if text.isascii():
-        return _unescaped(text).decode("utf-8", errors)
+        return _decoded(text)
     bits = _ASCII_RUN.split(text)  # other text, ASCII, other text, ...: only ASCII is decoded
     decoded = [bits[0]]
     for i in range(1, len(bits), 2):
-        decoded.append(_unescaped(bits[i]).decode("utf-8", errors))
+        decoded.append(_decoded(bits[i]))
         decoded.append(bits[i + 1])
     return "".join(decoded)
 
 
-def parse_pairs(body: str, errors: str = URL_QUOTE_ERRORS) -> list[tuple[str, str]]:
-    """``urllib.parse.parse_qsl(body, keep_blank_values=True, errors=errors)``: the body's
-    ``name=value`` pairs in order, a name without ``=`` given an empty value, empty parts
-    skipped."""
+def parse_pairs(body: str) -> list[tuple[str, str]]:
+    """``urllib.parse.parse_qsl(body, keep_blank_values=True, errors="werkzeug.url_quote")``:
+    the body's ``name=value`` pairs in order, a name without ``=`` given an empty value, empty
+    parts skipped."""
     pairs = []
     for part in body.split("&"):
         if part:
             name, _, value = part.partition("=")
-            pairs.append((unquote_plus(name, errors), unquote_plus(value, errors)))
+            pairs.append((unquote_plus(name), unquote_plus(value)))
     return pairs
 
 
