@@ -31,15 +31,19 @@ PIECES = ["a", "Z", "0", "9", "f", "F", "g", "-", ".", " ", "%", "%%", "%2", "%4
           "%2B", "%26", "%3D", "%0A", "%0D%0A", "%G1", "%7", "%zz", "%%41", "%4%41"]
 
 
+def read_form(parser: type[FormDataParser], body: bytes) -> list[tuple[str, str]]:
+    """The pairs ``parser`` gives for the urlencoded ``body``."""
+    _, form, _ = parser().parse(io.BytesIO(body), URLENCODED, len(body), {})
+    return list(form.items(multi=True))
+
+
 def stock_form(body: bytes) -> list[tuple[str, str]]:
     """The pairs Werkzeug's own parser gives for ``body``."""
-    _, form, _ = FormDataParser().parse(io.BytesIO(body), URLENCODED, len(body), {})
-    return list(form.items(multi=True))
+    return read_form(FormDataParser, body)
 
 
 def our_form(body: bytes) -> list[tuple[str, str]]:
-    _, form, _ = FormBodyParser().parse(io.BytesIO(body), URLENCODED, len(body), {})
-    return list(form.items(multi=True))
+    return read_form(FormBodyParser, body)
 
 
 def generated_bodies(count: int, seed: int) -> list[str]:

@@ -15,41 +15,43 @@ import requests
 from tests.servers import gunicorn, server_env
 
 
+@contextmanager
+def _web_server(tmp_path: Path, *args: str) -> Iterator[str]:
+    """gunicorn with the project's settings (and ``args``), logging to gunicorn.log in
+    ``tmp_path``; its base URL."""
+    env = server_env(tmp_path / "instance", f"sqlite:///{tmp_path / 'web.sqlite3'}")
+    with gunicorn(env, tmp_path / "gunicorn.log", *args) as base:
+        yield base
+
+
 def test_a_web_process_keeps_its_start_up_objects_out_of_garbage_collection(
         tmp_path: Path) -> None:
-    env = server_env(tmp_path / "instance", f"sqlite:///{tmp_path / 'web.sqlite3'}")
-    log = tmp_path / "gunicorn.log"
-    with gunicorn(env, log, "-w", "2", "--log-level", "info") as base:
+    with _web_server(tmp_path, "-w", "2", "--log-level", "info") as base:
         assert requests.get(f"{base}/sw.js", timeout=10).status_code == 200
+    log = (tmp_path / "gunicorn.log").read_text()
     kept = [int(n) for n in re.findall(r"kept (\d+) start-up objects out of garbage collection",
-                                       log.read_text())]
-    assert len(kept) == 2, log.read_text()[-2000:]  # each worker, after loading the app
+                                       log)]
+    assert len(kept) == 2, log[-2000:]  # each worker, after loading the app
     assert min(kept) > 50_000  # the app's modules, declarations and mappers, not a handful
-
 
 
 def _answer(sock: socket.socket) -> bytes:
     """Read one whole answer (headers and a Content-Length body) off ``sock``."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, data
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
+    stream = sock.makefile("rb")
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        line = stream.readline()
+        assert line, head
+        head += line
     found = re.search(rb"(?i)content-length: *(\d+)", head)
     assert found, head
-    while len(body) < int(found.group(1)):
-        chunk = sock.recv(65536)
-        assert chunk, data
-        body += chunk
-    return head + b"\r\n\r\n" + body
+    return head + stream.read(int(found.group(1)))
 
 
 @contextmanager
 def _one_web_process(tmp_path: Path) -> Iterator[tuple[str, int]]:
     """One gunicorn web process with the project's settings; its address."""
-    env = server_env(tmp_path / "instance", f"sqlite:///{tmp_path / 'web.sqlite3'}")
-    with gunicorn(env, tmp_path / "gunicorn.log", "-w", "1") as base:
+    with _web_server(tmp_path, "-w", "1") as base:
         yield "127.0.0.1", int(base.rsplit(":", 1)[1])
 
 
