@@ -218,3 +218,22 @@ def test_the_first_administrator_hint_names_a_working_command(app) -> None:
     result = _cli(app, *command, input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
     assert "admin" in result.output
+
+
+@pytest.mark.parametrize("body", [[1, 2, 3], "text", {"username": {"a": 1}, "password": 5}])
+def test_a_page_reads_only_what_a_browser_posts_never_a_json_body(app, client, make_user,
+                                                                  body) -> None:
+    """A page's form is what a browser posts (fields, files); a crafted JSON body, whatever it
+    holds (a list, a string, values that are no text), is no form: the page answers as to an
+    empty post, never a 500, and signs nobody in."""
+    user = make_user("lin", "worker")
+    token = csrf_token(client, "/login")
+    answer = client.post("/login", json=body, headers={"X-CSRFToken": token})
+    assert answer.status_code == 200 and "/login" in answer.request.path
+    assert client.get("/cases").status_code == 302  # still signed out
+    assert _audit_actions() == []
+    login(client, user)
+    token = csrf_token(client, "/account/password")
+    answer = client.post("/account/password", json=body, headers={"X-CSRFToken": token})
+    assert answer.status_code == 422
+    assert client.get("/cases").status_code == 200  # the password stands, and so the session

@@ -11,7 +11,6 @@ from functools import cache
 from typing import Any
 
 from flask_babel import lazy_gettext
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import Field as WTField
 from wtforms import (
@@ -31,6 +30,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, RadioInput
 from ..annexes import ANNEXES
 from ..annexes.model import Annex, Column, Field, Kind
 from ..annexes.validate import MAX_TABLE_ROWS, Problem
+from .page import PageForm
 
 
 class FieldNameError(ValueError):
@@ -64,7 +64,7 @@ class AnyOfField(SelectMultipleField):
         pass
 
 
-class AnnexForm(FlaskForm):
+class AnnexForm(PageForm):
     """Base of every annex form; see :func:`form_class`."""
 
     annex: Annex

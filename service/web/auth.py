@@ -9,7 +9,6 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -18,6 +17,7 @@ from ..auth.models import User
 from ..auth.users import MIN_PASSWORD_LENGTH, authenticate, check_password, set_password
 from ..db import db, row_by_id
 from ..extensions import login_manager
+from ..forms import PageForm
 
 bp = Blueprint("auth", __name__)
 
@@ -38,7 +38,7 @@ def load_user(session_id: str) -> User | None:
     return user
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PageForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=80)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
@@ -97,7 +97,7 @@ def logout() -> Any:
     return redirect(url_for("auth.login"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(PageForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
     new = PasswordField(_l("New password"), validators=[
         DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200,

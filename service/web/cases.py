@@ -19,7 +19,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -58,6 +57,7 @@ from ..cases.models import (
 )
 from ..db import db
 from ..evaluation import survey as survey_declaration
+from ..forms import PageForm
 from ..forms.builder import form_for, parse_formdata
 from ..jobs.documents import enqueue_documents
 from .exports import send_export
@@ -114,7 +114,7 @@ def _options(values: Any, empty: Any = None) -> list[SelectChoice]:
     return choices + [SelectChoice(v.value, _l(v.value)) for v in values]
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(PageForm):
     """A case's process stage, screening (7.1.2), special process (7.2) and risk grade."""
 
     stage = SelectField(_l("Stage"), choices=_options(OPEN_STAGES))
