@@ -8,6 +8,7 @@ write that matters goes through a temporary file in the same folder, fsync, and 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,14 @@ from typing import IO, Any
 
 #: Temporary files start so; the archive's fixity check knows to pass over them.
 TEMP_PREFIX = ".tmp-"
+#: The most bytes a file's name may take on the file systems the service writes to (ext4, XFS):
+#: a Chinese character takes three, so 86 of them already fill it.
+NAME_MAX_BYTES = 255
+#: What an upload's own name may take, leaving room for the ``-2`` that makes it unique.
+UPLOAD_NAME_BYTES = NAME_MAX_BYTES - 15
+#: An extension longer than this (dot excluded) is no extension to keep when shortening.
+EXTENSION_BYTES = 16
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def resolve_under(root: str | Path, relative: str) -> Path | None:
@@ -68,11 +77,31 @@ def atomic_write(path: Path, data: bytes, *, replace: bool = True) -> None:
         stream.write(data)
 
 
+def upload_base(name: str) -> str:
+    """An uploaded file's own name as a browser or client sent it: no folders, no leading dot,
+    no control characters (NUL among them, which no file name and no PostgreSQL text holds),
+    and no half of a character (a lone surrogate becomes ``?``)."""
+    name = _CONTROL.sub("", name).encode("utf-8", "replace").decode("utf-8")
+    return PurePosixPath(name.replace("\\", "/")).name.strip().lstrip(".")
+
+
+def fit_name(name: str, limit: int = NAME_MAX_BYTES) -> str:
+    """``name`` as it is if its UTF-8 takes at most ``limit`` bytes, else shortened at the end
+    of its stem, whole characters only, so that its extension (which says how to read the file)
+    stays."""
+    if len(name.encode()) <= limit:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem or len(extension.encode()) > EXTENSION_BYTES:
+        stem, dot, extension = name, "", ""
+    room = limit - len(f"{dot}{extension}".encode())
+    return stem.encode()[:room].decode("utf-8", "ignore") + dot + extension
+
+
 def unique_name(name: str, taken: set[str]) -> str:
-    """An uploaded file's own name (no folders, no leading dot), made unique among ``taken``
-    (which it joins)."""
-    base = PurePosixPath(name.replace("\\", "/")).name.strip().lstrip(".") or "file"
-    base = base[:200]
+    """An uploaded file's own name (:func:`upload_base`), short enough for the file system
+    (:func:`fit_name`), made unique among ``taken`` (which it joins)."""
+    base = fit_name(upload_base(name), UPLOAD_NAME_BYTES) or "file"
     candidate, n = base, 1
     while candidate in taken:
         n += 1

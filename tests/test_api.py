@@ -202,3 +202,34 @@ def test_import_files_names_what_is_missing(client, bearer) -> None:
         content_type="multipart/form-data")
     assert bad_switch.status_code == 422
     assert bad_switch.get_json()["errors"][0]["field"] == "dry_run"
+
+
+def test_import_files_keeps_files_whatever_their_names(client, bearer) -> None:
+    """A name longer than a file system allows (a long Chinese title runs past 255 bytes long
+    before 255 characters) is shortened, its extension kept; control characters such as NUL,
+    which no file name and no PostgreSQL text holds, are dropped. Both files are read and
+    imported, where either had answered a 500."""
+    from sqlalchemy import select
+
+    from service.cases.models import Case, Original
+    from service.db import db
+    from tests.imports_legacy import expected, make_docx
+
+    headers = bearer("sup", "supervisor")
+    other = expected("B") | {"client_name": "李四"}
+    files = [(io.BytesIO(_word_intake()), "接案表-" + "王建国" * 40 + ".docx"),
+             (io.BytesIO(make_docx("B", other)), "接案表\x00-李四.docx")]
+    queued = client.post("/api/v1/imports", headers=headers, data={
+        "files": files, "dry_run": "false"}, content_type="multipart/form-data")
+    assert queued.status_code == 202, queued.get_data(as_text=True)
+    run = client.get(queued.headers["Location"], headers=headers).get_json()
+    assert run["state"] == "done", run
+    kept = run["files"]
+    assert len(kept) == 2 and all(name.endswith(".docx") for name in kept)
+    assert all(len(name.encode()) <= 255 and "\x00" not in name for name in kept)
+    shortened = next(name for name in kept if name != "接案表-李四.docx")
+    assert shortened.startswith("接案表-王建国王建国") and len(shortened.encode()) > 200
+    assert run["report"]["summary"]["imported"] == 2
+    assert sorted(db.session.scalars(select(Case.client_name))) == ["李四", "王建国"]
+    for original in db.session.scalars(select(Original)):
+        assert all(len(part.encode()) <= 255 for part in original.path.split("/"))

@@ -150,6 +150,22 @@ def test_a_request_path_never_escapes_the_storage_root(tmp_path) -> None:
         assert resolve_under(tmp_path / "root", bad) is None
 
 
+def test_an_uploaded_name_is_its_own_short_and_clean_and_keeps_its_extension() -> None:
+    from service.storage import UPLOAD_NAME_BYTES, unique_name
+
+    taken: set[str] = set()
+    long_latin = unique_name("x" * 300 + ".docx", taken)
+    assert long_latin.endswith(".docx") and len(long_latin.encode()) == UPLOAD_NAME_BYTES
+    long_chinese = unique_name("案" * 100 + ".pdf", taken)
+    assert long_chinese == "案" * 78 + ".pdf"  # whole characters only: 234 + 4 bytes
+    again = unique_name("案" * 100 + ".pdf", taken)
+    assert again == "案" * 78 + "-2.pdf" and len(again.encode()) <= 255
+    assert unique_name("C:\\扫描\\a\x00b\x1f.png", taken) == "ab.png"
+    assert unique_name("../../.hidden\ud800.doc", taken) == "hidden?.doc"
+    assert unique_name("\x00", taken) == "file"
+    assert unique_name("x" * 300 + "." + "y" * 40, taken) == "x" * 240  # no extension: too long
+
+
 def test_signing_out_ends_the_session(app, client, make_user) -> None:
     user = make_user("lin", "worker")
     login(client, user)

@@ -17,7 +17,7 @@ from ...auth.models import User
 from ...cases.imported import ImportRun, RunState
 from ...cases.models import utcnow
 from ...db import db
-from ...storage import atomic_write, unique_name
+from ...storage import atomic_write, unique_name, upload_base
 from .. import app_context
 from ..leases import leased, requeue_lost, revivable
 from ..queue import huey
@@ -35,7 +35,7 @@ class Upload(Protocol):
 
 def upload_name(files: Sequence[Upload]) -> str:
     """What a run is called: its one file's name, or how many files it holds."""
-    name = Path(files[0].filename or "").name if len(files) == 1 else gettext(
+    name = upload_base(files[0].filename or "") if len(files) == 1 else gettext(
         "%(n)s files", n=len(files))
     return name[:255]
 

@@ -22,7 +22,7 @@ from ...cases.models import EDITABLE_STATES, Case, FormRecord, FormVersion, Orig
 from ...db import db
 from ...imports import FORM, SCAN, ImportFailure
 from ...imports.evidence import needs_person
-from ...storage import atomic_write
+from ...storage import NAME_MAX_BYTES, atomic_write, fit_name
 from ..documents import enqueue_documents
 from .matching import Cases, earlier_original, known_original
 from .model import (
@@ -125,7 +125,8 @@ def _keep_original(case: Case, item: Item, raw: bytes) -> tuple[str, bool]:
     """Write the original under the case's folder; its relative path and whether it is new."""
     root = Path(current_app.config["WORK_ROOT"])
     base = item.label.split("#")[0].rsplit("/", 1)[-1]
-    name = f"{item.sha[:16]}-{_SAFE.sub('_', base)[-120:]}"
+    prefix = f"{item.sha[:16]}-"
+    name = prefix + fit_name(_SAFE.sub("_", base)[-120:], NAME_MAX_BYTES - len(prefix))
     relative = f"cases/{_SAFE.sub('_', case.number)}/originals/{name}"
     path = root / relative
     fresh = not path.exists()
