@@ -163,3 +163,43 @@ def test_parsing_a_closing_form_names_every_crafted_cell_path() -> None:
                                            "goals.².goal"]
     del posted["goals.².goal"], posted["goals.0.nosuch"], posted["director_signature.date.x"]
     assert parse_formdata(ANNEXES["D"], posted)["goals"] == [{"goal": "稳定情绪"}]
+
+
+def test_text_holding_nul_is_a_422_naming_where_never_a_500(app, signed_in, make_user) -> None:
+    """U+0000 in a posted field, a submission key, a query or a JSON string: PostgreSQL holds no
+    such text, and each had answered a 500 there. Refused before any view, naming where; nothing
+    is stored."""
+    from service.auth.users import issue_token
+    from service.cases.models import Case
+
+    case_id, form_id = _open_case(signed_in)
+    url = f"/cases/{case_id}/forms/{form_id}"
+    before = db.session.query(FormVersion).count()
+    for name in ("client_name", "submission_token"):
+        fields = _posted(signed_in, url, {"client_name": "李四"})
+        fields[name] = "李\x00四"
+        response = signed_in.post(url, data=fields)
+        assert response.status_code == 422, (name, response.status_code)
+        page = response.get_data(as_text=True)
+        assert "U+0000" in page and name in page, page[:400]
+    fields = _posted(signed_in, url, {"client_name": "李四"})
+    fields["client\x00_name"] = "x"
+    answer = signed_in.post(url + "/draft", data=fields, headers={"X-Requested-With": "fetch"})
+    assert answer.status_code == 422 and "client\\0_name" in answer.get_json()["error"]
+    assert db.session.query(FormVersion).count() == before
+    assert signed_in.get("/cases", query_string={"q": "a\x00"}).status_code == 422
+    token = issue_token(make_user("api-worker", "worker"))
+    db.session.commit()
+    cases = db.session.query(Case).count()
+    response = signed_in.post("/api/v1/cases", json={"client_name": "王\x00五"},
+                              headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert "client_name" in response.get_json()["title"]
+    nested = signed_in.put(f"/api/v1/cases/{case_id}/forms/{form_id}",
+                           json={"data": {"goals": [{"goal": "\x00"}]}},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert nested.status_code == 422 and "data.goals.0.goal" in nested.get_json()["title"]
+    assert db.session.query(Case).count() == cases
+    draft = signed_in.post(url + "/draft", data=_posted(signed_in, url, {"client_name": "李四"}),
+                           headers={"X-Requested-With": "fetch"})
+    assert draft.status_code == 200, draft.get_data(as_text=True)[:300]  # text without NUL

@@ -98,10 +98,16 @@ def _error(error: HTTPException) -> Any:
 def _unknown_names(error: FieldNameError) -> Any:
     """422 naming the posted names that are no field of the form (never a 500)."""
     message = _l("Not fields of this form: %(names)s", names=", ".join(error.names)[:500])
+    return unprocessable(message, unknown=error.names)
+
+
+def unprocessable(message: Any, **extra: Any) -> Any:
+    """A 422 as the asker reads it: a problem document for the API, JSON for the pages'
+    background calls (with ``extra``), else the error page."""
     if request.path.startswith("/api/"):
         return problem(422, str(message))
     if request.headers.get("X-Requested-With") == "fetch":
-        return {"error": str(message), "unknown": error.names}, 422
+        return {"error": str(message), **extra}, 422
     return render_template("error.html", code=422, message=message), 422
 
 
