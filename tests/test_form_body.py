@@ -90,3 +90,34 @@ def test_the_app_reads_posted_forms_with_it(app) -> None:
     with app.test_request_context("/", method="POST", data=body, content_type=URLENCODED):
         assert list(request.form.items(multi=True)) == stock_form(body.encode())
         assert request.form.getlist("name") == ["张 三", "%FF"]
+
+
+@pytest.mark.parametrize("body", ["[" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000])
+def test_json_nested_too_deeply_is_malformed_not_a_failure(app, client, make_user, body) -> None:
+    """The JSON parser gives up on a body thousands deep with a RecursionError, which had
+    answered a 500 on every route that reads JSON; it is a 400 like any malformed body, and a
+    caller without a token still learns only that it needs one."""
+    from service.auth.users import issue_token
+    from service.db import db
+
+    token = issue_token(make_user("api", "worker"))
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    answer = client.post("/api/v1/cases", data=body, content_type="application/json",
+                         headers=headers)
+    assert answer.status_code == 400 and answer.mimetype == "application/problem+json"
+    anonymous = client.post("/api/v1/cases", data=body, content_type="application/json")
+    assert anonymous.status_code == 401
+
+
+def test_reading_json_nested_too_deeply_raises_bad_request_or_gives_none() -> None:
+    from werkzeug.exceptions import BadRequest
+    from werkzeug.test import EnvironBuilder
+
+    def deep() -> FormRequest:
+        return FormRequest(EnvironBuilder(method="POST", data="[" * 100_000,
+                                          content_type="application/json").get_environ())
+
+    assert deep().get_json(silent=True) is None
+    with pytest.raises(BadRequest):
+        deep().get_json()
