@@ -126,6 +126,7 @@ def _keep_original(case: Case, item: Item, raw: bytes) -> tuple[str, bool]:
     root = Path(current_app.config["WORK_ROOT"])
     base = item.label.split("#")[0].rsplit("/", 1)[-1]
     prefix = f"{item.sha[:16]}-"
+    # the last 120 characters as before (a name kept earlier is found again), in bytes that fit
     name = prefix + fit_name(_SAFE.sub("_", base)[-120:], NAME_MAX_BYTES - len(prefix))
     relative = f"cases/{_SAFE.sub('_', case.number)}/originals/{name}"
     path = root / relative
