@@ -18,7 +18,7 @@ from typing import IO, Any
 #: Temporary files start so; the archive's fixity check knows to pass over them.
 TEMP_PREFIX = ".tmp-"
 #: The most bytes a file's name may take on the file systems the service writes to (ext4, XFS):
-#: a Chinese character takes three, so 86 of them already fill it.
+#: a Chinese character takes three, so 85 of them fill it.
 NAME_MAX_BYTES = 255
 #: What an upload's own name may take, leaving room for the ``-2`` that makes it unique.
 UPLOAD_NAME_BYTES = NAME_MAX_BYTES - 15
