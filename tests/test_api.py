@@ -49,6 +49,20 @@ def test_openapi_keeps_every_method_of_a_path(client) -> None:
     assert "Problem" in document["components"]["schemas"]
 
 
+def test_openapi_lists_the_nul_refusal_every_call_may_get(client, bearer) -> None:
+    operations = _operations(client.get("/api/v1/openapi.json").get_json())
+    for name, (_path, _method, op) in operations.items():
+        assert "U+0000" in op["responses"]["422"]["description"], name
+    createcase = operations["createCase"][2]["responses"]["422"]["description"]
+    assert createcase.startswith("The data does not pass the checks")
+    for url, headers in (("/api/v1/openapi.json?q=a%00b", {}),
+                         ("/api/v1/cases?q=a%00b", bearer("chen", "worker"))):
+        answer = client.get(url, headers=headers)
+        assert answer.status_code == 422 and answer.mimetype == PROBLEM, url
+        title = answer.get_json()["title"]
+        assert "U+0000" in title and title.endswith("q"), url
+
+
 def test_errors_are_problem_documents(client, bearer) -> None:
     headers = bearer("chen", "worker")
     missing_token = client.get("/api/v1/cases")

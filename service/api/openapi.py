@@ -15,7 +15,7 @@ from ..annexes import ANNEXES
 from ..annexes.examples import example
 from ..annexes.schema import json_schema
 from . import bp
-from .spec import described, operation, problems
+from .spec import described, operation, problem_response, problems
 
 PREFIX = "/api/v1"
 
@@ -52,6 +52,22 @@ _PROBLEM = {
                   "title": "The data does not pass the form's checks.", "status": 422,
                   "errors": [{"field": "client_name", "detail": "This field is required."}]}],
 }
+
+
+#: The answer to any call whose query or body holds U+0000, before its view runs (``web.guard``):
+#: every operation lists it beside the answers of its own checks.
+_NUL_REFUSED = ("Text in the query or body holds the character U+0000 (NUL), which no text may "
+                "hold; the problem's `title` names where (a parameter, or a path such as "
+                "`data.goals.0.goal`).")
+
+
+def _with_nul_refused(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` with the NUL refusal among its 422 answers (added to its own 422, if any)."""
+    responses = dict(spec["responses"])
+    own = responses.get("422")
+    responses["422"] = (problem_response(_NUL_REFUSED) if own is None
+                        else {**own, "description": f"{own['description']} Or: {_NUL_REFUSED}"})
+    return {**spec, "responses": responses}
 
 
 def _form_schema() -> dict[str, Any]:
@@ -98,7 +114,7 @@ def _paths() -> dict[str, Any]:
             continue
         path, params = _openapi_path(rule.rule)
         view = current_app.view_functions[rule.endpoint]
-        spec = described(view) or _fallback(rule.endpoint, view, params)
+        spec = _with_nul_refused(described(view) or _fallback(rule.endpoint, view, params))
         item = paths.setdefault(path, {})
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             item.setdefault(method.lower(), spec)
