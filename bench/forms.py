@@ -9,7 +9,8 @@ HUEY_IMMEDIATE is unset), signs every client in through the real sign-in page, t
 same clients through two phases (three with ``--floor``), each bounded in time and in count:
 
 - *bare*: ``GET /sw.js``, the app's lightest route (no sign-in, no database, no template, but
-  the same WSGI stack, session and after-request hooks as every page);
+  the same WSGI stack and after-request hooks as every page; it reads the session cookie but,
+  like every file the browser fetches on its own, never sets it again);
 - *save*: ``POST /cases/<id>/forms/<form_id>`` with a complete valid Annex B (the declaration's
   example), a fresh submission token and the CSRF token; only a 302 to the case counts as a save.
   Each save submits a draft nobody has submitted yet (a submitted form waits for its review and

@@ -108,3 +108,23 @@ def test_a_cookie_from_before_numbered_sessions_is_refused(app, make_user) -> No
         with client.session_transaction() as session:
             session["_user_id"] = forged
         assert (client.get("/cases").status_code == 200) == opens, forged
+
+
+def test_files_fetched_in_the_background_never_put_an_older_session_back(app, make_user) -> None:
+    """The browser fetches the icon, the styles and the service worker's script on its own; an
+    answer that arrives after a page changed the session must not set the older cookie again."""
+    user = make_user("chen", "worker")
+    client = _browser(app, user)
+    before = _cookie(client)  # what a background request still carries
+    page = client.get("/cases?lang=en")
+    assert page.status_code == 200 and "session=" in page.headers.get("Set-Cookie", "")
+    chosen = _cookie(client)
+    assert chosen != before
+    late = app.test_client()
+    late.set_cookie("session", before, domain="localhost")
+    for path in ("/static/icon.svg", "/static/css/app.css", "/sw.js"):
+        answer = late.get(path)
+        assert answer.status_code == 200, path
+        assert "Set-Cookie" not in answer.headers, path
+    # pages still renew the cookie, which keeps the idle time-out counting from them
+    assert "session=" in client.get("/cases").headers.get("Set-Cookie", "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from .formbody import FormRequest
+from .sessions import PageSessionInterface
 
 
 def init_app(app: Flask) -> None:
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
     )
 
     app.request_class = FormRequest
+    app.session_interface = PageSessionInterface()
     security.init_app(app)
     look.init_app(app)
     guard.init_app(app)
