@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 
-#: Endpoints the browser fetches on its own; none reads or changes the session.
+#: Endpoints the browser fetches on its own; none of them needs the session.
 QUIET_ENDPOINTS = frozenset({"static", "service_worker"})
 
 
