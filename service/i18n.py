@@ -47,6 +47,11 @@ def _remember_language(lang: str) -> None:
         db.session.commit()
 
 
+#: What the browser fetches on its own (the static files, the service worker's script): no
+#: language is remembered from them, and their answers leave the session cookie alone.
+BACKGROUND_ENDPOINTS = frozenset({"static", "service_worker"})
+
+
 def init_app(app: Flask, babel: Babel) -> None:
     """Bind Flask-Babel to the project's catalogs and the language switch."""
     from . import PROJECT_ROOT
@@ -60,7 +65,7 @@ def init_app(app: Flask, babel: Babel) -> None:
         if lang in app.config["LANGUAGES"]:
             session["lang"] = lang
         chosen = session.get("lang")
-        if chosen and request.endpoint not in ("static", "service_worker") \
+        if chosen and request.endpoint not in BACKGROUND_ENDPOINTS \
                 and not request.path.startswith("/api/"):
             _remember_language(chosen)  # also a choice made before signing in
 

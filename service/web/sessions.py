@@ -16,14 +16,14 @@ from typing import Any
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 
-#: Endpoints the browser fetches on its own; none of them needs the session.
-QUIET_ENDPOINTS = frozenset({"static", "service_worker"})
+from ..i18n import BACKGROUND_ENDPOINTS
 
 
 class PageSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed cookie session, renewed by every request except the quiet ones."""
+    """Flask's signed cookie session, renewed by every request except those the browser makes
+    on its own (:data:`~service.i18n.BACKGROUND_ENDPOINTS`)."""
 
     def should_set_cookie(self, app: Flask, session: Any) -> bool:
-        if request.endpoint in QUIET_ENDPOINTS and not session.modified:
+        if request.endpoint in BACKGROUND_ENDPOINTS and not session.modified:
             return False
         return super().should_set_cookie(app, session)
