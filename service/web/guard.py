@@ -13,8 +13,9 @@ filter) instead of working out that request's limits: some 3% of a save's CPU.
 No text sent may hold the character U+0000 (NUL): no person types it, no file name or
 PostgreSQL text can hold it, and a crafted one had answered a 500 wherever it reached the
 database. A query, posted field or JSON string holding it is refused at once (422, naming where).
-A signed-in session is permanent with a lifetime of IDLE_TIMEOUT_SECONDS: each request renews
-it, and a cookie older than that is refused by the signature check, so an idle session ends.
+A signed-in session is permanent with a lifetime of IDLE_TIMEOUT_SECONDS: each page or API
+request renews it (not what the browser fetches on its own: ``web.sessions``), and a cookie
+older than that is refused by the signature check, so an idle session ends.
 """
 
 from __future__ import annotations
