@@ -47,9 +47,10 @@ def _remember_language(lang: str) -> None:
         db.session.commit()
 
 
-#: What the browser fetches on its own (the static files, the service worker's script): no
-#: language is remembered from them, and their answers leave the session cookie alone.
-BACKGROUND_ENDPOINTS = frozenset({"static", "service_worker"})
+#: What the browser fetches on its own (the static files, the icon, the service worker's
+#: script): no language is remembered from them, and their answers leave the session cookie
+#: alone.
+BACKGROUND_ENDPOINTS = frozenset({"static", "favicon", "service_worker"})
 
 
 def init_app(app: Flask, babel: Babel) -> None:

@@ -35,6 +35,7 @@ IMPORTERS = {"admin", "director", "supervisor"}
 ROUTES: dict[str, Any] = {
     "static": "public",
     "service_worker": "public",
+    "favicon": "public",
     "auth.login": "public",
     "api.openapi": "public",
     "auth.logout": "session",

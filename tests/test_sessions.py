@@ -3,6 +3,8 @@ user at once, so an old cookie (kept, copied or in another browser) no longer op
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import csrf_token, login
@@ -122,9 +124,20 @@ def test_files_fetched_in_the_background_never_put_an_older_session_back(app, ma
     assert chosen != before
     late = app.test_client()
     late.set_cookie("session", before, domain="localhost")
-    for path in ("/static/icon.svg", "/static/css/app.css", "/sw.js"):
+    for path in ("/static/icon.svg", "/favicon.ico", "/static/css/app.css", "/sw.js"):
         answer = late.get(path)
         assert answer.status_code == 200, path
         assert "Set-Cookie" not in answer.headers, path
     # pages still renew the cookie, which keeps the idle time-out counting from them
     assert "session=" in client.get("/cases").headers.get("Set-Cookie", "")
+
+
+def test_a_browser_asking_for_the_icon_where_no_page_names_it_gets_the_icon(app) -> None:
+    """A PDF or a download shown in a tab names no icon, so the browser asks ``/favicon.ico``:
+    it gets the pages' icon, signed in or not, and no session cookie."""
+    answer = app.test_client().get("/favicon.ico")
+    assert answer.status_code == 200
+    assert answer.mimetype == "image/svg+xml"
+    assert answer.data == (Path(app.static_folder) / "icon.svg").read_bytes()
+    assert "Set-Cookie" not in answer.headers
+    assert "no-store" not in answer.headers.get("Cache-Control", "")

@@ -76,7 +76,7 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if request.endpoint and request.endpoint != "static":
+    if request.endpoint and request.endpoint not in ("static", "favicon"):
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 
@@ -126,9 +126,19 @@ def _service_worker() -> Response:
     return response
 
 
+def _favicon() -> Response:
+    """The pages' icon at the address a browser asks for when a page names none (a PDF or a
+    download shown in the tab, say), so that it gets the icon and not a 404."""
+    from flask import current_app, send_from_directory
+
+    return send_from_directory(current_app.static_folder or "", "icon.svg",
+                               mimetype="image/svg+xml")
+
+
 def init_app(app: Flask) -> None:
-    """Install headers, error pages, the service worker and template helpers."""
+    """Install headers, error pages, the service worker, the icon and template helpers."""
     app.add_url_rule("/sw.js", "service_worker", _service_worker)
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     app.after_request(_security_headers)
     for code in ERROR_MESSAGES:
         app.register_error_handler(code, _error)
