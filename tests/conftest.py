@@ -142,6 +142,22 @@ def csrf_token(client, path: str) -> str:
     return found.group(1)
 
 
+def bearer_for(user) -> dict[str, str]:
+    """The request headers of a new API token of ``user`` (committed, as issued)."""
+    from service.auth.users import issue_token
+    from service.db import db
+
+    token = issue_token(user)
+    db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def bearer(make_user):
+    """bearer(username, *roles) -> the headers of a new token for a new user."""
+    return lambda username, *roles: bearer_for(make_user(username, *roles))
+
+
 @pytest.fixture
 def login_as(client):
     return lambda user, password="correct horse battery": login(client, user, password)

@@ -7,23 +7,7 @@ import io
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
-
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-def bearer(app, make_user):
-    """bearer(username, *roles) -> the headers of a new token for a new user."""
-    from service.auth.users import issue_token
-    from service.db import db
-
-    def make(username: str, *roles: str) -> dict[str, str]:
-        token = issue_token(make_user(username, *roles))
-        db.session.commit()
-        return {"Authorization": f"Bearer {token}"}
-
-    return make
 
 
 def _operations(document: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, Any]]]:

@@ -18,13 +18,9 @@ pytestmark = pytest.mark.office
 
 
 @pytest.fixture
-def bearer(app, make_user):
-    from service.auth.users import issue_token
-    from service.db import db
-
-    token = issue_token(make_user("api", "worker"))
-    db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
+def auth(bearer):
+    """A worker's API token headers."""
+    return bearer("api", "worker")
 
 
 def ask(client, url: str, headers: dict[str, str]):
@@ -48,44 +44,44 @@ def real_queue():
     huey.immediate = True
 
 
-def test_a_slow_pdf_is_a_202_with_a_job_url_then_the_pdf(app, client, bearer, real_queue,
+def test_a_slow_pdf_is_a_202_with_a_job_url_then_the_pdf(app, client, auth, bearer, real_queue,
                                                         database_url, tmp_path: Path) -> None:
     app.config["API_DOCUMENT_WAIT"] = 0.5  # no worker is running yet: it cannot be ready
     started = time.monotonic()
-    response = client.post("/api/v1/documents/C?format=pdf", json=example("C"), headers=bearer)
+    response = client.post("/api/v1/documents/C?format=pdf", json=example("C"), headers=auth)
     assert time.monotonic() - started < 10  # well within the web server's timeout
     assert response.status_code == 202, response.get_data(as_text=True)
     body = response.get_json()
     assert body["status"] == "pending" and response.headers["Location"] == body["url"]
     assert int(response.headers["Retry-After"]) > 0
-    assert client.get(body["url"], headers=bearer).status_code == 202  # still waiting
-    other = _other_callers_headers(app)
+    assert client.get(body["url"], headers=auth).status_code == 202  # still waiting
+    other = bearer("other", "worker")
     assert client.get(body["url"], headers=other).status_code == 404  # not another's
-    assert client.get(body["url"][:-3] + "xyz", headers=bearer).status_code == 404
+    assert client.get(body["url"][:-3] + "xyz", headers=auth).status_code == 404
     instance = os.environ["INSTANCE_PATH"]  # where this process's queue file is
     env = server_env(Path(instance), database_url, OFFICE_WORKERS="1")
     with huey_consumer(env, tmp_path / "worker.log", "--workers", "1"):
         deadline = time.monotonic() + 120
-        while (got := ask(client, body["url"], bearer)).status_code == 202:
+        while (got := ask(client, body["url"], auth)).status_code == 202:
             assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()[-2000:]
             time.sleep(0.5)
     assert got.status_code == 200 and got.mimetype == "application/pdf"
     text = subprocess.run(["pdftotext", "-", "-"], input=got.data, capture_output=True,
                           check=True).stdout.decode()
     assert "会谈" in text
-    gone = client.get(body["url"], headers=bearer)
+    gone = client.get(body["url"], headers=auth)
     assert gone.status_code == 410 and gone.mimetype == "application/problem+json"
 
 
 def test_a_pdf_whose_worker_was_killed_is_made_again_for_the_same_job_url(
-        app, client, bearer, real_queue, database_url, tmp_path: Path) -> None:
+        app, client, auth, real_queue, database_url, tmp_path: Path) -> None:
     import sqlalchemy as sa
 
     from service.db import db
     from service.jobs.leases import JobLease
 
     app.config["API_DOCUMENT_WAIT"] = 0.2
-    response = client.post("/api/v1/documents/B?format=pdf", json=example("B"), headers=bearer)
+    response = client.post("/api/v1/documents/B?format=pdf", json=example("B"), headers=auth)
     assert response.status_code == 202
     url = response.get_json()["url"]
     env = server_env(Path(os.environ["INSTANCE_PATH"]), database_url, OFFICE_WORKERS="1")
@@ -103,8 +99,8 @@ def test_a_pdf_whose_worker_was_killed_is_made_again_for_the_same_job_url(
         os.killpg(victim.pid, signal.SIGKILL)  # LibreOffice with it
         killed_at = time.monotonic()
         victim.wait(timeout=10)
-        assert ask(client, url, bearer).status_code == 202, "done before the kill"
-        while (got := ask(client, url, bearer)).status_code == 202:
+        assert ask(client, url, auth).status_code == 202, "done before the kill"
+        while (got := ask(client, url, auth)).status_code == 202:
             waited = time.monotonic() - killed_at
             assert waited < 60, f"not made again within a minute ({waited:.0f} s)"
             time.sleep(0.5)
@@ -112,18 +108,6 @@ def test_a_pdf_whose_worker_was_killed_is_made_again_for_the_same_job_url(
     text = subprocess.run(["pdftotext", "-", "-"], input=got.data, capture_output=True,
                           check=True).stdout.decode()
     assert "接案" in text
-
-
-def _other_callers_headers(app) -> dict[str, str]:
-    from service.auth.models import Role
-    from service.auth.users import create_user, issue_token
-    from service.db import db
-
-    user = create_user("other", {Role.WORKER}, "correct horse battery")
-    db.session.commit()
-    token = issue_token(user)
-    db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
 
 
 def test_the_openapi_document_describes_the_202_and_the_job(client) -> None:

@@ -170,12 +170,8 @@ def test_nobody_signs_off_what_they_submitted(client, people) -> None:
     assert refused.get_json()["title"]
 
 
-def test_others_cases_stay_invisible(client, people, make_user) -> None:
-    from service.auth.users import issue_token
-    from service.db import db
-
-    stranger = {"Authorization": f"Bearer {issue_token(make_user('wu', 'worker'))}"}
-    db.session.commit()
+def test_others_cases_stay_invisible(client, people, bearer) -> None:
+    stranger = bearer("wu", "worker")
     url, tag = _new_form(client, people["chen"], _new_case(client, people["chen"]), "C")
     assert client.get(url, headers=stranger).status_code == 404
     assert client.put(url, json={}, headers={**stranger, "If-Match": tag}).status_code == 404

@@ -146,13 +146,9 @@ def test_copies_left_queued_are_handed_back_to_the_queue(app):
 # --- the generator API ----------------------------------------------------------------------
 
 @pytest.fixture
-def api(client, make_user):
+def api(client, bearer):
     """POST with a worker's bearer token."""
-    from service.auth.users import issue_token
-
-    token = issue_token(make_user("generator"))
-    db.session.commit()
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = bearer("generator", "worker")
 
     def post(url: str, **kwargs):
         return client.post(url, headers=headers, **kwargs)

@@ -138,15 +138,11 @@ def test_a_crafted_mapping_key_is_a_422_naming_it(app, client, make_user) -> Non
         assert named in response.get_data(as_text=True)
 
 
-def test_the_api_refuses_a_future_date_naming_the_field(app, client, make_user) -> None:
-    from service.auth.users import issue_token
-
-    token = issue_token(make_user("api", "worker"))
-    db.session.commit()
+def test_the_api_refuses_a_future_date_naming_the_field(app, client, bearer) -> None:
+    headers = bearer("api", "worker")
     data = example("C")
     data["date"] = "2099-01-01"
-    response = client.post("/api/v1/documents/C", json=data,
-                           headers={"Authorization": f"Bearer {token}"})
+    response = client.post("/api/v1/documents/C", json=data, headers=headers)
     assert response.status_code == 422
     assert "date" in {e["field"] for e in response.get_json()["errors"]}
 
@@ -165,11 +161,10 @@ def test_parsing_a_closing_form_names_every_crafted_cell_path() -> None:
     assert parse_formdata(ANNEXES["D"], posted)["goals"] == [{"goal": "稳定情绪"}]
 
 
-def test_text_holding_nul_is_a_422_naming_where_never_a_500(app, signed_in, make_user) -> None:
+def test_text_holding_nul_is_a_422_naming_where_never_a_500(app, signed_in, bearer) -> None:
     """U+0000 in a posted field, a submission key, a query or a JSON string: PostgreSQL holds no
     such text, and each had answered a 500 there. Refused before any view, naming where; nothing
     is stored."""
-    from service.auth.users import issue_token
     from service.cases.models import Case
 
     case_id, form_id = _open_case(signed_in)
@@ -188,16 +183,13 @@ def test_text_holding_nul_is_a_422_naming_where_never_a_500(app, signed_in, make
     assert answer.status_code == 422 and "client\\0_name" in answer.get_json()["error"]
     assert db.session.query(FormVersion).count() == before
     assert signed_in.get("/cases", query_string={"q": "a\x00"}).status_code == 422
-    token = issue_token(make_user("api-worker", "worker"))
-    db.session.commit()
+    headers = bearer("api-worker", "worker")
     cases = db.session.query(Case).count()
-    response = signed_in.post("/api/v1/cases", json={"client_name": "王\x00五"},
-                              headers={"Authorization": f"Bearer {token}"})
+    response = signed_in.post("/api/v1/cases", json={"client_name": "王\x00五"}, headers=headers)
     assert response.status_code == 422 and response.mimetype == "application/problem+json"
     assert "client_name" in response.get_json()["title"]
     nested = signed_in.put(f"/api/v1/cases/{case_id}/forms/{form_id}",
-                           json={"data": {"goals": [{"goal": "\x00"}]}},
-                           headers={"Authorization": f"Bearer {token}"})
+                           json={"data": {"goals": [{"goal": "\x00"}]}}, headers=headers)
     assert nested.status_code == 422 and "data.goals.0.goal" in nested.get_json()["title"]
     assert db.session.query(Case).count() == cases
     draft = signed_in.post(url + "/draft", data=_posted(signed_in, url, {"client_name": "李四"}),

@@ -93,16 +93,11 @@ def test_the_app_reads_posted_forms_with_it(app) -> None:
 
 
 @pytest.mark.parametrize("body", ["[" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000])
-def test_json_nested_too_deeply_is_malformed_not_a_failure(app, client, make_user, body) -> None:
+def test_json_nested_too_deeply_is_malformed_not_a_failure(app, client, bearer, body) -> None:
     """The JSON parser gives up on a body thousands deep with a RecursionError, which had
     answered a 500 on every route that reads JSON; it is a 400 like any malformed body, and a
     caller without a token still learns only that it needs one."""
-    from service.auth.users import issue_token
-    from service.db import db
-
-    token = issue_token(make_user("api", "worker"))
-    db.session.commit()
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = bearer("api", "worker")
     answer = client.post("/api/v1/cases", data=body, content_type="application/json",
                          headers=headers)
     assert answer.status_code == 400 and answer.mimetype == "application/problem+json"

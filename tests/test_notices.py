@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import csrf_token, login
+from tests.conftest import bearer_for, csrf_token, login
 
 PASSWORD = "correct horse battery"
 
@@ -384,15 +384,6 @@ def test_people_have_an_email_address_from_the_command_line_and_the_admin_pages(
 PROBLEM = "application/problem+json"
 
 
-def _bearer(user) -> dict[str, str]:
-    from service.auth.users import issue_token
-    from service.db import db
-
-    token = issue_token(user)
-    db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
-
-
 def _operation(client, operation_id: str) -> tuple[str, str, dict]:
     document = client.get("/api/v1/openapi.json").get_json()
     for path, item in document["paths"].items():
@@ -413,7 +404,7 @@ def test_flag_case_through_the_api_as_described_tells_people_by_real_email(mail_
     for code in ("201", "401", "403", "404", "409", "422"):
         assert code in op["responses"], code
     url = path.replace("{case_id}", str(case.id))
-    answer = client.post(url, json=body, headers=_bearer(people["w1"]))  # the example as it is
+    answer = client.post(url, json=body, headers=bearer_for(people["w1"]))  # the example as it is
     assert answer.status_code == 201, answer.get_data(as_text=True)
     flag = answer.get_json()
     assert flag["case_number"] == case.number and flag["concern"] == body["concern"]
@@ -427,7 +418,7 @@ def test_flag_case_through_the_api_as_described_tells_people_by_real_email(mail_
     assert (path, method) == ("/api/v1/notifications", "get")
     assert {p["name"] for p in op["parameters"]} == {"unread", "limit", "offset"}
     example = op["responses"]["200"]["content"]["application/json"]["example"]
-    s1 = _bearer(people["s1"])
+    s1 = bearer_for(people["s1"])
     query = "&".join(f"{p['name']}={str(p['example']).lower()}" for p in op["parameters"])
     listed = client.get(f"{path}?{query}", headers={**s1, "Accept-Language": "en"})
     assert listed.status_code == 200
@@ -441,7 +432,7 @@ def test_flag_case_through_the_api_as_described_tells_people_by_real_email(mail_
     chinese = client.get(path, headers={**s1, "Accept-Language": "zh-CN"}).get_json()
     assert chinese["items"][0]["text"] == f"个案 {case.number} 被标记为生命安全风险（8.6）"
     # the flagger's inbox is empty; a notice read on the page leaves the unread list
-    assert client.get(path, headers=_bearer(people["w1"])).get_json() == {
+    assert client.get(path, headers=bearer_for(people["w1"])).get_json() == {
         "items": [], "unread": 0, "limit": 50, "offset": 0}
     page = _client(mail_app, people["s1"])
     page.post(f"/notices/{notice['id']}/read", data={"csrf_token": csrf_token(page, "/notices")})
@@ -461,7 +452,7 @@ def test_flag_case_names_what_is_wrong_as_problem_documents(app):
     case = _case(people["w1"])
     client = app.test_client()
     url = f"/api/v1/cases/{case.id}/flags"
-    w1 = _bearer(people["w1"])
+    w1 = bearer_for(people["w1"])
 
     def problem(answer, status):
         assert answer.status_code == status, answer.get_data(as_text=True)
@@ -476,7 +467,7 @@ def test_flag_case_names_what_is_wrong_as_problem_documents(app):
     problem(client.post(url, data="concern=x", headers=w1), 400)
     assert problem(client.post(url, json={"concern": "x"}), 401)["status"] == 401
     # someone who may not see the case: the same answer as for no case at all
-    s2 = _bearer(people["s2"])
+    s2 = bearer_for(people["s2"])
     hidden = problem(client.post(url, json={"concern": "x"}, headers=s2), 404)
     absent = problem(client.post("/api/v1/cases/999999/flags", json={"concern": "x"},
                                  headers=s2), 404)

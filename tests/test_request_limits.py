@@ -90,14 +90,10 @@ def test_every_route_has_the_limit_even_the_sign_in_page(client) -> None:
     assert response.status_code == 413
 
 
-def test_the_api_answers_413_as_a_problem_document(app, client, make_user) -> None:
-    from service.auth.users import issue_token
-
-    token = issue_token(make_user("api", "worker"))
-    db.session.commit()
+def test_the_api_answers_413_as_a_problem_document(app, client, bearer) -> None:
     body = b'{"client_name": "' + b"x" * (5 * MB) + b'"}'
     response = client.post("/api/v1/documents/B", data=body, content_type="application/json",
-                           headers={"Authorization": f"Bearer {token}"})
+                           headers=bearer("api", "worker"))
     assert response.status_code == 413
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["status"] == 413
