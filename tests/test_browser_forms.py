@@ -176,3 +176,55 @@ def test_a_submission_waits_for_the_autosave_on_its_way(app, live_server, tablet
     assert answer.value.status == 422  # checked in full, and refused as incomplete: not stale
     assert "诉求文字" in page.input_value("[name=petition_demands]")
     assert db.session.query(FormVersion).count() == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_save_whose_answer_never_came_back_is_not_taken_for_anothers(
+        app, live_server, tablet, make_user) -> None:
+    """The connection drops while a draft save's answer is on its way back: the server stored
+    the draft, the page never learnt its new version tag. The next save and the submission
+    are the page's own work, not a conflict with someone else: no comparison page, nothing
+    refused, every value stored."""
+    from service.cases.models import FormRecord
+
+    make_user("chen", "worker")
+    page = tablet.new_page()
+    sign_in(page, live_server.url, "chen")
+    _new_intake(page, live_server.url)
+    stored = []
+
+    def store_then_lose(route) -> None:
+        stored.append(route.fetch())  # the server stores the draft ...
+        route.abort("internetdisconnected")  # ... and its answer never reaches the page
+
+    page.route("**/draft", store_then_lose)
+    held_tag = page.input_value("#version_tag")
+    page.fill("[name=petition_demands]", "要求尽快处理加装电梯引发的邻里纠纷")
+    page.locator("[name=petition_demands]").blur()
+    page.wait_for_function("() => document.getElementById('save-status').classList.contains('offline')")
+    assert stored and stored[0].status == 200
+    db.session.expire_all()
+    record = db.session.query(FormRecord).one()
+    assert record.draft["petition_demands"] == "要求尽快处理加装电梯引发的邻里纠纷"
+    assert page.input_value("#version_tag") == held_tag  # the page still holds the old tag
+
+    page.unroute("**/draft")
+    with page.expect_response(lambda r: r.url.endswith("/draft")) as answer:
+        page.fill("[name=client_name]", "王建国")
+        page.locator("[name=client_name]").blur()
+    assert answer.value.status == 200, answer.value.text()
+    page.wait_for_function("() => document.getElementById('save-status').textContent.includes('草稿已保存')")
+    assert page.is_hidden("#compare-button")
+
+    page.fill("[name=first_contact_date]", "2024-05-08")
+    page.locator("label.box-option", has_text="社工探访/接访").click()
+    page.fill("[name=case_source_visit]", "区信访接待大厅")
+    page.fill("[name=birth_month]", "1961-03")
+    page.fill("[name=worker]", "陈晓敏")
+    draw_signature(page, "td[data-field=worker_signature] canvas")
+    page.fill("[name='worker_signature.date']", "2024-05-08")
+    page.click("button[type=submit][value=submit]")
+    page.wait_for_url("**/cases/*?submitted=*")
+    version = db.session.query(FormVersion).one()
+    assert version.data["petition_demands"] == "要求尽快处理加装电梯引发的邻里纠纷"
+    assert version.data["client_name"] == "王建国"

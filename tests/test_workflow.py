@@ -245,6 +245,66 @@ def test_a_save_against_an_older_tag_is_refused_never_merged(app, people) -> Non
     assert form.draft["client_name"] == "甲"
 
 
+def test_a_save_whose_answer_was_lost_is_the_pages_own_not_a_conflict(app, people) -> None:
+    """A tablet's connection drops while a draft save's answer is on its way back: the server
+    stored it, the page still holds the tag from before. Its next saves and its submission
+    name the saves left unanswered; made against that same tag, they are the page's own."""
+    from service.cases import lifecycle, workflow
+
+    worker = people["worker"]
+    form = lifecycle.new_form(_case(worker), "B", by=worker)
+    held = workflow.version_tag(form)
+    first, second, third = (uuid.uuid4().hex for _ in range(3))
+    workflow.save_draft(form, {"client_name": "甲"}, by=worker, expected_version=held,
+                        attempt=first)  # its answer never arrives
+    workflow.save_draft(form, {"client_name": "甲", "phone": "13900000000"}, by=worker,
+                        expected_version=held, attempt=second, unanswered={first})
+    assert form.draft["phone"] == "13900000000"
+    workflow.save_draft(form, {"client_name": "甲乙"}, by=worker,  # lost again
+                        expected_version=held, attempt=third, unanswered={first, second})
+    workflow.submit(form, _worker_part("B"), by=worker, expected_version=held,
+                    unanswered={first, second, third}, then=_no_copies)
+    assert form.state == "submitted"
+
+
+@pytest.mark.parametrize("meanwhile", ["another_save", "submitted_and_withdrawn", "not_listed",
+                                       "older_tag"])
+def test_a_lost_answer_never_hides_another_writers_change(app, people, meanwhile) -> None:
+    """Only the page's own unanswered save, made against the tag it holds and written last,
+    passes: another save since, another step since (a submission and its withdrawal from
+    another tablet), a save the page does not list, or a page holding an older tag than that
+    save's is still refused and compared."""
+    from service.cases import lifecycle, workflow
+    from service.cases.errors import StaleVersion
+
+    worker = people["worker"]
+    form = lifecycle.new_form(_case(worker), "B", by=worker)
+    older = workflow.version_tag(form)
+    if meanwhile == "older_tag":
+        workflow.save_draft(form, {"client_name": "丙"}, by=worker, expected_version=older)
+    held = workflow.version_tag(form)
+    lost = uuid.uuid4().hex
+    workflow.save_draft(form, {"client_name": "甲"}, by=worker, expected_version=held,
+                        attempt=lost)
+    if meanwhile == "another_save":  # another tablet, with the tag the lost save made
+        workflow.save_draft(form, {"client_name": "乙"}, by=worker,
+                            expected_version=workflow.version_tag(form),
+                            attempt=uuid.uuid4().hex)
+    if meanwhile == "submitted_and_withdrawn":
+        workflow.submit(form, _worker_part("B"), by=worker, then=_no_copies)
+        workflow.withdraw(form, by=worker)
+    listed = {uuid.uuid4().hex} if meanwhile == "not_listed" else {lost}
+    page_tag = older if meanwhile == "older_tag" else held
+    with pytest.raises(StaleVersion):
+        workflow.save_draft(form, {"client_name": "丁"}, by=worker, expected_version=page_tag,
+                            attempt=uuid.uuid4().hex, unanswered=listed)
+    with pytest.raises(StaleVersion):
+        workflow.submit(form, _worker_part("B"), by=worker, expected_version=page_tag,
+                        unanswered=listed, then=_no_copies)
+    kept = {"another_save": "乙", "submitted_and_withdrawn": "王建国"}.get(meanwhile, "甲")
+    assert form.draft["client_name"] == kept
+
+
 def test_a_draft_save_never_pulls_a_form_out_of_review(app, people) -> None:
     from service.cases import lifecycle, workflow
     from service.cases.errors import WrongState

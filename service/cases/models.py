@@ -88,6 +88,9 @@ class FormRecord(Model):
     field_comments: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # last draft save
+    #: the form page's save that wrote the draft, as "<attempt> <tag it was made against>
+    #: <lock_version it made>" (see ``workflow.save_draft``); None for any other writer
+    draft_attempt: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: the version tag: bumped by every change of the row, and checked by it (a change made
     #: from an older reading of the row is refused rather than written over a newer one)

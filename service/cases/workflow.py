@@ -27,7 +27,7 @@ answers them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -145,7 +145,8 @@ def version_tag(form: FormRecord) -> str:
 # --- the steps ------------------------------------------------------------------------------
 
 def save_draft(form: FormRecord, data: dict[str, Any], *, by: Any,
-               expected_version: str | None = None) -> Outcome:
+               expected_version: str | None = None, attempt: str | None = None,
+               unanswered: Collection[str] = ()) -> Outcome:
     """Keep what is typed so far (a draft may be incomplete); never changes the form's state.
 
     Refused with :class:`WrongState` (409) while the form waits for review or is approved,
@@ -153,21 +154,27 @@ def save_draft(form: FormRecord, data: dict[str, Any], *, by: Any,
     form's tag (someone else saved meanwhile: nothing is merged), with :class:`NotAllowed`
     (403) when ``by`` may not edit the case. The reviewer's cells keep their values unless
     ``by`` is a reviewer of the case.
+
+    ``attempt`` names this save as the form page sent it, ``unanswered`` the page's earlier
+    saves whose answers it never got (the connection dropped on the way back). When the form
+    was last written by one of those, against this same tag, the tag is not stale: the change
+    since it is the page's own, and what the page sends now holds every value it sent then.
     """
-    _begin(form, TRANSITIONS["save_draft"], by, expected_version)
+    _begin(form, TRANSITIONS["save_draft"], by, expected_version, unanswered)
     annex = ANNEXES[form.annex]
     if not _reviews(by, form):
         data = {**data, **_reviewer_values(annex, form.data)}
     form.draft = data
     form.draft_saved_at = utcnow()
     form.edited_by_id = getattr(by, "id", None)
+    form.draft_attempt = _attempt_mark(attempt, expected_version, made=form.lock_version + 1)
     _write(form)
     return Outcome(form, None, None)
 
 
 def submit(form: FormRecord, data: dict[str, Any], *, by: Any,
            idempotency_key: str | None = None, expected_version: str | None = None,
-           source: str = "typed",
+           source: str = "typed", unanswered: Collection[str] = (),
            then: Callable[[FormVersion], None] | None = None) -> Outcome:
     """Store ``data`` as a new immutable version waiting for review, and queue its copies.
 
@@ -177,6 +184,9 @@ def submit(form: FormRecord, data: dict[str, Any], *, by: Any,
     (an earlier sign-off never carries over to a corrected version). A closing form puts its
     case in pending closure or pending transfer. Also :class:`WrongState`,
     :class:`StaleVersion`, :class:`NotAllowed` as for :func:`save_draft`.
+
+    ``unanswered``: the page's draft saves whose answers it never got, as for
+    :func:`save_draft`.
 
     An imported form (``source="imported"``) is stored as it was read, the paper's own
     reviewer's remarks included (they are no sign-off here): its reviewer sees what the old
@@ -191,7 +201,7 @@ def submit(form: FormRecord, data: dict[str, Any], *, by: Any,
         earlier, latest = lifecycle.submission_and_latest(form, idempotency_key)
         if earlier is not None:
             return _repeated_submission(form, earlier)
-        _check_tag(form, expected_version)
+        _check_tag(form, expected_version, unanswered)
         _check(form, step, by)
         if not form.case.is_open:
             raise WrongState(N_("This case is already closed."), state=form.state)
@@ -366,12 +376,13 @@ def _check(form: FormRecord, step: Transition, by: Any) -> None:
 
 # --- the steps' common parts -----------------------------------------------------------------
 
-def _begin(form: FormRecord, step: Transition, by: Any, expected: str | None) -> None:
+def _begin(form: FormRecord, step: Transition, by: Any, expected: str | None,
+           unanswered: Collection[str] = ()) -> None:
     """Take the form's turn (others making a step on it wait), read it afresh, and check the
     version tag, the state and who makes the step."""
     take_turns(f"form:{form.id}", FormRecord.__table__, row_locked=True)
     db.session.refresh(form, with_for_update=True)
-    _check_tag(form, expected)
+    _check_tag(form, expected, unanswered)
     _check(form, step, by)
 
 
@@ -400,8 +411,30 @@ def _move(form: FormRecord, step: Transition) -> None:
     form.field_comments = {}
 
 
-def _check_tag(form: FormRecord, expected: str | None) -> None:
-    if expected is not None and expected != version_tag(form):
+def _attempt_mark(attempt: str | None, expected: str | None, *, made: int) -> str | None:
+    """What a draft save leaves on its form: which save of a page it was, the tag it was made
+    against and the row version it made; nothing for a save not named or made against no
+    tag (nothing to check it by later)."""
+    if not attempt or expected is None:
+        return None
+    return f"{attempt} {expected} {made}"
+
+
+def _own_unanswered_save(form: FormRecord, expected: str, unanswered: Collection[str]) -> bool:
+    """Whether the form's last write is a draft save of the asking page whose answer the page
+    never got, made against the same tag the page still holds: then every change since that
+    tag is the page's own. Any later write by anyone changes the row's version, and the mark
+    no longer matches it."""
+    mark = (form.draft_attempt or "").split(" ")
+    return (len(mark) == 3 and mark[0] in unanswered and mark[1] == expected
+            and mark[2] == str(form.lock_version))
+
+
+def _check_tag(form: FormRecord, expected: str | None,
+               unanswered: Collection[str] = ()) -> None:
+    if expected is None or expected == version_tag(form):
+        return
+    if not (unanswered and _own_unanswered_save(form, expected, unanswered)):
         raise StaleVersion(N_("Someone else changed this form meanwhile; nothing was "
                               "overwritten."), current_tag=version_tag(form),
                            current_data=dict(form.data))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -63,6 +64,22 @@ from ..jobs.documents import enqueue_documents
 from .exports import send_export
 
 bp = Blueprint("cases", __name__)
+
+#: a form page's name for one of its draft saves (``forms.js``: 32 hex digits)
+_SAVE_NAME = re.compile(r"[0-9a-f]{32}")
+#: at most this many earlier saves left unanswered are read from a post
+_MAX_UNANSWERED = 100
+
+
+def _page_saves(formdata: Any) -> tuple[str | None, frozenset[str]]:
+    """The draft save a form page names in its post (``draft_attempt``) and its earlier saves
+    whose answers it never got (``unanswered``, comma-separated); a name not shaped as the
+    page makes them is left out."""
+    attempt = formdata.get("draft_attempt", "")
+    listed = formdata.get("unanswered", "").split(",")[:_MAX_UNANSWERED]
+    return (attempt if _SAVE_NAME.fullmatch(attempt) else None,
+            frozenset(n for n in listed if _SAVE_NAME.fullmatch(n)))
+
 
 STATE_NAMES = {
     FormState.DRAFT: _l("Draft"),
@@ -255,14 +272,16 @@ def edit_form(case_id: int, form_id: int) -> Any:
     posted = choose(record, parse_formdata(annex, request.form), request.form)
     token = request.form.get("submission_token") or None
     tag = request.form.get("version_tag") or None
+    _attempt, unanswered = _page_saves(request.form)
     try:
         workflow.submit(record, posted, by=current_user, idempotency_key=token,
-                        expected_version=tag)
+                        expected_version=tag, unanswered=unanswered)
     except StaleVersion as stale:
         return _render_conflict(case, record, stale, reviewer)
     except Invalid as invalid:
         try:
-            workflow.save_draft(record, posted, by=current_user, expected_version=tag)
+            workflow.save_draft(record, posted, by=current_user, expected_version=tag,
+                                unanswered=unanswered)
         except StaleVersion as stale:
             return _render_conflict(case, record, stale, reviewer)
         db.session.commit()
@@ -415,6 +434,8 @@ def save_draft(case_id: int, form_id: int) -> Any:
     Answers 409 when the form is no longer editable (submitted, approved: a late autosave
     never pulls a form out of review) and 412 with the comparison page's address when the
     page's version tag is stale; the page then keeps its copy and lets the worker choose.
+    A tag is not stale when the page's own earlier save moved it and its answer was lost
+    (``draft_attempt``, ``unanswered``: see ``workflow.save_draft``).
     """
     case, record = require_case_and_form(case_id, form_id)
     readonly, reviewer = _editor_mode(case, record)
@@ -424,9 +445,11 @@ def save_draft(case_id: int, form_id: int) -> Any:
     data = parse_formdata(annex, request.form)
     if all(is_blank(v) for v in data.values()) and not record.draft:
         return jsonify(saved=False, version_tag=workflow.version_tag(record))
+    attempt, unanswered = _page_saves(request.form)
     try:
         workflow.save_draft(record, data, by=current_user,
-                            expected_version=request.form.get("version_tag") or None)
+                            expected_version=request.form.get("version_tag") or None,
+                            attempt=attempt, unanswered=unanswered)
     except StaleVersion as stale:
         db.session.rollback()
         return jsonify(error=stale.message, saved=False, version_tag=stale.current_tag,

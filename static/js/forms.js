@@ -4,6 +4,9 @@
    - offline, the page comes from the service worker's copy and the typed values are restored;
    - a submission made while the connection is down waits on this device and is sent when the
      connection returns (the page stays; going back and forth offline works from the cache);
+   - each draft save has a name; the saves whose answers never came back (the connection
+     dropped on the way) are listed with the next save and the submission, so that the
+     server knows a change it holds since this page's tag as the page's own, not another's;
    - a date that does not exist is refused beside its field before anything is sent;
    - a value the case pre-filled is selected when the field is entered, so typing replaces it;
    - signatures and pictures are drawn with a finger; D's goal table grows row by row.
@@ -19,6 +22,7 @@
   var dirty = false, timer = null;
   var inFlight = null;  // the draft save on its way, if any (a promise settled with its answer)
   var leaving = false;  // a submission is leaving: it carries every value, no autosave starts
+  var PAGE_ONLY = ["csrf_token", "submission_token", "unanswered"];  // never kept or restored
   var text = {};
   try { text = JSON.parse(document.getElementById("form-texts").textContent); } catch (e) { /* keys shown */ }
   function t(name) { return text[name] || name; }
@@ -32,7 +36,7 @@
   function values() {
     var out = [];
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (!el.name || el.disabled || el.name === "csrf_token" || el.name === "submission_token") { return; }
+      if (!el.name || el.disabled || PAGE_ONLY.indexOf(el.name) >= 0) { return; }
       if ((el.type === "checkbox" || el.type === "radio") && !el.checked) { return; }
       if (el.type === "submit" || el.type === "button") { return; }
       out.push([el.name, el.value]);
@@ -45,6 +49,7 @@
       var copy = { typedAt: new Date().toISOString(), synced: false, values: values() };
       var before = JSON.parse(localStorage.getItem(key) || "null");
       if (before && before.pendingSubmit) { copy.pendingSubmit = before.pendingSubmit; }
+      if (before && before.unanswered) { copy.unanswered = before.unanswered; }
       localStorage.setItem(key, JSON.stringify(copy));
     } catch (e) { /* storage full or disabled: the server copy still works */ }
   }
@@ -61,8 +66,26 @@
         copy.values.push(["version_tag", tag]);
       }
       if (!sentAt || !copy.typedAt || copy.typedAt <= sentAt) { copy.synced = true; copy.serverSavedAt = savedAt; }
+      delete copy.unanswered;  // answered: the page's tag is the form's again
       localStorage.setItem(key, JSON.stringify(copy));
     } catch (e) { /* ignore */ }
+  }
+
+  /* A draft save's name, and the names of this page's saves whose answers never came. */
+  function saveName() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
+  function unanswered() {
+    try { return (JSON.parse(localStorage.getItem(key) || "null") || {}).unanswered || []; } catch (e) { return []; }
+  }
+  function noteUnanswered(name) {
+    try {
+      var copy = JSON.parse(localStorage.getItem(key) || "null") || { values: values() };
+      copy.unanswered = (copy.unanswered || []).concat([name]).slice(-100);
+      localStorage.setItem(key, JSON.stringify(copy));
+    } catch (e) { /* storage disabled: a lost answer then shows as a conflict to choose from */ }
   }
 
   function ensureRows(name) {
@@ -76,7 +99,7 @@
     var byName = {};
     copy.values.forEach(function (pair) { (byName[pair[0]] = byName[pair[0]] || []).push(pair[1]); ensureRows(pair[0]); });
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (!el.name || el.disabled || el.name === "csrf_token" || el.name === "submission_token") { return; }
+      if (!el.name || el.disabled || PAGE_ONLY.indexOf(el.name) >= 0) { return; }
       var got = byName[el.name] || [];
       if (el.type === "checkbox" || el.type === "radio") { el.checked = got.indexOf(el.value) >= 0; }
       else if (el.type !== "submit" && el.type !== "button") { el.value = got.length ? got[0] : ""; }
@@ -102,7 +125,10 @@
     dirty = false;
     setStatus(t("saving"));
     var sentAt = new Date().toISOString();
+    var name = saveName();
     var body = new FormData(form);
+    body.set("draft_attempt", name);
+    body.set("unanswered", unanswered().join(","));
     inFlight = fetch(draftUrl, { method: "POST", body: body, credentials: "same-origin",
                       headers: { "X-CSRFToken": csrf, "X-Requested-With": "fetch" } })
       .then(function (r) {
@@ -117,7 +143,7 @@
         markSynced(j.saved_at, j.version_tag, sentAt);
         setStatus(t("saved") + " " + new Date().toLocaleTimeString(), false);
       })
-      .catch(function () { dirty = true; setStatus(t("offline"), true); })
+      .catch(function () { noteUnanswered(name); dirty = true; setStatus(t("offline"), true); })
       .then(function () { inFlight = null; });
   }
 
@@ -192,6 +218,12 @@
   }
   function send(index) {
     var button = submitters[index] || submitters[0];
+    var listed = form.querySelector("input[name=unanswered]");
+    if (!listed) {
+      listed = document.createElement("input");
+      listed.type = "hidden"; listed.name = "unanswered"; form.appendChild(listed);
+    }
+    listed.value = unanswered().join(",");
     going = true;
     form.dataset.sending = "1";
     if (form.requestSubmit) { form.requestSubmit(button); }
