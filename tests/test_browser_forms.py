@@ -28,13 +28,29 @@ def _new_intake(page, base_url: str) -> None:
     page.wait_for_url("**/cases/*/forms/*")
 
 
+def _sign_and_submit(page) -> None:
+    """The worker names and signs the intake, submits it, and the case page says so."""
+    page.fill("[name=worker]", "陈晓敏")
+    draw_signature(page, "td[data-field=worker_signature] canvas")
+    page.fill("[name='worker_signature.date']", "2024-05-08")
+    page.click("button[type=submit][value=submit]")
+    page.wait_for_url("**/cases/*?submitted=*")
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_fill_lose_connection_reload_and_submit(app, live_server, tablet, make_user) -> None:
+
+@pytest.fixture
+def intake_page(live_server, tablet, make_user):
+    """A worker signed in on a tablet, on the intake form of a case just opened."""
     make_user("chen", "worker")
     page = tablet.new_page()
     sign_in(page, live_server.url, "chen")
     _new_intake(page, live_server.url)
+    return page
+
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_fill_lose_connection_reload_and_submit(app, tablet, intake_page) -> None:
+    page = intake_page
     page.evaluate("navigator.serviceWorker.ready")
     page.reload()  # now the service worker controls the page and keeps a copy of it
 
@@ -60,11 +76,7 @@ def test_fill_lose_connection_reload_and_submit(app, live_server, tablet, make_u
     assert page.is_checked("input[name=needs][value=情绪疏导]")
 
     tablet.set_offline(False)
-    page.fill("[name=worker]", "陈晓敏")
-    draw_signature(page, "td[data-field=worker_signature] canvas")
-    page.fill("[name='worker_signature.date']", "2024-05-08")
-    page.click("button[type=submit][value=submit]")
-    page.wait_for_url("**/cases/*?submitted=*")
+    _sign_and_submit(page)
 
     version = db.session.query(FormVersion).one()
     assert version.data["petition_history"] == OFFLINE_TEXT
@@ -99,12 +111,8 @@ def test_tablet_layout_has_no_sideways_scroll_and_large_targets(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_failed_submit_shows_every_value_again_with_errors(
-        app, live_server, tablet, make_user) -> None:
-    make_user("chen", "worker")
-    page = tablet.new_page()
-    sign_in(page, live_server.url, "chen")
-    _new_intake(page, live_server.url)
+def test_failed_submit_shows_every_value_again_with_errors(app, intake_page) -> None:
+    page = intake_page
     page.fill("[name=petition_demands]", "诉求文字")
     page.locator("label.box-option", has_text="普通话").click()
     page.fill("[name=language_other]", "潮汕话")  # a write-in ticks its own option
@@ -121,14 +129,11 @@ def test_failed_submit_shows_every_value_again_with_errors(
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_save_answered_after_more_typing_keeps_the_devices_copy_current(
-        app, live_server, tablet, make_user) -> None:
+        app, intake_page) -> None:
     """The device's copy of the form names the version its last save stored: restored later
     (a reload while offline), it is sent against that version, not refused as stale by its own
     save; and what was typed while the save was on its way is kept as not yet synced."""
-    make_user("chen", "worker")
-    page = tablet.new_page()
-    sign_in(page, live_server.url, "chen")
-    _new_intake(page, live_server.url)
+    page = intake_page
     held = []
     page.route("**/draft", lambda route: held.append(route))
     page.fill("[name=client_name]", "王建国")
@@ -148,16 +153,12 @@ def test_a_save_answered_after_more_typing_keeps_the_devices_copy_current(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_a_submission_waits_for_the_autosave_on_its_way(app, live_server, tablet,
-                                                         make_user) -> None:
+def test_a_submission_waits_for_the_autosave_on_its_way(app, intake_page) -> None:
     """Submitting just after typing: the autosave the last field started is stored, but its
     answer (the form's new version tag) has not come back yet. The submission waits for that
     answer and carries the new tag; sent beside it, it would be refused as stale (409, the
     comparison page) by the worker's own autosave."""
-    make_user("chen", "worker")
-    page = tablet.new_page()
-    sign_in(page, live_server.url, "chen")
-    _new_intake(page, live_server.url)
+    page = intake_page
     held = []
 
     def store_then_hold(route) -> None:
@@ -179,18 +180,14 @@ def test_a_submission_waits_for_the_autosave_on_its_way(app, live_server, tablet
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_a_save_whose_answer_never_came_back_is_not_taken_for_anothers(
-        app, live_server, tablet, make_user) -> None:
+def test_a_save_whose_answer_never_came_back_is_not_taken_for_anothers(app, intake_page) -> None:
     """The connection drops while a draft save's answer is on its way back: the server stored
     the draft, the page never learnt its new version tag. The next save and the submission
     are the page's own work, not a conflict with someone else: no comparison page, nothing
     refused, every value stored."""
     from service.cases.models import FormRecord
 
-    make_user("chen", "worker")
-    page = tablet.new_page()
-    sign_in(page, live_server.url, "chen")
-    _new_intake(page, live_server.url)
+    page = intake_page
     stored = []
 
     def store_then_lose(route) -> None:
@@ -220,11 +217,48 @@ def test_a_save_whose_answer_never_came_back_is_not_taken_for_anothers(
     page.locator("label.box-option", has_text="社工探访/接访").click()
     page.fill("[name=case_source_visit]", "区信访接待大厅")
     page.fill("[name=birth_month]", "1961-03")
-    page.fill("[name=worker]", "陈晓敏")
-    draw_signature(page, "td[data-field=worker_signature] canvas")
-    page.fill("[name='worker_signature.date']", "2024-05-08")
-    page.click("button[type=submit][value=submit]")
-    page.wait_for_url("**/cases/*?submitted=*")
+    _sign_and_submit(page)
+    version = db.session.query(FormVersion).one()
+    assert version.data["petition_demands"] == "要求尽快处理加装电梯引发的邻里纠纷"
+    assert version.data["client_name"] == "王建国"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_save_still_on_its_way_when_the_page_is_closed_is_its_own(
+        app, tablet, intake_page) -> None:
+    """A page closed (or left, or reloaded) while its save is on its way never hears the
+    answer, not even a failure: the save is listed as unanswered from the moment it leaves,
+    so the page opened again from the device's copy (offline, with the older tag) still
+    knows it, and its next save is no conflict."""
+    page = intake_page
+    held = []
+
+    def store_then_hold(route) -> None:
+        held.append((route, route.fetch()))  # the server stores the draft; no answer comes
+
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()  # the service worker now keeps a copy of the page
+    url = page.url
+    page.route("**/draft", store_then_hold)
+    page.fill("[name=petition_demands]", "要求尽快处理加装电梯引发的邻里纠纷")
+    page.locator("[name=petition_demands]").blur()
+    _until_held(page, held)
+    assert held[0][1].status == 200
+    page.close()  # gone before the answer: nothing of it runs again
+    tablet.set_offline(True)
+    page = tablet.new_page()
+    page.goto(url)  # from the device's copy, with the tag from before the held save
+    assert page.input_value("[name=petition_demands]") == "要求尽快处理加装电梯引发的邻里纠纷"
+    tablet.set_offline(False)
+    with page.expect_response(lambda r: r.url.endswith("/draft")) as answer:
+        page.fill("[name=client_name]", "王建国")
+        page.locator("[name=client_name]").blur()
+    assert answer.value.status == 200, answer.value.text()
+    page.fill("[name=first_contact_date]", "2024-05-08")
+    page.locator("label.box-option", has_text="社工探访/接访").click()
+    page.fill("[name=case_source_visit]", "区信访接待大厅")
+    page.fill("[name=birth_month]", "1961-03")
+    _sign_and_submit(page)
     version = db.session.query(FormVersion).one()
     assert version.data["petition_demands"] == "要求尽快处理加装电梯引发的邻里纠纷"
     assert version.data["client_name"] == "王建国"

@@ -5,8 +5,9 @@
    - a submission made while the connection is down waits on this device and is sent when the
      connection returns (the page stays; going back and forth offline works from the cache);
    - each draft save has a name; the saves whose answers never came back (the connection
-     dropped on the way) are listed with the next save and the submission, so that the
-     server knows a change it holds since this page's tag as the page's own, not another's;
+     dropped on the way, or the page was left or reloaded first) are listed with the next
+     save and the submission, so that the server knows a change it holds since this page's
+     tag as the page's own, not another's;
    - a date that does not exist is refused beside its field before anything is sent;
    - a value the case pre-filled is selected when the field is entered, so typing replaces it;
    - signatures and pictures are drawn with a finger; D's goal table grows row by row.
@@ -129,6 +130,7 @@
     var body = new FormData(form);
     body.set("draft_attempt", name);
     body.set("unanswered", unanswered().join(","));
+    noteUnanswered(name);  // until its answer comes: the page may be gone before it does
     inFlight = fetch(draftUrl, { method: "POST", body: body, credentials: "same-origin",
                       headers: { "X-CSRFToken": csrf, "X-Requested-With": "fetch" } })
       .then(function (r) {
@@ -143,7 +145,7 @@
         markSynced(j.saved_at, j.version_tag, sentAt);
         setStatus(t("saved") + " " + new Date().toLocaleTimeString(), false);
       })
-      .catch(function () { noteUnanswered(name); dirty = true; setStatus(t("offline"), true); })
+      .catch(function () { dirty = true; setStatus(t("offline"), true); })
       .then(function () { inFlight = null; });
   }
 
