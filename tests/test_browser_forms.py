@@ -256,3 +256,31 @@ def test_a_save_still_on_its_way_when_the_page_is_closed_is_its_own(
     assert page.input_value("[name=petition_demands]") == "要求尽快处理加装电梯引发的邻里纠纷"
     tablet.set_offline(False)
     _save_more_and_submit_after_the_lost_answer(page)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_another_tab_never_passes_off_a_lost_save_as_its_own(app, tablet, intake_page) -> None:
+    """Two tabs of the same form on one tablet share the device's copy. One tab's save is
+    stored but its answer lost; the other tab, which never saw those words, saves against
+    the same older tag: that is a conflict, compared, and the lost save's words stay."""
+    from service.cases.models import FormRecord
+
+    first = intake_page
+    second = tablet.new_page()
+    second.goto(first.url)
+
+    def store_then_lose(route) -> None:
+        route.fetch()
+        route.abort("internetdisconnected")
+
+    first.route("**/draft", store_then_lose)
+    first.fill("[name=petition_demands]", "要求尽快处理加装电梯引发的邻里纠纷")
+    first.locator("[name=petition_demands]").blur()
+    first.wait_for_function("() => document.getElementById('save-status').classList.contains('offline')")
+    with second.expect_response(lambda r: r.url.endswith("/draft")) as answer:
+        second.fill("[name=client_name]", "王建国")
+        second.locator("[name=client_name]").blur()
+    assert answer.value.status == 412
+    db.session.expire_all()
+    assert db.session.query(FormRecord).one().draft["petition_demands"] == \
+        "要求尽快处理加装电梯引发的邻里纠纷"

@@ -24,6 +24,7 @@
   var inFlight = null;  // the draft save on its way, if any (a promise settled with its answer)
   var leaving = false;  // a submission is leaving: it carries every value, no autosave starts
   var PAGE_ONLY = ["csrf_token", "submission_token", "unanswered"];  // never kept or restored
+  var pageId = saveName();  // this page, as the writer of the device's copy
   var text = {};
   try { text = JSON.parse(document.getElementById("form-texts").textContent); } catch (e) { /* keys shown */ }
   function t(name) { return text[name] || name; }
@@ -50,7 +51,8 @@
       var copy = { typedAt: new Date().toISOString(), synced: false, values: values() };
       var before = JSON.parse(localStorage.getItem(key) || "null");
       if (before && before.pendingSubmit) { copy.pendingSubmit = before.pendingSubmit; }
-      if (before && before.unanswered) { copy.unanswered = before.unanswered; }
+      copy.writer = pageId;
+      if (before && before.writer === pageId && before.unanswered) { copy.unanswered = before.unanswered; }
       localStorage.setItem(key, JSON.stringify(copy));
     } catch (e) { /* storage full or disabled: the server copy still works */ }
   }
@@ -67,23 +69,31 @@
         copy.values.push(["version_tag", tag]);
       }
       if (!sentAt || !copy.typedAt || copy.typedAt <= sentAt) { copy.synced = true; copy.serverSavedAt = savedAt; }
-      delete copy.unanswered;  // answered: the page's tag is the form's again
+      if (copy.writer === pageId) { delete copy.unanswered; }  // answered: the tag is current
       localStorage.setItem(key, JSON.stringify(copy));
     } catch (e) { /* ignore */ }
   }
 
-  /* A draft save's name, and the names of this page's saves whose answers never came. */
+  /* A draft save's name, and the names of this page's saves whose answers never came. The
+     list belongs to the page that wrote the device's copy (another tab of the same form keeps
+     its own work, and a save of its own that lost its answer is compared, never taken as
+     this page's); a page that restores the copy takes the copy's list on with its values,
+     which hold everything those saves carried. */
   function saveName() {
     var bytes = new Uint8Array(16);
     crypto.getRandomValues(bytes);
     return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
   }
   function unanswered() {
-    try { return (JSON.parse(localStorage.getItem(key) || "null") || {}).unanswered || []; } catch (e) { return []; }
+    try {
+      var copy = JSON.parse(localStorage.getItem(key) || "null") || {};
+      return (copy.writer === pageId && copy.unanswered) || [];
+    } catch (e) { return []; }
   }
   function noteUnanswered(name) {
     try {
-      var copy = JSON.parse(localStorage.getItem(key) || "null") || { values: values() };
+      var copy = JSON.parse(localStorage.getItem(key) || "null") || { values: values(), writer: pageId };
+      if (copy.writer !== pageId) { return; }  // another tab's copy: this save is not listed
       copy.unanswered = (copy.unanswered || []).concat([name]).slice(-100);
       localStorage.setItem(key, JSON.stringify(copy));
     } catch (e) { /* storage disabled: a lost answer then shows as a conflict to choose from */ }
@@ -115,6 +125,8 @@
     var server = form.dataset.serverSaved ? Date.parse(form.dataset.serverSaved) : 0;
     if (Date.parse(copy.typedAt) > server) {
       restore(copy);
+      copy.writer = pageId;  // this page carries the copy's work, and its unanswered saves, on
+      try { localStorage.setItem(key, JSON.stringify(copy)); } catch (e) { /* ignore */ }
       dirty = true;
       setStatus(t("restored"), !navigator.onLine);
       schedule(500);
