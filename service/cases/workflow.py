@@ -167,7 +167,7 @@ def save_draft(form: FormRecord, data: dict[str, Any], *, by: Any,
     form.draft = data
     form.draft_saved_at = utcnow()
     form.edited_by_id = getattr(by, "id", None)
-    form.draft_attempt = _attempt_mark(attempt, expected_version, made=form.lock_version + 1)
+    form.draft_attempt = _attempt_mark(attempt, expected_version, made=_next_row_version(form))
     _write(form)
     return Outcome(form, None, None)
 
@@ -411,6 +411,13 @@ def _move(form: FormRecord, step: Transition) -> None:
     form.field_comments = {}
 
 
+def _next_row_version(form: FormRecord) -> int:
+    """The row version the form's next write gives it (the mapper's own generator)."""
+    generate = inspect(FormRecord).version_id_generator
+    assert callable(generate)  # FormRecord declares its version column
+    return int(generate(form.lock_version))
+
+
 def _attempt_mark(attempt: str | None, expected: str | None, *, made: int) -> str | None:
     """What a draft save leaves on its form: which save of a page it was, the tag it was made
     against and the row version it made; nothing for a save not named or made against no
@@ -434,7 +441,7 @@ def _check_tag(form: FormRecord, expected: str | None,
                unanswered: Collection[str] = ()) -> None:
     if expected is None or expected == version_tag(form):
         return
-    if not (unanswered and _own_unanswered_save(form, expected, unanswered)):
+    if not _own_unanswered_save(form, expected, unanswered):
         raise StaleVersion(N_("Someone else changed this form meanwhile; nothing was "
                               "overwritten."), current_tag=version_tag(form),
                            current_data=dict(form.data))

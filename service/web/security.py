@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Flask, Response, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import format_date, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -76,7 +84,7 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if request.endpoint and request.endpoint not in ("static", "favicon"):
+    if request.endpoint and request.endpoint != "static":
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 
@@ -117,8 +125,6 @@ def _in_group(row: tuple[str, ...], annex: Any, group: str) -> bool:
 
 def _service_worker() -> Response:
     """The offline copy's service worker, served at the root so that it may cover /cases."""
-    from flask import current_app, send_from_directory
-
     response = send_from_directory(current_app.static_folder or "", "sw.js",
                                    mimetype="text/javascript", max_age=0)
     response.headers["Service-Worker-Allowed"] = "/"
@@ -129,8 +135,6 @@ def _service_worker() -> Response:
 def _favicon() -> Response:
     """The pages' icon at the address a browser asks for when a page names none (a PDF or a
     download shown in the tab, say), so that it gets the icon and not a 404."""
-    from flask import current_app, send_from_directory
-
     return send_from_directory(current_app.static_folder or "", "icon.svg",
                                mimetype="image/svg+xml")
 
