@@ -23,6 +23,22 @@ def _until_held(page, held: list) -> None:
     raise AssertionError("no draft save left")
 
 
+def _store_then_hold(page, held: list) -> None:
+    """The page's draft saves reach the server, which stores them, and their answers are held
+    back: ``held`` gets each (route, answer), to fulfil or leave."""
+    page.route("**/draft", lambda route: held.append((route, route.fetch())))
+
+
+def _store_then_lose(page, stored: list) -> None:
+    """The page's draft saves reach the server, which stores them, but their answers never
+    reach the page (a network error): ``stored`` gets each answer."""
+    def lose(route) -> None:
+        stored.append(route.fetch())
+        route.abort("internetdisconnected")
+
+    page.route("**/draft", lose)
+
+
 def _new_intake(page, base_url: str) -> None:
     page.locator("form[action='/cases/new'] button").click()
     page.wait_for_url("**/cases/*/forms/*")
@@ -180,10 +196,7 @@ def test_a_submission_waits_for_the_autosave_on_its_way(app, intake_page) -> Non
     page = intake_page
     held = []
 
-    def store_then_hold(route) -> None:
-        held.append((route, route.fetch()))  # the server stores the draft; the page waits
-
-    page.route("**/draft", store_then_hold)
+    _store_then_hold(page, held)
     page.fill("[name=petition_demands]", "诉求文字")  # the intake is still incomplete
     page.locator("[name=petition_demands]").blur()
     _until_held(page, held)
@@ -209,11 +222,7 @@ def test_a_save_whose_answer_never_came_back_is_not_taken_for_anothers(app, inta
     page = intake_page
     stored = []
 
-    def store_then_lose(route) -> None:
-        stored.append(route.fetch())  # the server stores the draft ...
-        route.abort("internetdisconnected")  # ... and its answer never reaches the page
-
-    page.route("**/draft", store_then_lose)
+    _store_then_lose(page, stored)
     held_tag = page.input_value("#version_tag")
     page.fill("[name=petition_demands]", "要求尽快处理加装电梯引发的邻里纠纷")
     page.locator("[name=petition_demands]").blur()
@@ -236,15 +245,11 @@ def test_a_save_still_on_its_way_when_the_page_is_closed_is_its_own(
     so the page opened again from the device's copy (offline, with the older tag) still
     knows it, and its next save is no conflict."""
     page = intake_page
-    held = []
-
-    def store_then_hold(route) -> None:
-        held.append((route, route.fetch()))  # the server stores the draft; no answer comes
-
+    held: list = []
     page.evaluate("navigator.serviceWorker.ready")
     page.reload()  # the service worker now keeps a copy of the page
     url = page.url
-    page.route("**/draft", store_then_hold)
+    _store_then_hold(page, held)
     page.fill("[name=petition_demands]", "要求尽快处理加装电梯引发的邻里纠纷")
     page.locator("[name=petition_demands]").blur()
     _until_held(page, held)
@@ -269,11 +274,7 @@ def test_another_tab_never_passes_off_a_lost_save_as_its_own(app, tablet, intake
     second = tablet.new_page()
     second.goto(first.url)
 
-    def store_then_lose(route) -> None:
-        route.fetch()
-        route.abort("internetdisconnected")
-
-    first.route("**/draft", store_then_lose)
+    _store_then_lose(first, [])
     first.fill("[name=petition_demands]", "要求尽快处理加装电梯引发的邻里纠纷")
     first.locator("[name=petition_demands]").blur()
     first.wait_for_function("() => document.getElementById('save-status').classList.contains('offline')")

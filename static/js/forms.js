@@ -24,7 +24,7 @@
   var inFlight = null;  // the draft save on its way, if any (a promise settled with its answer)
   var leaving = false;  // a submission is leaving: it carries every value, no autosave starts
   var PAGE_ONLY = ["csrf_token", "submission_token", "unanswered"];  // never kept or restored
-  var pageId = saveName();  // this page, as the writer of the device's copy
+  var pageId = randomName();  // this page, as the writer of the device's copy
   var text = {};
   try { text = JSON.parse(document.getElementById("form-texts").textContent); } catch (e) { /* keys shown */ }
   function t(name) { return text[name] || name; }
@@ -46,57 +46,58 @@
     return out;
   }
 
+  /* The device's copy of this form (null when there is none or it cannot be read), and
+     keeping it; when storage is full or disabled, the server's copy still works. */
+  function readCopy() {
+    try { return JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { return null; }
+  }
+  function writeCopy(copy) {
+    try { localStorage.setItem(key, JSON.stringify(copy)); } catch (e) { /* full or disabled */ }
+  }
+
   function keepLocal() {
-    try {
-      var copy = { typedAt: new Date().toISOString(), synced: false, values: values() };
-      var before = JSON.parse(localStorage.getItem(key) || "null");
-      if (before && before.pendingSubmit) { copy.pendingSubmit = before.pendingSubmit; }
-      copy.writer = pageId;
-      if (before && before.writer === pageId && before.unanswered) { copy.unanswered = before.unanswered; }
-      localStorage.setItem(key, JSON.stringify(copy));
-    } catch (e) { /* storage full or disabled: the server copy still works */ }
+    var copy = { typedAt: new Date().toISOString(), synced: false, values: values(), writer: pageId };
+    var before = readCopy();
+    if (before && before.pendingSubmit) { copy.pendingSubmit = before.pendingSubmit; }
+    if (before && before.writer === pageId && before.unanswered) { copy.unanswered = before.unanswered; }
+    writeCopy(copy);
   }
 
   /* A save sent at sentAt was stored as version tag: the device's copy now names that version
      (so a copy restored later is not refused as stale by its own save), and is synced unless
      something was typed after the save left. */
   function markSynced(savedAt, tag, sentAt) {
-    try {
-      var copy = JSON.parse(localStorage.getItem(key) || "null");
-      if (!copy) { return; }
-      if (tag && copy.values) {
-        copy.values = copy.values.filter(function (pair) { return pair[0] !== "version_tag"; });
-        copy.values.push(["version_tag", tag]);
-      }
-      if (!sentAt || !copy.typedAt || copy.typedAt <= sentAt) { copy.synced = true; copy.serverSavedAt = savedAt; }
-      if (copy.writer === pageId) { delete copy.unanswered; }  // answered: the tag is current
-      localStorage.setItem(key, JSON.stringify(copy));
-    } catch (e) { /* ignore */ }
+    var copy = readCopy();
+    if (!copy) { return; }
+    if (tag && Array.isArray(copy.values)) {
+      copy.values = copy.values.filter(function (pair) { return pair[0] !== "version_tag"; });
+      copy.values.push(["version_tag", tag]);
+    }
+    if (!sentAt || !copy.typedAt || copy.typedAt <= sentAt) { copy.synced = true; copy.serverSavedAt = savedAt; }
+    if (copy.writer === pageId) { delete copy.unanswered; }  // answered: the tag is current
+    writeCopy(copy);
   }
 
-  /* A draft save's name, and the names of this page's saves whose answers never came. The
+  /* A name for a page or a draft save, and the names of this page's saves whose answers
+     never came. The
      list belongs to the page that wrote the device's copy (another tab of the same form keeps
      its own work, and a save of its own that lost its answer is compared, never taken as
      this page's); a page that restores the copy takes the copy's list on with its values,
      which hold everything those saves carried. */
-  function saveName() {
+  function randomName() {
     var bytes = new Uint8Array(16);
     crypto.getRandomValues(bytes);
     return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
   }
   function unanswered() {
-    try {
-      var copy = JSON.parse(localStorage.getItem(key) || "null") || {};
-      return (copy.writer === pageId && copy.unanswered) || [];
-    } catch (e) { return []; }
+    var copy = readCopy() || {};
+    return (copy.writer === pageId && copy.unanswered) || [];
   }
-  function noteUnanswered(name) {
-    try {
-      var copy = JSON.parse(localStorage.getItem(key) || "null") || { values: values(), writer: pageId };
-      if (copy.writer !== pageId) { return; }  // another tab's copy: this save is not listed
-      copy.unanswered = (copy.unanswered || []).concat([name]).slice(-100);
-      localStorage.setItem(key, JSON.stringify(copy));
-    } catch (e) { /* storage disabled: a lost answer then shows as a conflict to choose from */ }
+  function noteUnanswered(name) {  // without storage, a lost answer shows as a conflict
+    var copy = readCopy() || { values: values(), writer: pageId };
+    if (copy.writer !== pageId) { return; }  // another tab's copy: this save is not listed
+    copy.unanswered = (copy.unanswered || []).concat([name]).slice(-100);
+    writeCopy(copy);
   }
 
   function ensureRows(name) {
@@ -119,14 +120,13 @@
   }
 
   function maybeRestore() {
-    var copy;
-    try { copy = JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { copy = null; }
+    var copy = readCopy();
     if (!copy || copy.synced || !copy.values) { return; }
     var server = form.dataset.serverSaved ? Date.parse(form.dataset.serverSaved) : 0;
     if (Date.parse(copy.typedAt) > server) {
       restore(copy);
       copy.writer = pageId;  // this page carries the copy's work, and its unanswered saves, on
-      try { localStorage.setItem(key, JSON.stringify(copy)); } catch (e) { /* ignore */ }
+      writeCopy(copy);
       dirty = true;
       setStatus(t("restored"), !navigator.onLine);
       schedule(500);
@@ -138,7 +138,7 @@
     dirty = false;
     setStatus(t("saving"));
     var sentAt = new Date().toISOString();
-    var name = saveName();
+    var name = randomName();
     var body = new FormData(form);
     body.set("draft_attempt", name);
     body.set("unanswered", unanswered().join(","));
@@ -215,14 +215,12 @@
   form.addEventListener("input", function (e) { if (e.target.type === "date") { badDates(); } });
 
   function pending() {
-    try { return (JSON.parse(localStorage.getItem(key) || "null") || {}).pendingSubmit; } catch (e) { return null; }
+    return (readCopy() || {}).pendingSubmit;
   }
-  function setPending(index) {
-    try {
-      var copy = JSON.parse(localStorage.getItem(key) || "null") || { values: values() };
-      if (index === null) { delete copy.pendingSubmit; } else { copy.pendingSubmit = { button: index, at: new Date().toISOString() }; }
-      localStorage.setItem(key, JSON.stringify(copy));
-    } catch (e) { /* storage disabled: the page itself still holds the values */ }
+  function setPending(index) {  // without storage, the page itself still holds the values
+    var copy = readCopy() || { values: values() };
+    if (index === null) { delete copy.pendingSubmit; } else { copy.pendingSubmit = { button: index, at: new Date().toISOString() }; }
+    writeCopy(copy);
   }
   function waitForConnection(index) {
     leaving = false;
