@@ -88,38 +88,13 @@ class BenchError(RuntimeError):
 
 
 def annex_b_fields() -> list[tuple[str, str]]:
-    """The complete valid Annex B example as the form page's (name, value) pairs.
-
-    Derived from the declaration: one-of = one value, any-of = one pair per ticked option,
-    signatures ``<name>.image`` / ``<name>.date`` (/ ``.remark``), table cells
-    ``<name>.<row>.<column>``, write-ins under ``Option.note``. Reviewer-only cells are left out,
-    as the worker's page shows them disabled and a browser does not post them.
-    """
+    """The complete valid Annex B example as the worker's form page posts it: the declaration's
+    (name, value) pairs without the reviewer's cells, which that page shows disabled."""
     from service.annexes import ANNEXES
-    from service.annexes.examples import example
-    from service.annexes.model import Kind
+    from service.annexes.examples import worker_example
+    from service.forms.builder import to_formdata
 
-    annex = ANNEXES["B"]
-    data = example("B")
-    pairs: list[tuple[str, str]] = []
-    for f in annex:
-        if f.reviewer_only:
-            continue
-        value = data.get(f.name)
-        if f.kind is Kind.ANY_OF:
-            pairs.extend((f.name, str(v)) for v in value or [])
-        elif f.kind is Kind.SIGNATURE:
-            pairs.extend((f"{f.name}.{k}", str(v)) for k, v in (value or {}).items())
-        elif f.kind is Kind.TABLE:
-            for i, row in enumerate(value or []):
-                pairs.extend((f"{f.name}.{i}.{c.name}", str(row.get(c.name, "")))
-                             for c in f.columns)
-        elif value is not None:
-            pairs.append((f.name, str(value)))
-        for option in f.notes:
-            assert option.note
-            pairs.append((option.note, str(data.get(option.note, ""))))
-    return pairs
+    return to_formdata(ANNEXES["B"], worker_example("B"))
 
 
 # --- scratch instance, database and server ---------------------------------------------------

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from service.annexes import ANNEXES
-from service.annexes.examples import example
+from service.annexes.examples import reviewer_example, worker_example
 from service.cases import lifecycle, workflow
 from service.cases.models import Document, DocumentState, FormRecord, utcnow
 from service.db import db
@@ -34,17 +33,6 @@ class Scene:
     third_interview_id: int
 
 
-def _worker_data(code: str) -> dict[str, Any]:
-    """The example form without the reviewer's cells (a worker's submission)."""
-    from service.annexes import ANNEXES
-
-    data = example(code)
-    for f in ANNEXES[code]:
-        if f.reviewer_only:
-            data.pop(f.name, None)
-    return data
-
-
 def _submit(record: FormRecord, data: dict[str, Any], by: Any, hours_ago: float) -> Any:
     version = workflow.submit(record, data, by=by, then=_no_copies).version
     version.submitted_at = utcnow() - timedelta(hours=hours_ago)
@@ -57,8 +45,7 @@ def _no_copies(_version: Any) -> None:
 
 
 def _approve(record: FormRecord, by: Any) -> Any:
-    cells = {name: example(record.annex)[name] for name in ANNEXES[record.annex].reviewer_fields}
-    return workflow.approve(record, cells, by=by, then=_no_copies).version
+    return workflow.approve(record, reviewer_example(record.annex), by=by, then=_no_copies).version
 
 
 def _with_copies(version: Any) -> None:
@@ -79,29 +66,29 @@ def build() -> Scene:
 
     case = lifecycle.open_case(worker=chen, client_name="王建国", opened_on=date(2024, 5, 8))
     intake = lifecycle.new_form(case, "B", by=chen)
-    _submit(intake, _worker_data("B"), chen, hours_ago=200)
+    _submit(intake, worker_example("B"), chen, hours_ago=200)
     _with_copies(_approve(intake, zhou))
     first = lifecycle.new_form(case, "C", by=chen)
-    _submit(first, _worker_data("C"), chen, hours_ago=150)
+    _submit(first, worker_example("C"), chen, hours_ago=150)
     _with_copies(_approve(first, zhou))
     waiting = lifecycle.new_form(case, "C", by=chen)
-    second = _worker_data("C") | {"session_no": 2, "date": "2024-05-22",
+    second = worker_example("C") | {"session_no": 2, "date": "2024-05-22",
                                   "purpose": "了解加装电梯协调会后案主的想法"}
     _submit(waiting, second, chen, hours_ago=26)
     returned = lifecycle.new_form(case, "C", by=chen)
-    third = _worker_data("C") | {"session_no": 3, "date": "2024-06-05"}
+    third = worker_example("C") | {"session_no": 3, "date": "2024-06-05"}
     _submit(returned, third, chen, hours_ago=50)
     workflow.return_(returned, RETURN_COMMENT, {"record": FIELD_COMMENT}, by=zhou)
     closing = lifecycle.new_form(case, "D", by=chen)
 
     other = lifecycle.open_case(worker=li, client_name="张丽华", opened_on=date(2024, 4, 2))
     other_intake = lifecycle.new_form(other, "B", by=li)
-    _submit(other_intake, _worker_data("B") | {"client_name": "张丽华"}, li, hours_ago=72)
+    _submit(other_intake, worker_example("B") | {"client_name": "张丽华"}, li, hours_ago=72)
 
     third_case = lifecycle.open_case(worker=chen, client_name="刘志强", opened_on=date(2024, 6, 1))
     lifecycle.new_form(third_case, "B", by=chen)
     third_interview = lifecycle.new_form(third_case, "C", by=chen)
-    _submit(third_interview, _worker_data("C") | {"interviewee": "刘志强"}, chen, hours_ago=5)
+    _submit(third_interview, worker_example("C") | {"interviewee": "刘志强"}, chen, hours_ago=5)
     db.session.commit()
     return Scene(case.id, other.id, third_case.id, intake.id, waiting.id, returned.id,
                  closing.id, other_intake.id, third_interview.id)

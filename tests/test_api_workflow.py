@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from service.annexes import ANNEXES
-from service.annexes.examples import example
+from service.annexes.examples import example, reviewer_example
 
 PROBLEM = "application/problem+json"
 
@@ -60,11 +59,6 @@ def _new_form(client, headers, case_id: int, annex: str) -> tuple[str, str]:
     made = client.post(f"/api/v1/cases/{case_id}/forms", json={"annex": annex}, headers=headers)
     assert made.status_code in (200, 201), made.get_data(as_text=True)
     return made.headers["Location"], made.headers["ETag"]
-
-
-def _reviewer_cells(annex: str) -> dict[str, Any]:
-    data = example(annex)
-    return {f.name: data.get(f.name) for f in ANNEXES[annex] if f.reviewer_only}
 
 
 def _key() -> dict[str, str]:
@@ -131,7 +125,7 @@ def test_submit_once_review_by_a_second_person_and_correct(client, people) -> No
                        headers={**worker, "If-Match": first.headers["ETag"]})
     assert draft.status_code == 409  # waiting for review: a draft never changes it
     by_worker = client.post(f"{url}/review", json={"decision": "approve",
-                                                   "reviewer": _reviewer_cells("B")},
+                                                   "reviewer": reviewer_example("B")},
                             headers=worker)
     assert by_worker.status_code == 403 and by_worker.mimetype == PROBLEM
     returned = client.post(f"{url}/review", headers=reviewer, json={
@@ -147,9 +141,9 @@ def test_submit_once_review_by_a_second_person_and_correct(client, people) -> No
                            headers=other)
     assert unsigned.status_code == 422
     assert {e["field"].split(".")[0] for e in unsigned.get_json()["errors"]} >= set(
-        _reviewer_cells("B"))
+        reviewer_example("B"))
     approved = client.post(f"{url}/review", json={"decision": "approve",
-                                                  "reviewer": _reviewer_cells("B")},
+                                                  "reviewer": reviewer_example("B")},
                            headers=other)
     assert approved.status_code == 200, approved.get_data(as_text=True)
     assert approved.get_json()["state"] == "approved"
@@ -164,7 +158,7 @@ def test_nobody_signs_off_what_they_submitted(client, people) -> None:
     assert client.post(f"{url}/submit", json=example("B"),
                        headers={**both, **_key()}).status_code == 200
     refused = client.post(f"{url}/review", json={"decision": "approve",
-                                                 "reviewer": _reviewer_cells("B")},
+                                                 "reviewer": reviewer_example("B")},
                           headers=both)
     assert refused.status_code == 403 and refused.mimetype == PROBLEM
     assert refused.get_json()["title"]
@@ -217,7 +211,7 @@ def test_simultaneous_duplicates_store_one_and_reviews_have_one_winner(client, p
     assert [r.status_code for r in submits] == [200] * 4, [r.text[:300] for r in submits]
     assert len(requests.get(f"{server}{url}", headers=worker, timeout=30)
                .json()["versions"]) == 1
-    approve = {"decision": "approve", "reviewer": _reviewer_cells("B")}
+    approve = {"decision": "approve", "reviewer": reviewer_example("B")}
     reviews = _at_once([
         lambda: requests.post(f"{server}{url}/review", json=approve, headers=first, timeout=60),
         lambda: requests.post(f"{server}{url}/review", json=approve, headers=second,

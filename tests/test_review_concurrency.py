@@ -13,8 +13,7 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 
-from service.annexes import ANNEXES
-from service.annexes.examples import example
+from service.annexes.examples import example, worker_example
 from tests.servers import gunicorn, server_env
 
 PASSWORD = "correct horse battery"
@@ -67,13 +66,6 @@ def _all_at_once(calls: list[Any]) -> list[requests.Response]:
     return answers
 
 
-def _worker_part(code: str) -> dict[str, Any]:
-    data = example(code)
-    for name in ANNEXES[code].reviewer_fields:
-        data.pop(name)
-    return data
-
-
 def _case_with_intake(worker: Any) -> tuple[int, int]:
     from service.cases import lifecycle
     from service.db import db
@@ -96,7 +88,7 @@ def test_simultaneous_duplicate_submissions_store_one_version(
     with gunicorn(env, tmp_path / "web.log", "-w", "2", "--threads", "4") as base:
         browser = _signed_in(base, "chen")
         url = f"{base}/cases/{case_id}/forms/{form_id}"
-        fields = {**_posted(_worker_part("B")), "csrf_token": _csrf(browser, url),
+        fields = {**_posted(worker_example("B")), "csrf_token": _csrf(browser, url),
                   "submission_token": uuid.uuid4().hex}
         answers = _all_at_once([lambda: browser.post(url, data=fields, allow_redirects=False,
                                                      timeout=60)] * AT_ONCE)
@@ -123,7 +115,7 @@ def test_of_two_simultaneous_approvals_exactly_one_wins(
     make_user("li", "director", password=PASSWORD)
     make_user("zhou", "supervisor", password=PASSWORD)
     case_id, form_id = _case_with_intake(worker)
-    workflow.submit(db.session.get(FormRecord, form_id), _worker_part("B"), by=worker,
+    workflow.submit(db.session.get(FormRecord, form_id), worker_example("B"), by=worker,
                     then=lambda _v: None)
     db.session.commit()
     env = server_env(tmp_path / "instance", database_url)
@@ -175,7 +167,7 @@ def test_two_tablets_submitting_different_values_at_once_store_one_and_show_the_
         calls = []
         for name in ("王建国", "王建民"):
             browser = _signed_in(base, "chen")
-            fields = {**_posted({**_worker_part("B"), "client_name": name}),
+            fields = {**_posted({**worker_example("B"), "client_name": name}),
                       "csrf_token": _csrf(browser, url), "version_tag": tag,
                       "submission_token": uuid.uuid4().hex}
             calls.append(lambda b=browser, f=fields: b.post(url, data=f, allow_redirects=False,

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from service.annexes import ANNEXES
-from service.annexes.examples import example
+from service.annexes.examples import example, reviewer_example, worker_example
 from tests.archive_helpers import signed_off
 from tests.conftest import csrf_token, login, posted_form, statements, stored_row
 
@@ -21,20 +21,6 @@ from tests.conftest import csrf_token, login, posted_form, statements, stored_ro
 def people(app, make_user):
     return {"worker": make_user("chen", "worker"), "director": make_user("li", "director"),
             "both": make_user("zhao", "worker", "supervisor")}
-
-
-def _worker_part(code: str) -> dict:
-    data = example(code)
-    for name in ANNEXES[code].reviewer_fields:
-        data.pop(name)
-    return data
-
-
-def _reviewer_part(code: str) -> dict:
-    data = example(code)
-    return {name: data[name] for name in ANNEXES[code].reviewer_fields}
-
-
 def _case(worker, risk: str | None = "中风险"):
     from service.cases import lifecycle
 
@@ -64,7 +50,7 @@ def _ready_to_close(people, risk="中风险"):
     signed_off(lifecycle.new_form(case, "B", by=worker), example("B"), worker=worker,
                reviewer=director)
     closing = lifecycle.new_form(case, "D", by=worker)
-    workflow.submit(closing, _worker_part("D"), by=worker, then=_no_copies)
+    workflow.submit(closing, worker_example("D"), by=worker, then=_no_copies)
     return case, closing
 
 
@@ -75,7 +61,7 @@ def test_submitting_d_waits_for_sign_off_and_approving_it_closes_the_case(app, p
 
     case, closing = _ready_to_close(people)
     assert case.stage == "待结案审批" and case.is_open and closing.state == "submitted"
-    outcome = workflow.approve(closing, _reviewer_part("D"), by=people["director"],
+    outcome = workflow.approve(closing, reviewer_example("D"), by=people["director"],
                                then=_no_copies)
     assert closing.state == "approved" and case.stage == "结案" and not case.is_open
     assert outcome.version.approved_by_id == people["director"].id
@@ -89,7 +75,7 @@ def test_a_transfer_waits_as_a_pending_transfer(app, people) -> None:
 
     case = _case(people["worker"])
     closing = lifecycle.new_form(case, "D", by=people["worker"])
-    data = {**_worker_part("D"), "category": TRANSFER,
+    data = {**worker_example("D"), "category": TRANSFER,
             "transfer_reason": ANNEXES["D"]["transfer_reason"].options[0].text}
     workflow.submit(closing, data, by=people["worker"], then=_no_copies)
     assert case.stage == "待转介审批"
@@ -102,7 +88,7 @@ def test_d_is_not_signed_off_without_the_directors_evaluation_and_signature(
     from service.cases.errors import Invalid
 
     case, closing = _ready_to_close(people)
-    cells = _reviewer_part("D")
+    cells = reviewer_example("D")
     cells[missing] = {} if missing == "director_signature" else ""
     with pytest.raises(Invalid) as refused:
         workflow.approve(closing, cells, by=people["director"], then=_no_copies)
@@ -117,11 +103,11 @@ def test_d_is_not_signed_off_while_a_goal_has_no_outcome(app, people) -> None:
     worker = people["worker"]
     case = _case(worker)
     closing = lifecycle.new_form(case, "D", by=worker)
-    data = _worker_part("D")
+    data = worker_example("D")
     data["goals"][1].update(status="", outcome="")
     workflow.submit(closing, data, by=worker, then=_no_copies)
     with pytest.raises(Invalid) as refused:
-        workflow.approve(closing, _reviewer_part("D"), by=people["director"], then=_no_copies)
+        workflow.approve(closing, reviewer_example("D"), by=people["director"], then=_no_copies)
     assert [p.key for p in refused.value.problems] == ["goals.1.status"]
     assert case.is_open
 
@@ -132,7 +118,7 @@ def test_an_unassessed_risk_grade_is_asked_for_never_guessed(app, people) -> Non
 
     case, closing = _ready_to_close(people, risk=None)
     with pytest.raises(Invalid) as refused:
-        workflow.approve(closing, _reviewer_part("D"), by=people["director"], then=_no_copies)
+        workflow.approve(closing, reviewer_example("D"), by=people["director"], then=_no_copies)
     assert [p.key for p in refused.value.problems] == ["risk_grade"]
     assert case.is_open and case.risk_grade is None
 
@@ -143,12 +129,12 @@ def test_d_waits_for_the_cases_other_forms_to_be_signed_off(app, people) -> None
 
     worker = people["worker"]
     case = _case(worker)
-    workflow.submit(lifecycle.new_form(case, "B", by=worker), _worker_part("B"), by=worker,
+    workflow.submit(lifecycle.new_form(case, "B", by=worker), worker_example("B"), by=worker,
                     then=_no_copies)
     closing = lifecycle.new_form(case, "D", by=worker)
-    workflow.submit(closing, _worker_part("D"), by=worker, then=_no_copies)
+    workflow.submit(closing, worker_example("D"), by=worker, then=_no_copies)
     with pytest.raises(Invalid) as refused:
-        workflow.approve(closing, _reviewer_part("D"), by=people["director"], then=_no_copies)
+        workflow.approve(closing, reviewer_example("D"), by=people["director"], then=_no_copies)
     assert [p.key for p in refused.value.problems] == ["case"]
     assert "接案表" in str(refused.value.problems[0].params)
 
@@ -165,7 +151,7 @@ def test_a_returned_d_goes_back_to_its_worker_editable_with_the_case_open(app, p
     saved = workflow.save_draft(closing, {**closing.draft, "reflection": "补充后的反思"},
                                 by=people["worker"], expected_version=workflow.version_tag(closing))
     assert saved.form.state == "returned"
-    workflow.submit(closing, {**_worker_part("D"), "reflection": "补充后的反思"},
+    workflow.submit(closing, {**worker_example("D"), "reflection": "补充后的反思"},
                     by=people["worker"], then=_no_copies)
     assert closing.state == "submitted" and closing.field_comments == {}
     assert case.stage == "待结案审批"
@@ -193,14 +179,14 @@ def test_nobody_signs_off_or_returns_their_own_submission_whatever_their_roles(
     both = people["both"]
     case = _case(both)
     form = lifecycle.new_form(case, "B", by=both)
-    workflow.submit(form, _worker_part("B"), by=both, then=_no_copies)
+    workflow.submit(form, worker_example("B"), by=both, then=_no_copies)
     with pytest.raises(SelfReview) as refused:
-        workflow.approve(form, _reviewer_part("B"), by=both, then=_no_copies)
+        workflow.approve(form, reviewer_example("B"), by=both, then=_no_copies)
     assert "someone else" in refused.value.message_id and "他人" in refused.value.message
     with pytest.raises(SelfReview):
         workflow.return_(form, "自己退回", by=both)
     assert form.state == "submitted" and _steps(form) == ["submitted"]
-    workflow.approve(form, _reviewer_part("B"), by=people["director"], then=_no_copies)
+    workflow.approve(form, reviewer_example("B"), by=people["director"], then=_no_copies)
     assert form.state == "approved"
 
 
@@ -211,7 +197,7 @@ def test_the_page_says_why_a_reviewer_cannot_sign_their_own_form(app, people) ->
     both = people["both"]
     case = _case(both)
     form = lifecycle.new_form(case, "B", by=both)
-    workflow.submit(form, _worker_part("B"), by=both, then=_no_copies)
+    workflow.submit(form, worker_example("B"), by=both, then=_no_copies)
     db.session.commit()
     client = app.test_client()
     login(client, both)
@@ -222,7 +208,7 @@ def test_the_page_says_why_a_reviewer_cannot_sign_their_own_form(app, people) ->
     assert "须由他人签批" in listing or "someone else signs it off" in listing
     token = csrf_token(client, "/cases")
     refused = client.post(f"/cases/{case.id}/forms/{form.id}/approve",
-                          data={"csrf_token": token, **posted_form(_reviewer_part("B"))})
+                          data={"csrf_token": token, **posted_form(reviewer_example("B"))})
     assert refused.status_code == 302
     db.session.expire_all()
     assert db.session.get(type(form), form.id).state == "submitted"
@@ -262,7 +248,7 @@ def test_a_save_whose_answer_was_lost_is_the_pages_own_not_a_conflict(app, peopl
     assert form.draft["phone"] == "13900000000"
     workflow.save_draft(form, {"client_name": "甲乙"}, by=worker,  # lost again
                         expected_version=held, attempt=third, unanswered={first, second})
-    workflow.submit(form, _worker_part("B"), by=worker, expected_version=held,
+    workflow.submit(form, worker_example("B"), by=worker, expected_version=held,
                     unanswered={first, second, third}, then=_no_copies)
     assert form.state == "submitted"
 
@@ -291,7 +277,7 @@ def test_a_lost_answer_never_hides_another_writers_change(app, people, meanwhile
                             expected_version=workflow.version_tag(form),
                             attempt=uuid.uuid4().hex)
     if meanwhile == "submitted_and_withdrawn":
-        workflow.submit(form, _worker_part("B"), by=worker, then=_no_copies)
+        workflow.submit(form, worker_example("B"), by=worker, then=_no_copies)
         workflow.withdraw(form, by=worker)
     listed = {uuid.uuid4().hex} if meanwhile == "not_listed" else {lost}
     page_tag = older if meanwhile == "older_tag" else held
@@ -299,7 +285,7 @@ def test_a_lost_answer_never_hides_another_writers_change(app, people, meanwhile
         workflow.save_draft(form, {"client_name": "丁"}, by=worker, expected_version=page_tag,
                             attempt=uuid.uuid4().hex, unanswered=listed)
     with pytest.raises(StaleVersion):
-        workflow.submit(form, _worker_part("B"), by=worker, expected_version=page_tag,
+        workflow.submit(form, worker_example("B"), by=worker, expected_version=page_tag,
                         unanswered=listed, then=_no_copies)
     kept = {"another_save": "乙", "submitted_and_withdrawn": "王建国"}.get(meanwhile, "甲")
     assert form.draft["client_name"] == kept
@@ -311,7 +297,7 @@ def test_a_draft_save_never_pulls_a_form_out_of_review(app, people) -> None:
 
     worker = people["worker"]
     form = lifecycle.new_form(_case(worker), "B", by=worker)
-    workflow.submit(form, _worker_part("B"), by=worker, then=_no_copies)
+    workflow.submit(form, worker_example("B"), by=worker, then=_no_copies)
     with pytest.raises(WrongState) as refused:
         workflow.save_draft(form, {"client_name": "乙"}, by=worker)
     assert refused.value.status == 409 and form.state == "submitted"
@@ -331,9 +317,9 @@ def test_the_same_submission_repeated_gives_the_first_result(app, people) -> Non
     worker = people["worker"]
     form = lifecycle.new_form(_case(worker), "B", by=worker)
     key = uuid.uuid4().hex
-    first = workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=key,
+    first = workflow.submit(form, worker_example("B"), by=worker, idempotency_key=key,
                             then=_no_copies)
-    again = workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=key,
+    again = workflow.submit(form, worker_example("B"), by=worker, idempotency_key=key,
                             then=_no_copies)
     assert again.repeated and again.version.id == first.version.id
     assert db.session.scalar(select(func.count(FormVersion.id))) == 1
@@ -352,13 +338,13 @@ def test_a_submission_reads_its_key_and_the_latest_version_in_one_statement(app,
     form = lifecycle.new_form(_case(worker), "B", by=worker)
     other = lifecycle.new_form(_case(worker), "B", by=worker)
     first_key, second_key, other_key = (uuid.uuid4().hex for _ in range(3))
-    first = workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=first_key,
+    first = workflow.submit(form, worker_example("B"), by=worker, idempotency_key=first_key,
                             then=_no_copies)
     db.session.commit()
     workflow.withdraw(form, by=worker)
-    second = workflow.submit(form, {**_worker_part("B"), "client_name": "乙"}, by=worker,
+    second = workflow.submit(form, {**worker_example("B"), "client_name": "乙"}, by=worker,
                              idempotency_key=second_key, then=_no_copies)
-    workflow.submit(other, _worker_part("B"), by=worker, idempotency_key=other_key,
+    workflow.submit(other, worker_example("B"), by=worker, idempotency_key=other_key,
                     then=_no_copies)
     db.session.commit()
     db.session.expire_all()  # the versions are read, not taken from the session
@@ -374,11 +360,11 @@ def test_a_submission_reads_its_key_and_the_latest_version_in_one_statement(app,
         assert (earlier.form_id, latest) == (other.id, second.version)
         assert len(seen) == 3
     assert lifecycle.submission_and_latest(form, None) == (None, second.version)
-    again = workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=first_key,
+    again = workflow.submit(form, worker_example("B"), by=worker, idempotency_key=first_key,
                             then=_no_copies)
     assert again.repeated and again.version == first.version
     with pytest.raises(WrongState):  # a key already used for another form
-        workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=other_key,
+        workflow.submit(form, worker_example("B"), by=worker, idempotency_key=other_key,
                         then=_no_copies)
 
 
@@ -401,7 +387,7 @@ def test_a_submission_makes_its_hash_and_audit_details_before_its_turn(app, peop
             monkeypatch.setattr(module, name,
                                 lambda *a, _real=real, _name=name, **k: (seen.append(_name),
                                                                           _real(*a, **k))[1])
-        workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=uuid.uuid4().hex,
+        workflow.submit(form, worker_example("B"), by=worker, idempotency_key=uuid.uuid4().hex,
                         then=_no_copies)
     order = [entry if entry in marks else "turn" for entry in seen
              if entry in marks or ("lock_version" in entry
@@ -424,7 +410,7 @@ def test_a_submission_takes_its_turn_by_writing_its_form_as_read(app, people):
     db.session.commit()
     as_read = form.lock_version
     with statements() as seen:
-        workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=uuid.uuid4().hex,
+        workflow.submit(form, worker_example("B"), by=worker, idempotency_key=uuid.uuid4().hex,
                         then=_no_copies)
     writes = [s for s in seen if s.startswith(("INSERT", "UPDATE", "DELETE"))]
     assert writes[0].startswith("UPDATE form_records")
@@ -463,7 +449,7 @@ def test_a_form_changed_after_it_was_read_is_read_and_checked_again(app, people)
     as_read = form.lock_version
     _moved_meanwhile(form.id, draft={"client_name": "另一台平板"})
     with statements() as seen:
-        outcome = workflow.submit(form, _worker_part("B"), by=worker,
+        outcome = workflow.submit(form, worker_example("B"), by=worker,
                                   idempotency_key=uuid.uuid4().hex, then=_no_copies)
     db.session.commit()
     assert outcome.version.number == 1 and not outcome.repeated
@@ -490,7 +476,7 @@ def test_a_form_submitted_by_another_tablet_meanwhile_is_not_submitted_again(app
     as_read = form.lock_version
     _moved_meanwhile(form.id, state=FormState.SUBMITTED)
     with pytest.raises(WrongState):
-        workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=uuid.uuid4().hex,
+        workflow.submit(form, worker_example("B"), by=worker, idempotency_key=uuid.uuid4().hex,
                         then=_no_copies)
     db.session.rollback()
     stored = stored_row(FormRecord, form.id)
@@ -512,7 +498,7 @@ def test_another_writer_of_the_form_waits_until_the_submission_commits(app, peop
     worker = people["worker"]
     form = lifecycle.new_form(_case(worker), "B", by=worker)
     db.session.commit()
-    workflow.submit(form, _worker_part("B"), by=worker, idempotency_key=uuid.uuid4().hex,
+    workflow.submit(form, worker_example("B"), by=worker, idempotency_key=uuid.uuid4().hex,
                     then=_no_copies)
     submitted = form.lock_version
     table = FormRecord.__table__
@@ -538,15 +524,15 @@ def test_the_same_approval_repeated_gives_the_first_result(app, people) -> None:
 
     worker, director = people["worker"], people["director"]
     form = lifecycle.new_form(_case(worker), "B", by=worker)
-    workflow.submit(form, _worker_part("B"), by=worker, then=_no_copies)
+    workflow.submit(form, worker_example("B"), by=worker, then=_no_copies)
     key = uuid.uuid4().hex
-    first = workflow.approve(form, _reviewer_part("B"), by=director, idempotency_key=key,
+    first = workflow.approve(form, reviewer_example("B"), by=director, idempotency_key=key,
                              then=_no_copies)
-    again = workflow.approve(form, _reviewer_part("B"), by=director, idempotency_key=key,
+    again = workflow.approve(form, reviewer_example("B"), by=director, idempotency_key=key,
                              then=_no_copies)
     assert again.repeated and again.version.id == first.version.id
     with pytest.raises(WrongState):  # a second approval without the key is a conflict
-        workflow.approve(form, _reviewer_part("B"), by=director, then=_no_copies)
+        workflow.approve(form, reviewer_example("B"), by=director, then=_no_copies)
     assert _steps(form) == ["submitted", "approved"]
 
 
@@ -625,7 +611,7 @@ def test_a_stale_submission_is_refused_with_the_comparison(app, people) -> None:
     token = csrf_token(client, url)
     client.post(url + "/draft", data={"csrf_token": token, "version_tag": old_tag,
                                       "client_name": "李四"})
-    refused = client.post(url, data={**posted_form(_worker_part("B")), "csrf_token": token,
+    refused = client.post(url, data={**posted_form(worker_example("B")), "csrf_token": token,
                                      "version_tag": old_tag,
                                      "submission_token": uuid.uuid4().hex})
     assert refused.status_code == 409
@@ -644,7 +630,7 @@ def test_withdraw_from_the_page_and_the_reviewers_list_says_so(app, people) -> N
     case_id, form_id = _open_form(worker)
     url = f"/cases/{case_id}/forms/{form_id}"
     token = csrf_token(worker, url)
-    assert worker.post(url, data={**posted_form(_worker_part("B")), "csrf_token": token,
+    assert worker.post(url, data={**posted_form(worker_example("B")), "csrf_token": token,
                                   "submission_token": uuid.uuid4().hex}).status_code == 302
     page = unescape(worker.get(url).get_data(as_text=True))
     assert 'id="withdraw"' in page and "cannot be changed" in page or "不能修改" in page
@@ -664,7 +650,7 @@ def test_field_comments_of_a_return_show_beside_their_fields(app, people) -> Non
     case_id, form_id = _open_form(worker)
     url = f"/cases/{case_id}/forms/{form_id}"
     token = csrf_token(worker, url)
-    worker.post(url, data={**posted_form(_worker_part("B")), "csrf_token": token,
+    worker.post(url, data={**posted_form(worker_example("B")), "csrf_token": token,
                            "submission_token": uuid.uuid4().hex})
     review_page = director.get(url).get_data(as_text=True)
     assert 'name="field_comment.phone" form="return-form"' in review_page

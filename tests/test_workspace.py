@@ -10,7 +10,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from service.annexes import ANNEXES
-from service.annexes.examples import example
+from service.annexes.examples import example, worker_example
 from service.cases.models import Case, FormRecord, FormVersion
 from service.db import db
 from service.forms.builder import to_formdata
@@ -56,14 +56,6 @@ def _annex_of(form_id: int) -> str:
     return db.session.get(FormRecord, form_id).annex
 
 
-def _worker_part(code: str) -> dict:
-    data = example(code)
-    for f in ANNEXES[code]:
-        if f.reviewer_only:
-            data.pop(f.name)
-    return data
-
-
 def test_blank_intake_shows_every_label_and_box_unticked(signed_in) -> None:
     case_id, form_id = _open_case(signed_in)
     page = signed_in.get(f"/cases/{case_id}/forms/{form_id}").get_data(as_text=True)
@@ -81,9 +73,9 @@ def test_blank_intake_shows_every_label_and_box_unticked(signed_in) -> None:
 def test_submit_stores_one_version_and_a_double_submit_stores_nothing_more(signed_in) -> None:
     case_id, form_id = _open_case(signed_in)
     token = uuid.uuid4().hex
-    first = _post_form(signed_in, case_id, form_id, _worker_part("B"), token)
+    first = _post_form(signed_in, case_id, form_id, worker_example("B"), token)
     assert first.status_code == 302, first.get_data(as_text=True)[:2000]
-    again = _post_form(signed_in, case_id, form_id, _worker_part("B"), token)
+    again = _post_form(signed_in, case_id, form_id, worker_example("B"), token)
     assert again.status_code == 302
     versions = db.session.query(FormVersion).filter_by(form_id=form_id).all()
     assert len(versions) == 1
@@ -103,7 +95,7 @@ def test_submit_stores_one_version_and_a_double_submit_stores_nothing_more(signe
 def test_bad_input_is_refused_beside_its_field_and_nothing_is_stored(
         signed_in, changes, field) -> None:
     case_id, form_id = _open_case(signed_in)
-    data = {**_worker_part("B"), **changes}
+    data = {**worker_example("B"), **changes}
     response = _post_form(signed_in, case_id, form_id, data)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -116,7 +108,7 @@ def test_bad_input_is_refused_beside_its_field_and_nothing_is_stored(
 def test_closing_before_opening_is_refused(signed_in) -> None:
     case_id, form_id = _open_case(signed_in)
     d_id = _add_form(signed_in, case_id, "D")
-    data = {**_worker_part("D"), "opened_on": "2024-05-08", "closed_on": "2024-05-01"}
+    data = {**worker_example("D"), "opened_on": "2024-05-08", "closed_on": "2024-05-01"}
     response = _post_form(signed_in, case_id, d_id, data)
     assert response.status_code == 422
     assert db.session.get(Case, case_id).is_open
@@ -125,7 +117,7 @@ def test_closing_before_opening_is_refused(signed_in) -> None:
 def test_markup_in_text_is_escaped_never_executed(signed_in) -> None:
     case_id, form_id = _open_case(signed_in)
     hostile = '<script>alert("x")</script>&{{ 7*7 }}'
-    data = {**_worker_part("B"), "petition_demands": hostile}
+    data = {**worker_example("B"), "petition_demands": hostile}
     assert _post_form(signed_in, case_id, form_id, data).status_code == 302
     page = signed_in.get(f"/cases/{case_id}/forms/{form_id}/v1").get_data(as_text=True)
     assert "<script>alert" not in page
@@ -155,7 +147,7 @@ def test_interviews_are_numbered_within_the_case(signed_in) -> None:
 
 def test_closing_goals_start_from_the_intake_goals(signed_in) -> None:
     case_id, form_id = _open_case(signed_in)
-    assert _post_form(signed_in, case_id, form_id, _worker_part("B")).status_code == 302
+    assert _post_form(signed_in, case_id, form_id, worker_example("B")).status_code == 302
     d_id = _add_form(signed_in, case_id, "D")
     page = signed_in.get(f"/cases/{case_id}/forms/{d_id}").get_data(as_text=True)
     for goal in ("疏导案主情绪", "协助案主了解加装电梯政策", "促成邻里协商"):
@@ -165,7 +157,7 @@ def test_closing_goals_start_from_the_intake_goals(signed_in) -> None:
 def test_submitting_annex_d_puts_the_case_in_pending_closure(signed_in) -> None:
     case_id, form_id = _open_case(signed_in)
     d_id = _add_form(signed_in, case_id, "D")
-    assert _post_form(signed_in, case_id, d_id, _worker_part("D")).status_code == 302
+    assert _post_form(signed_in, case_id, d_id, worker_example("D")).status_code == 302
     case = db.session.get(Case, case_id)
     assert case.stage == "待结案审批" and case.is_open
     assert case.closed_on.isoformat() == "2024-08-30"
@@ -173,7 +165,7 @@ def test_submitting_annex_d_puts_the_case_in_pending_closure(signed_in) -> None:
 
 def test_a_worker_cannot_write_the_reviewers_cells(signed_in) -> None:
     case_id, form_id = _open_case(signed_in)
-    data = {**_worker_part("B"), "director_approval": example("B")["director_approval"]}
+    data = {**worker_example("B"), "director_approval": example("B")["director_approval"]}
     assert _post_form(signed_in, case_id, form_id, data).status_code == 302
     stored = db.session.query(FormVersion).filter_by(form_id=form_id).one().data
     assert not stored.get("director_approval")
@@ -181,7 +173,7 @@ def test_a_worker_cannot_write_the_reviewers_cells(signed_in) -> None:
 
 def test_lists_mask_personal_data(signed_in) -> None:
     case_id, form_id = _open_case(signed_in)
-    _post_form(signed_in, case_id, form_id, _worker_part("B"))
+    _post_form(signed_in, case_id, form_id, worker_example("B"))
     listing = signed_in.get("/cases").get_data(as_text=True)
     assert "王建国" not in listing and "王**" in listing
     assert "13812345678" not in listing and "138****5678" in listing

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from . import ANNEXES
 from .schema import tiny_png
 
 _SIGNATURE = tiny_png()
@@ -99,3 +100,13 @@ _EXAMPLES: dict[str, dict[str, Any]] = {
 def example(code: str) -> dict[str, Any]:
     """A complete, valid filled form of annex ``code`` (a fresh copy)."""
     return copy.deepcopy(_EXAMPLES[code.upper()])
+
+
+def worker_example(code: str) -> dict[str, Any]:
+    """The example without the reviewer's cells: what a worker submits (a fresh copy)."""
+    return ANNEXES[code.upper()].worker_part(example(code))
+
+
+def reviewer_example(code: str) -> dict[str, Any]:
+    """The example's reviewer cells: what a supervisor or director signs off with."""
+    return ANNEXES[code.upper()].reviewer_part(example(code))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from types import MappingProxyType
+from typing import Any
 
 from .process import Stage
 
@@ -279,6 +280,14 @@ class Annex:
     def reviewer_fields(self) -> tuple[str, ...]:
         """The cells only a supervisor or director writes (8.3)."""
         return tuple(f.name for f in self.fields if f.reviewer_only)
+
+    def reviewer_part(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The reviewer's cells of ``data``, each present (``None`` where ``data`` has none)."""
+        return {name: data.get(name) for name in self.reviewer_fields}
+
+    def worker_part(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """``data`` without the reviewer's cells: what a worker writes and submits."""
+        return {k: v for k, v in data.items() if k not in self.reviewer_fields}
 
     @cached_property
     def reviewer_signatures(self) -> tuple[str, ...]:

@@ -163,7 +163,7 @@ def save_draft(form: FormRecord, data: dict[str, Any], *, by: Any,
     _begin(form, TRANSITIONS["save_draft"], by, expected_version, unanswered)
     annex = ANNEXES[form.annex]
     if not _reviews(by, form):
-        data = {**data, **_reviewer_values(annex, form.data)}
+        data = {**data, **annex.reviewer_part(form.data)}
     form.draft = data
     form.draft_saved_at = utcnow()
     form.edited_by_id = getattr(by, "id", None)
@@ -208,7 +208,7 @@ def submit(form: FormRecord, data: dict[str, Any], *, by: Any,
         if not imported and not _reviews(by, form):
             signed_off = latest is not None and latest.approved_by_id is not None
             stored = {} if signed_off or latest is None else latest.data
-            data = {**data, **{name: stored.get(name) for name in annex.reviewer_fields}}
+            data = {**data, **annex.reviewer_part(stored)}
         cleaned, problems = clean(annex, data, submit=not imported)
         if imported:
             cleaned = data
@@ -297,9 +297,7 @@ def approve(form: FormRecord, reviewer_data: dict[str, Any], *, by: Any,
     annex = ANNEXES[form.annex]
     submitted = form.current
     assert submitted is not None
-    merged = dict(submitted.data)
-    for name in annex.reviewer_fields:
-        merged[name] = reviewer_data.get(name)
+    merged = {**submitted.data, **annex.reviewer_part(reviewer_data)}
     data, problems = clean(annex, merged, submit=True)
     problems += _sign_off_problems(annex, data)
     if annex.closes_case:
@@ -329,8 +327,7 @@ def reopen(form: FormRecord, reason: str, *, by: Any,
     text = _comment(reason, required=True, message=N_("Say why the approved form must change."))
     current = form.current
     assert current is not None
-    form.draft = {k: v for k, v in current.data.items()
-                  if k not in ANNEXES[form.annex].reviewer_fields}
+    form.draft = ANNEXES[form.annex].worker_part(current.data)
     form.draft_saved_at = utcnow()
     return _finish(form, step, by, current, comment=text, details={"reason": text})
 
@@ -602,10 +599,6 @@ def _is_path(annex: Annex, path: str) -> bool:
     if field.kind is Kind.TABLE and len(parts) == 3 and parts[1].isdigit():
         return parts[2] in {c.name for c in field.columns}
     return False
-
-
-def _reviewer_values(annex: Annex, data: dict[str, Any]) -> dict[str, Any]:
-    return {name: data.get(name) for name in annex.reviewer_fields}
 
 
 def _sign_off_problems(annex: Annex, data: dict[str, Any]) -> list[Problem]:

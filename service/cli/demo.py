@@ -105,11 +105,11 @@ def _submit(case: Any, annex: str, data: dict[str, Any], worker: Any, reviewer: 
     from ..cases.errors import Invalid
 
     form = lifecycle.new_form(case, annex, by=worker)
-    cells = ANNEXES[annex].reviewer_fields
+    declared = ANNEXES[annex]
     try:
-        workflow.submit(form, {k: v for k, v in data.items() if k not in cells}, by=worker,
+        workflow.submit(form, declared.worker_part(data), by=worker,
                         then=lambda _v: None)  # only the signed version gets copies here
-        return workflow.approve(form, {k: data.get(k) for k in cells}, by=reviewer).version
+        return workflow.approve(form, declared.reviewer_part(data), by=reviewer).version
     except Invalid as invalid:
         raise click.ClickException(
             f"demo {annex} form is not valid: {[(p.key, p.message) for p in invalid.problems]}"
