@@ -102,6 +102,34 @@ def test_a_draft_made_against_an_older_tag_is_refused_never_merged(client, peopl
     assert current.headers["ETag"] == second
 
 
+def test_a_draft_retried_with_its_key_is_answered_as_the_first_left_it(client, people) -> None:
+    """A PUT whose answer was lost, sent again with the same Idempotency-Key and If-Match, gets
+    the form as the first left it, nothing written twice. Without the key, from someone else
+    with the same key, or after any other change, its tag is stale (412)."""
+    worker, supervisor = people["chen"], people["lin"]
+    url, tag = _new_form(client, worker, _new_case(client, worker), "C")
+    key = _key()
+    first = client.put(url, json={"record": "第一次"}, headers={**worker, **key, "If-Match": tag})
+    assert first.status_code == 200 and "Idempotent-Replayed" not in first.headers
+    again = client.put(url, json={"record": "第一次"}, headers={**worker, **key, "If-Match": tag})
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert again.get_json()["data"]["record"] == "第一次"
+    unnamed = client.put(url, json={"record": "第一次"}, headers={**worker, "If-Match": tag})
+    assert unnamed.status_code == 412
+    theirs = client.put(url, json={"record": "别人的"}, headers={**supervisor, **key,
+                                                              "If-Match": tag})
+    assert theirs.status_code == 412 and theirs.mimetype == PROBLEM
+    later = client.put(url, json={"record": "第二次"},
+                       headers={**worker, **_key(), "If-Match": first.headers["ETag"]})
+    assert later.status_code == 200
+    late_retry = client.put(url, json={"record": "第一次"},
+                            headers={**worker, **key, "If-Match": tag})
+    assert late_retry.status_code == 412
+    assert late_retry.get_json()["current_data"]["record"] == "第二次"
+    assert client.get(url, headers=worker).headers["ETag"] == later.headers["ETag"]
+
+
 def test_unknown_fields_are_named_not_stored(client, people) -> None:
     worker = people["chen"]
     url, tag = _new_form(client, worker, _new_case(client, worker), "C")
@@ -204,7 +232,13 @@ def test_simultaneous_duplicates_store_one_and_reviews_have_one_winner(client, p
                                                                         server) -> None:
     worker, first, second = people["chen"], people["lin"], people["zhou"]
     case_id = _new_case(client, worker)
-    url, _tag = _new_form(client, worker, case_id, "B")
+    url, tag = _new_form(client, worker, case_id, "B")
+    saving = {**worker, **_key(), "If-Match": tag}
+    saves = _at_once([lambda: requests.put(f"{server}{url}", json={"client_name": "王建国"},
+                                           headers=saving, timeout=60)] * 4)
+    assert [r.status_code for r in saves] == [200] * 4, [r.text[:300] for r in saves]
+    assert len({r.headers["ETag"] for r in saves}) == 1  # one write, three answered as it left
+    assert sorted(r.headers.get("Idempotent-Replayed", "") for r in saves) == ["", *["true"] * 3]
     key = _key()
     submits = _at_once([lambda: requests.post(f"{server}{url}/submit", json=example("B"),
                                               headers={**worker, **key}, timeout=60)] * 4)

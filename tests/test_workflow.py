@@ -254,12 +254,12 @@ def test_a_save_whose_answer_was_lost_is_the_pages_own_not_a_conflict(app, peopl
 
 
 @pytest.mark.parametrize("meanwhile", ["another_save", "submitted_and_withdrawn", "not_listed",
-                                       "older_tag"])
+                                       "older_tag", "another_person"])
 def test_a_lost_answer_never_hides_another_writers_change(app, people, meanwhile) -> None:
     """Only the page's own unanswered save, made against the tag it holds and written last,
     passes: another save since, another step since (a submission and its withdrawal from
-    another tablet), a save the page does not list, or a page holding an older tag than that
-    save's is still refused and compared."""
+    another tablet), a save the page does not list, a page holding an older tag than that
+    save's, or a save by someone else under the same name is still refused and compared."""
     from service.cases import lifecycle, workflow
     from service.cases.errors import StaleVersion
 
@@ -270,7 +270,8 @@ def test_a_lost_answer_never_hides_another_writers_change(app, people, meanwhile
         workflow.save_draft(form, {"client_name": "丙"}, by=worker, expected_version=older)
     held = workflow.version_tag(form)
     lost = uuid.uuid4().hex
-    workflow.save_draft(form, {"client_name": "甲"}, by=worker, expected_version=held,
+    writer = people["director"] if meanwhile == "another_person" else worker
+    workflow.save_draft(form, {"client_name": "甲"}, by=writer, expected_version=held,
                         attempt=lost)
     if meanwhile == "another_save":  # another tablet, with the tag the lost save made
         workflow.save_draft(form, {"client_name": "乙"}, by=worker,
@@ -289,6 +290,36 @@ def test_a_lost_answer_never_hides_another_writers_change(app, people, meanwhile
                         unanswered=listed, then=_no_copies)
     kept = {"another_save": "乙", "submitted_and_withdrawn": "王建国"}.get(meanwhile, "甲")
     assert form.draft["client_name"] == kept
+
+
+def test_a_retried_save_whose_answer_was_lost_is_answered_not_written_again(app,
+                                                                          people) -> None:
+    """A client retrying a draft save under the same name (its answer was lost) gets the form
+    as that save left it, nothing written twice; once anything else has changed the form, the
+    retry's tag is stale like any other."""
+    from service.cases import lifecycle, workflow
+    from service.cases.errors import StaleVersion
+
+    worker = people["worker"]
+    form = lifecycle.new_form(_case(worker), "B", by=worker)
+    held = workflow.version_tag(form)
+    name = uuid.uuid4().hex
+    first = workflow.save_draft(form, {"client_name": "甲"}, by=worker, expected_version=held,
+                                attempt=name)
+    made = workflow.version_tag(form)
+    again = workflow.save_draft(form, {"client_name": "甲"}, by=worker, expected_version=held,
+                                attempt=name)
+    assert again.repeated and not first.repeated
+    assert workflow.version_tag(form) == made and form.draft["client_name"] == "甲"
+    with pytest.raises(StaleVersion):  # the same name from someone else is not a retry
+        workflow.save_draft(form, {"client_name": "乙"}, by=people["director"],
+                            expected_version=held, attempt=name)
+    workflow.save_draft(form, {"client_name": "丙"}, by=worker, expected_version=made,
+                        attempt=uuid.uuid4().hex)
+    with pytest.raises(StaleVersion):
+        workflow.save_draft(form, {"client_name": "甲"}, by=worker, expected_version=held,
+                            attempt=name)
+    assert form.draft["client_name"] == "丙"
 
 
 def test_a_draft_save_never_pulls_a_form_out_of_review(app, people) -> None:

@@ -10,6 +10,7 @@ tag, 422 invalid data with each field named).
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import request, url_for
@@ -145,6 +146,12 @@ def _idempotency_key(*, required: bool) -> str | None:
     return f"api:{api_user().id}:{key}"[:MAX_KEY]
 
 
+def _save_name(key: str | None) -> str | None:
+    """A draft save's name for its form's mark, from the caller's scoped key: of one length and
+    alphabet whatever the key holds (the mark keeps it beside the tag, space-separated)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32] if key else None
+
+
 def _form_example(code: str, state: str = "draft") -> dict[str, Any]:
     return {"id": 31, "case_id": 12, "annex": code, "seq": 1, "state": state,
             "version_tag": "31-4", "review_comment": "", "field_comments": {},
@@ -213,8 +220,12 @@ def get_form(case_id: int, form_id: int) -> Any:
                 "service forms schema B` prints; a draft may leave fields out). `If-Match` "
                 "must carry the version tag the change was made against: a stale tag answers "
                 "412 with the form's current tag and data (nothing is merged), no tag 428. A "
-                "form waiting for review or approved is not changed by a draft (409).",
-    parameters=[_CASE_ID, _FORM_ID, _IF_MATCH],
+                "form waiting for review or approved is not changed by a draft (409). "
+                "`Idempotency-Key` is optional: the same request repeated (a retry whose "
+                "answer was lost) answers the form as the first left it, with "
+                "`Idempotent-Replayed: true`, while that save is still the form's last "
+                "change; after any other change the retry's tag is stale (412).",
+    parameters=[_CASE_ID, _FORM_ID, _IF_MATCH, _IDEMPOTENCY],
     request=json_body(_annex_data_schema(), example("C")),
     responses={"200": json_response("Saved; the new version tag is in ETag.", _FORM_REF,
                                     _form_example("C"), headers=_ETAG_HEADER),
@@ -224,14 +235,16 @@ def save_draft(case_id: int, form_id: int) -> Any:
     """Save a draft against the version tag it was made from."""
     record = require_api_form(case_id, form_id)
     expected = _expected_tag(required=True)
+    key = _idempotency_key(required=False)
     data = _form_data(record, required=True)
     try:
-        workflow.save_draft(record, data or {}, by=api_user(), expected_version=expected)
+        outcome = workflow.save_draft(record, data or {}, by=api_user(),
+                                      expected_version=expected, attempt=_save_name(key))
     except CaseError as exc:
         db.session.rollback()
         raise _refused(exc) from exc
     db.session.commit()
-    return _answer(record)
+    return _answer(record, replayed=outcome.repeated)
 
 
 @bp.post("/cases/<int:case_id>/forms/<int:form_id>/submit")

@@ -157,10 +157,19 @@ def save_draft(form: FormRecord, data: dict[str, Any], *, by: Any,
 
     ``attempt`` names this save as the form page sent it, ``unanswered`` the page's earlier
     saves whose answers it never got (the connection dropped on the way back). When the form
-    was last written by one of those, against this same tag, the tag is not stale: the change
-    since it is the page's own, and what the page sends now holds every value it sent then.
+    was last written by ``by`` in one of those, against this same tag, the tag is not stale:
+    the change since it is the page's own, and what the page sends now holds every value it
+    sent then.
+
+    The same ``attempt`` again (a retry of a save whose answer was lost), when that save is
+    still the form's last write, returns with ``repeated`` set and writes nothing: the form
+    holds what it asked for.
     """
-    _begin(form, TRANSITIONS["save_draft"], by, expected_version, unanswered)
+    _begin(form, TRANSITIONS["save_draft"], by, expected_version,
+           unanswered if attempt is None else (*unanswered, attempt))
+    if attempt and expected_version is not None and _own_unanswered_save(
+            form, expected_version, (attempt,), by):
+        return Outcome(form, None, None, repeated=True)
     annex = ANNEXES[form.annex]
     if not _reviews(by, form):
         data = {**data, **annex.reviewer_part(form.data)}
@@ -201,7 +210,7 @@ def submit(form: FormRecord, data: dict[str, Any], *, by: Any,
         earlier, latest = lifecycle.submission_and_latest(form, idempotency_key)
         if earlier is not None:
             return _repeated_submission(form, earlier)
-        _check_tag(form, expected_version, unanswered)
+        _check_tag(form, expected_version, unanswered, by)
         _check(form, step, by)
         if not form.case.is_open:
             raise WrongState(N_("This case is already closed."), state=form.state)
@@ -379,7 +388,7 @@ def _begin(form: FormRecord, step: Transition, by: Any, expected: str | None,
     version tag, the state and who makes the step."""
     take_turns(f"form:{form.id}", FormRecord.__table__, row_locked=True)
     db.session.refresh(form, with_for_update=True)
-    _check_tag(form, expected, unanswered)
+    _check_tag(form, expected, unanswered, by)
     _check(form, step, by)
 
 
@@ -424,21 +433,24 @@ def _attempt_mark(attempt: str | None, expected: str | None, *, made: int) -> st
     return f"{attempt} {expected} {made}"
 
 
-def _own_unanswered_save(form: FormRecord, expected: str, unanswered: Collection[str]) -> bool:
-    """Whether the form's last write is a draft save of the asking page whose answer the page
-    never got, made against the same tag the page still holds: then every change since that
-    tag is the page's own. Any later write by anyone changes the row's version, and the mark
-    no longer matches it."""
+def _own_unanswered_save(form: FormRecord, expected: str, unanswered: Collection[str],
+                         by: Any) -> bool:
+    """Whether the form's last write is a draft save by ``by`` from the asking page (or
+    client) whose answer never reached it, made against the same tag it still holds: then
+    every change since that tag is its own. Any later write by anyone changes the row's
+    version, and the mark no longer matches it; a save by someone else never matches, even
+    under a name they chose alike."""
     mark = (form.draft_attempt or "").split(" ")
     return (len(mark) == 3 and mark[0] in unanswered and mark[1] == expected
-            and mark[2] == str(form.lock_version))
+            and mark[2] == str(form.lock_version)
+            and form.edited_by_id is not None and form.edited_by_id == getattr(by, "id", None))
 
 
-def _check_tag(form: FormRecord, expected: str | None,
-               unanswered: Collection[str] = ()) -> None:
+def _check_tag(form: FormRecord, expected: str | None, unanswered: Collection[str],
+               by: Any) -> None:
     if expected is None or expected == version_tag(form):
         return
-    if not _own_unanswered_save(form, expected, unanswered):
+    if not _own_unanswered_save(form, expected, unanswered, by):
         raise StaleVersion(N_("Someone else changed this form meanwhile; nothing was "
                               "overwritten."), current_tag=version_tag(form),
                            current_data=dict(form.data))
