@@ -399,7 +399,7 @@ def test_flag_case_through_the_api_as_described_tells_people_by_real_email(mail_
     client = mail_app.test_client()
     path, method, op = _operation(client, "flagCase")
     assert (path, method) == ("/api/v1/cases/{case_id}/flags", "post")
-    assert [p["name"] for p in op["parameters"]] == ["case_id"]
+    assert [p["name"] for p in op["parameters"]] == ["case_id", "Idempotency-Key"]
     body = op["requestBody"]["content"]["application/json"]["example"]
     for code in ("201", "401", "403", "404", "409", "422"):
         assert code in op["responses"], code

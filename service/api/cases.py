@@ -15,9 +15,11 @@ from ..auth.models import Role
 from ..cases import lifecycle
 from ..cases.models import Case, FormRecord
 from ..db import db
+from ..once import made_under, request_key
 from ..web.security import mask_name, mask_phone
 from . import bp
 from .auth import api_user, require_api_case, token_required
+from .idempotency import IDEMPOTENCY, idempotency_key
 from .problems import ApiProblem
 from .spec import json_body, json_response, operation, path_param, problems, query_param
 
@@ -130,7 +132,11 @@ def _opening(body: Any) -> tuple[str, date | None]:
 @operation(
     "createCase", summary="Open a case (接触登记) with the caller as its responsible worker.",
     description="Only workers, supervisors and directors open cases. The answer's `Location` "
-                "is the new case; add its Annex B with createForm.",
+                "is the new case; add its Annex B with createForm. With an "
+                "`Idempotency-Key`, the same request again (a retry whose answer was lost) "
+                "answers the case it opened, with `Idempotent-Replayed: true`, rather than "
+                "opening another.",
+    parameters=[IDEMPOTENCY],
     request=json_body({"type": "object", "properties": {
         "client_name": {"type": "string", "maxLength": MAX_NAME},
         "opened_on": {"type": "string", "format": "date"}}, "additionalProperties": False},
@@ -146,10 +152,17 @@ def create_case() -> Any:
     if not user.has_role(*CASE_OPENERS):
         raise ApiProblem(403, gettext("Only workers, supervisors and directors open cases."))
     name, opened = _opening(request.get_json(silent=True))
-    case = lifecycle.open_case(worker=user, client_name=name, opened_on=opened)
-    audit.record("case.open", case, user=user, via="api")
+    key = request_key("api", user, idempotency_key(required=False))
+    headers = {}
+    case = made_under(Case, key)
+    if case is None:
+        case = lifecycle.open_case(worker=user, client_name=name, opened_on=opened, key=key)
+        audit.record("case.open", case, user=user, via="api")
+    else:
+        headers["Idempotent-Replayed"] = "true"
     db.session.commit()
-    return case_detail(case), 201, {"Location": url_for("api.get_case", case_id=case.id)}
+    headers["Location"] = url_for("api.get_case", case_id=case.id)
+    return case_detail(case), 201, headers
 
 
 @bp.get("/cases/<int:case_id>")

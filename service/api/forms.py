@@ -24,8 +24,10 @@ from ..cases import lifecycle, workflow
 from ..cases.errors import CaseError, Invalid, StaleVersion
 from ..cases.models import FormRecord
 from ..db import db
+from ..once import request_key
 from . import bp
 from .auth import api_user, require_api_case, require_api_form, token_required
+from .idempotency import IDEMPOTENCY, idempotency_key
 from .problems import ApiProblem, field_errors
 from .spec import (
     header_param,
@@ -36,7 +38,6 @@ from .spec import (
     problems,
 )
 
-MAX_KEY = 64
 _FORM_REF = {"$ref": "#/components/schemas/Form"}
 _CASE_ID = path_param("case_id", "The case's id.", 12)
 _FORM_ID = path_param("form_id", "The form's id.", 31)
@@ -44,10 +45,6 @@ _ETAG_HEADER = {"ETag": {"description": "The form's version tag, to send as If-M
                          "schema": {"type": "string"}, "example": '"31-4"'}}
 _IF_MATCH = header_param("If-Match", "The version tag (ETag) the change was made against.",
                          required=True, example='"31-4"')
-_IDEMPOTENCY = header_param(
-    "Idempotency-Key", "A key unique to this request (e.g. a UUID): sending the same request "
-    "again with it (a retry after a dropped connection) answers the first result.",
-    example="2f1c7a3e-5b8d-4c1e-9a57-0d6e3b2a9f10")
 
 
 def _iso(value: Any) -> str | None:
@@ -133,19 +130,6 @@ def _expected_tag(*, required: bool) -> str | None:
     return raw.removeprefix("W/").strip('"')
 
 
-def _idempotency_key(*, required: bool) -> str | None:
-    key = (request.headers.get("Idempotency-Key") or "").strip()
-    if not key:
-        if required:
-            raise ApiProblem(428, gettext("Send an Idempotency-Key header with a submission."),
-                             kind="idempotency-key-required")
-        return None
-    if len(key) > MAX_KEY or not key.isprintable():
-        raise ApiProblem(400, gettext("The Idempotency-Key is at most %(n)s printable "
-                                      "characters.", n=MAX_KEY))
-    return f"api:{api_user().id}:{key}"[:MAX_KEY]
-
-
 def _save_name(key: str | None) -> str | None:
     """A draft save's name for its form's mark, from the caller's scoped key: of one length and
     alphabet whatever the key holds (the mark keeps it beside the tag, space-separated)."""
@@ -169,8 +153,10 @@ def _annex_data_schema() -> dict[str, Any]:
     "createForm", summary="Start a draft of Annex B, C or D in a case.",
     description="B and D are one per case (asking again answers the existing one with 200); "
                 "C is numbered (工作次数) within the case. The draft starts from what the case "
-                "already knows (names, dates, B's goals for D).",
-    parameters=[_CASE_ID],
+                "already knows (names, dates, B's goals for D). With an `Idempotency-Key`, the "
+                "same request again (a retry whose answer was lost) answers the form it made, "
+                "with `Idempotent-Replayed: true`, rather than starting another.",
+    parameters=[_CASE_ID, IDEMPOTENCY],
     request=json_body({"type": "object", "required": ["annex"], "properties": {
         "annex": {"type": "string", "enum": sorted(ANNEXES)}}, "additionalProperties": False},
         {"annex": "C"}),
@@ -192,13 +178,17 @@ def create_form(case_id: int) -> Any:
     if not can_edit_case(api_user(), case, seen=True):
         raise ApiProblem(403, gettext("You may see this case but not write in it."),
                          kind="not-allowed")
+    key = request_key("api", api_user(), idempotency_key(required=False))
     existing = {f.id for f in case.forms}
     try:
-        record = lifecycle.new_form(case, code.upper(), by=api_user())
+        record = lifecycle.new_form(case, code.upper(), by=api_user(), key=key)
     except CaseError as exc:
+        db.session.rollback()
         raise _refused(exc) from exc
     db.session.commit()
-    return _answer(record, 200 if record.id in existing else 201)
+    replayed = key is not None and record.request_key == key and record.id in existing
+    return _answer(record, 201 if replayed or record.id not in existing else 200,
+                   replayed=replayed)
 
 
 @bp.get("/cases/<int:case_id>/forms/<int:form_id>")
@@ -225,7 +215,7 @@ def get_form(case_id: int, form_id: int) -> Any:
                 "answer was lost) answers the form as the first left it, with "
                 "`Idempotent-Replayed: true`, while that save is still the form's last "
                 "change; after any other change the retry's tag is stale (412).",
-    parameters=[_CASE_ID, _FORM_ID, _IF_MATCH, _IDEMPOTENCY],
+    parameters=[_CASE_ID, _FORM_ID, _IF_MATCH, IDEMPOTENCY],
     request=json_body(_annex_data_schema(), example("C")),
     responses={"200": json_response("Saved; the new version tag is in ETag.", _FORM_REF,
                                     _form_example("C"), headers=_ETAG_HEADER),
@@ -235,7 +225,7 @@ def save_draft(case_id: int, form_id: int) -> Any:
     """Save a draft against the version tag it was made from."""
     record = require_api_form(case_id, form_id)
     expected = _expected_tag(required=True)
-    key = _idempotency_key(required=False)
+    key = idempotency_key(required=False)
     data = _form_data(record, required=True)
     try:
         outcome = workflow.save_draft(record, data or {}, by=api_user(),
@@ -255,7 +245,7 @@ def save_draft(case_id: int, form_id: int) -> Any:
                 "double tap, a retry) answers the first result with `Idempotent-Replayed: "
                 "true`, and simultaneous duplicates store one version. `If-Match` is optional; "
                 "when sent, a stale tag answers 412.",
-    parameters=[_CASE_ID, _FORM_ID, {**_IDEMPOTENCY, "required": True},
+    parameters=[_CASE_ID, _FORM_ID, {**IDEMPOTENCY, "required": True},
                 {**_IF_MATCH, "required": False}],
     request=json_body(_annex_data_schema(), example("C"), required=False),
     responses={"200": json_response("Submitted; the form waits for review.", _FORM_REF,
@@ -265,7 +255,7 @@ def save_draft(case_id: int, form_id: int) -> Any:
 def submit_form(case_id: int, form_id: int) -> Any:
     """Submit a form for review, once whatever the retries."""
     record = require_api_form(case_id, form_id)
-    key = _idempotency_key(required=True)
+    key = idempotency_key(required=True)
     expected = _expected_tag(required=False)
     data = _form_data(record, required=False)
     try:
@@ -323,7 +313,7 @@ def _review_body() -> dict[str, Any]:
                 "assessment and signature). Of two simultaneous reviews one wins; the other "
                 "answers 409. With an `Idempotency-Key`, a repeated request answers the first "
                 "result.",
-    parameters=[_CASE_ID, _FORM_ID, _IDEMPOTENCY, {**_IF_MATCH, "required": False}],
+    parameters=[_CASE_ID, _FORM_ID, IDEMPOTENCY, {**_IF_MATCH, "required": False}],
     request=json_body(_REVIEW_SCHEMA, {
         "decision": "return", "comment": "请补充各目标的达成情况。",
         "field_comments": {"goals.0.status": "请填写此目标的达成情况。"}}),
@@ -337,7 +327,7 @@ def review_form(case_id: int, form_id: int) -> Any:
     """Approve or return a submitted form."""
     record = require_api_form(case_id, form_id)
     body = _review_body()
-    key = _idempotency_key(required=False)
+    key = idempotency_key(required=False)
     expected = _expected_tag(required=False)
     try:
         if body["decision"] == "approve":

@@ -9,14 +9,16 @@ from flask import request
 from flask_babel import gettext
 
 from ..auth import audit
-from ..auth.models import Role
+from ..auth.models import RiskFlag, Role
 from ..db import db
 from ..jobs.notices import enqueue_mail
 from ..notify import notices
 from ..notify.models import Notification
 from ..notify.texts import headline
+from ..once import made_under, request_key
 from . import bp
 from .auth import api_user, require_api_case, token_required
+from .idempotency import IDEMPOTENCY, idempotency_key
 from .problems import ApiProblem
 from .spec import json_body, json_response, operation, path_param, problems, query_param
 
@@ -99,8 +101,10 @@ def _concern(body: Any) -> str:
                 "notice in their inbox and, when the service has a mail server and they have "
                 "an address, an e-mail naming the case by its number (the concern stays in "
                 "the service). Only workers, supervisors and directors who may see the case "
-                "flag it, and only while it is open.",
-    parameters=[path_param("case_id", "The case's id.", 12)],
+                "flag it, and only while it is open. With an `Idempotency-Key`, the same "
+                "request again (a retry whose answer was lost) answers the flag it raised, "
+                "with `Idempotent-Replayed: true`: nobody is told twice.",
+    parameters=[path_param("case_id", "The case's id.", 12), IDEMPOTENCY],
     request=json_body({"type": "object", "required": ["concern"],
                        "additionalProperties": False, "properties": {
                            "concern": {"type": "string", "minLength": 1,
@@ -120,16 +124,25 @@ def flag_case(case_id: int) -> Any:
     if not case.is_open:
         raise ApiProblem(409, gettext("The case is closed or transferred."))
     concern = _concern(request.get_json(silent=True))
-    flag, told = notices.flag_case(case, concern, user)
-    audit.record("risk.flag", case, user=user, via="api", flag=flag.id, concern=concern,
-                 notified=[n.recipient.username for n in told])
-    enqueue_mail(told)
+    key = request_key("api", user, idempotency_key(required=False))
+    headers = {}
+    flag = made_under(RiskFlag, key)
+    if flag is not None:
+        if flag.case_id != case.id:
+            raise ApiProblem(409, gettext("This request was already made for another case."))
+        told = notices.notices_of_flag(flag)
+        headers["Idempotent-Replayed"] = "true"
+    else:
+        flag, told = notices.flag_case(case, concern, user, key=key)
+        audit.record("risk.flag", case, user=user, via="api", flag=flag.id, concern=concern,
+                     notified=[n.recipient.username for n in told])
+        enqueue_mail(told)
     db.session.commit()
     body = {"id": flag.id, "case_id": case.id, "case_number": case.number,
             "concern": flag.concern, "raised_at": _iso(flag.raised_at),
             "notified": [{"username": n.recipient.username, "mail": n.mail_state}
                          for n in told]}
-    return body, 201
+    return body, 201, headers
 
 
 def notice_body(notice: Notification) -> dict[str, Any]:

@@ -154,6 +154,8 @@ class RiskFlag(Model):
     action_taken: Mapped[str] = mapped_column(Text, default="")
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     handled_at: Mapped[datetime | None]
+    #: the request that made it (``service.once``): a double tap or a retry finds it
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     case = relationship("Case")
     raised_by = relationship(User, foreign_keys=[raised_by_id])

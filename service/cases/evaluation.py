@@ -112,6 +112,8 @@ class SatisfactionSurvey(Model):
     followup_id: Mapped[int | None] = mapped_column(ForeignKey("followups.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the request that made it (``service.once``): a double tap or a retry finds it
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     documents: Mapped[list[SurveyDocument]] = relationship(
         back_populates="survey", order_by="SurveyDocument.format")

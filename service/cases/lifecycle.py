@@ -45,10 +45,12 @@ def next_case_number(year: int) -> str:
 
 
 def open_case(*, worker: Any = None, client_name: str = "", opened_on: date | None = None,
-              team: Any = None) -> Case:
-    """A new case at 接触登记, with its number."""
+              team: Any = None, key: str | None = None) -> Case:
+    """A new case at 接触登记, with its number; ``key``: the request that opens it
+    (``service.once``)."""
     opened_on = opened_on or date.today()
     case = Case(number=next_case_number(opened_on.year), client_name=client_name,
+                request_key=key,
                 worker_id=getattr(worker, "id", None),
                 team_id=getattr(team, "id", None) or getattr(worker, "team_id", None),
                 opened_on=opened_on, stage=Stage.CONTACT)
@@ -57,18 +59,32 @@ def open_case(*, worker: Any = None, client_name: str = "", opened_on: date | No
     return case
 
 
-def new_form(case: Case, annex_code: str, *, by: Any = None) -> FormRecord:
+def new_form(case: Case, annex_code: str, *, by: Any = None, key: str | None = None
+             ) -> FormRecord:
     """A new, empty form of the case. A repeated annex (C) is numbered; others are one each,
-    so asking again for one the case holds returns it."""
+    so asking again for one the case holds returns it.
+
+    ``key``: the request that adds it (``service.once``); the same request again (a double
+    tap, a retry) returns the form it added. The case's forms take turns, so that
+    simultaneous requests number their forms one after another, and a repeat finds the
+    first's form."""
     annex = get_annex(annex_code)
-    existing = case.forms_of(annex.code)
+    take_turns(f"forms:{case.id}", FormRecord.__table__)
+    if key and (earlier := db.session.scalar(
+            select(FormRecord).where(FormRecord.request_key == key))) is not None:
+        if earlier.case_id != case.id:
+            raise LifecycleError(N_("This request was already made for another case."))
+        return earlier
+    existing = db.session.scalars(select(FormRecord).where(
+        FormRecord.case_id == case.id, FormRecord.annex == annex.code)
+        .order_by(FormRecord.seq)).all()
     if not annex.repeats and existing:
         return existing[0]
     if annex.closes_case and not case.is_open:
         raise LifecycleError(N_("This case is already closed."))
     seq = max((f.seq for f in existing), default=0) + 1
     form = FormRecord(case=case, annex=annex.code, seq=seq, draft=prefill(case, annex, seq),
-                      created_by_id=getattr(by, "id", None))
+                      created_by_id=getattr(by, "id", None), request_key=key)
     db.session.add(form)
     db.session.flush()
     return form

@@ -93,5 +93,7 @@ class OutsideReport(Model):
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the request that made it (``service.once``): a double tap or a retry finds it
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     recorded_by = relationship("User")

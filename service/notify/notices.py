@@ -73,11 +73,13 @@ def notify_risk_flag(flag: RiskFlag, case: Case, by: User | None) -> list[Notifi
     return notices
 
 
-def flag_case(case: Case, concern: str, by: User) -> tuple[RiskFlag, list[Notification]]:
+def flag_case(case: Case, concern: str, by: User, *, key: str | None = None
+              ) -> tuple[RiskFlag, list[Notification]]:
     """Raise an 8.6 flag on ``case`` with its ``concern`` and make the notices it sends (the
-    caller audits, queues the e-mails with ``jobs.notices.enqueue_mail`` and commits)."""
+    caller audits, queues the e-mails with ``jobs.notices.enqueue_mail`` and commits).
+    ``key``: the request that raises it (``service.once``)."""
     flag = RiskFlag(case_id=case.id, raised_by_id=by.id, concern=concern.strip()[:MAX_TEXT],
-                    raised_at=utcnow())
+                    raised_at=utcnow(), request_key=key)
     db.session.add(flag)
     db.session.flush()
     return flag, notify_risk_flag(flag, case, by)
@@ -154,10 +156,10 @@ def parse_reported_at(text: str, timezone: str) -> datetime:
 
 def record_outside_report(case: Case, *, agency: str, recipient: str, reported_at: datetime,
                           channel: str, note: str = "", flag: RiskFlag | None = None,
-                          by: User | None = None) -> OutsideReport:
+                          by: User | None = None, key: str | None = None) -> OutsideReport:
     """Record that ``case``'s risk was reported outside the service (the caller audits and
     commits). ``agency`` and ``channel`` are the official values of ``ReportAgency`` and
-    ``ReportChannel``."""
+    ``ReportChannel``; ``key``: the request that records it (``service.once``)."""
     if agency not in {a.value for a in ReportAgency}:
         raise ReportError("agency", N_("Choose to whom the report was made."))
     if channel not in {c.value for c in ReportChannel}:
@@ -172,7 +174,8 @@ def record_outside_report(case: Case, *, agency: str, recipient: str, reported_a
     report = OutsideReport(case_id=case.id, flag_id=getattr(flag, "id", None),
                            agency=ReportAgency(agency), recipient=recipient,
                            reported_at=reported_at, channel=ReportChannel(channel), note=note,
-                           recorded_by_id=getattr(by, "id", None), recorded_at=utcnow())
+                           recorded_by_id=getattr(by, "id", None), recorded_at=utcnow(),
+                           request_key=key)
     db.session.add(report)
     db.session.flush()
     return report

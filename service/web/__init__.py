@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
         scans,  # noqa: F401  (its routes attach to imports.bp)
         security,
         statistics,
+        taps,
     )
 
     app.request_class = FormRequest
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
     security.init_app(app)
     look.init_app(app)
     guard.init_app(app)
+    taps.init_app(app)
     for module in (auth, cases, archive, imports, paper, review, notices, admin, evaluation,
                    statistics):
         app.register_blueprint(module.bp)

@@ -61,7 +61,9 @@ from ..evaluation import survey as survey_declaration
 from ..forms import PageForm
 from ..forms.builder import form_for, parse_formdata
 from ..jobs.documents import enqueue_documents
+from ..once import made_under
 from .exports import send_export
+from .taps import tap_key
 
 bp = Blueprint("cases", __name__)
 
@@ -118,9 +120,12 @@ def index() -> Any:
 def open_new() -> Any:
     if not current_user.has_role(Role.WORKER, Role.SUPERVISOR, Role.DIRECTOR):
         abort(403)
-    case = lifecycle.open_case(worker=current_user)
+    key = tap_key()
+    case = made_under(Case, key)
+    if case is None:
+        case = lifecycle.open_case(worker=current_user, key=key)
+        audit.record("case.open", case)
     record = lifecycle.new_form(case, OPENING.code, by=current_user)
-    audit.record("case.open", case)
     db.session.commit()
     return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
 
@@ -235,7 +240,12 @@ def add_form(case_id: int, annex_code: str) -> Any:
     case = require_case(case_id)
     if annex_code not in ANNEXES or not can_edit_case(current_user, case):
         abort(404 if annex_code not in ANNEXES else 403)
-    record = lifecycle.new_form(case, annex_code, by=current_user)
+    try:
+        record = lifecycle.new_form(case, annex_code, by=current_user, key=tap_key())
+    except CaseError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("cases.show", case_id=case.id))
     db.session.commit()
     return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
 

@@ -30,6 +30,7 @@ from ..evaluation.scale import AFTER_LABEL, BEFORE_LABEL, CHANGE_LABEL, CHANGE_S
 from ..jobs.surveys import enqueue_survey_documents
 from ..storage import resolve_under
 from .exports import send_export
+from .taps import this_tap
 
 bp = Blueprint("evaluation", __name__)
 
@@ -118,6 +119,10 @@ def update(case_id: int) -> Any:
 def add_survey(case_id: int) -> Any:
     """Store a satisfaction survey answered by the petitioner or over the phone."""
     case = _editable(case_id)
+    key, earlier = this_tap(SatisfactionSurvey, case.id)
+    if earlier is not None:  # the same tap again: stored once
+        flash(_("Saved."), "ok")
+        return redirect(url_for("evaluation.show", case_id=case.id))
     values, problems = survey.check(request.form.to_dict())
     filled_on = _day(request.form.get("filled_on")) or date.today()
     if filled_on > date.today():
@@ -131,7 +136,7 @@ def add_survey(case_id: int) -> Any:
             Followup.id == followup_id, Followup.case_id == case.id)) is None:
         abort(404)
     entry = SatisfactionSurvey(case_id=case.id, filled_on=filled_on, followup_id=followup_id,
-                               created_by_id=current_user.id, **values)
+                               created_by_id=current_user.id, request_key=key, **values)
     db.session.add(entry)
     db.session.flush()
     audit.record("case.survey", case, after={k: values[k] for k in values if k != "comment"})

@@ -21,8 +21,9 @@ from ..db import db
 from ..i18n import message_of
 from ..jobs.notices import send_again
 from ..notify import notices
-from ..notify.models import MailState, Notification, ReportAgency, ReportChannel
+from ..notify.models import MailState, Notification, OutsideReport, ReportAgency, ReportChannel
 from ..notify.texts import headline
+from .taps import this_tap
 
 bp = Blueprint("notices", __name__)
 
@@ -103,6 +104,10 @@ def report(case_id: int) -> Any:
     case = require_case(case_id)
     if not _may_report():
         abort(403)
+    key, earlier = this_tap(OutsideReport, case.id)
+    if earlier is not None:  # the same tap again: recorded once
+        flash(_("The report made outside the service is recorded."), "ok")
+        return redirect(url_for("cases.show", case_id=case.id) + "#outside-reports")
     form = request.form
     flag = None
     if (flag_id := form.get("flag_id", "")).isdigit():
@@ -118,7 +123,7 @@ def report(case_id: int) -> Any:
         done = notices.record_outside_report(
             case, agency=form.get("agency", ""), recipient=form.get("recipient", ""),
             reported_at=when, channel=form.get("channel", ""), note=form.get("note", ""),
-            flag=flag, by=current_user)
+            flag=flag, by=current_user, key=key)
     except notices.ReportError as error:
         db.session.rollback()
         flash(message_of(error), "error")

@@ -33,6 +33,7 @@ from ..i18n import message_of
 from ..jobs.notices import enqueue_mail
 from ..notify.notices import flag_case
 from .cases import render_form_page
+from .taps import this_tap
 
 bp = Blueprint("review", __name__)
 
@@ -130,10 +131,12 @@ def raise_flag(case_id: int) -> Any:
     if not concern:
         flash(_("Describe the risk before raising the flag."), "error")
         return redirect(url_for("cases.show", case_id=case.id))
-    flag, told = flag_case(case, concern, current_user)
-    audit.record("risk.flag", case, flag=flag.id, concern=concern,
-                 notified=[n.recipient.username for n in told])
-    enqueue_mail(told)
+    key, earlier = this_tap(RiskFlag, case.id)
+    if earlier is None:  # the same tap again raised it once, and told people once
+        flag, told = flag_case(case, concern, current_user, key=key)
+        audit.record("risk.flag", case, flag=flag.id, concern=concern,
+                     notified=[n.recipient.username for n in told])
+        enqueue_mail(told)
     db.session.commit()
     flash(_("The risk is flagged; the responsible supervisors and directors are notified "
             "in their inbox (and by e-mail where set up)."), "ok")

@@ -1,5 +1,6 @@
-/* Every page: the offline copy of form pages (service worker), tidying after a submission, and
-   the street list that follows the district chosen on a case's evaluation page. */
+/* Every page: the offline copy of form pages (service worker), tidying after a submission, the
+   one-tap tokens of the buttons that make a case or a form, and the street list that follows
+   the district chosen on a case's evaluation page. */
 (function () {
   "use strict";
   if ("serviceWorker" in navigator && window.isSecureContext) {
@@ -24,6 +25,16 @@
       if (street.value && known.length && known.indexOf(street.value) < 0) { street.value = ""; }
     });
   }
+  /* A button that makes something (a case, a form) carries one token each time the page is
+     shown: a double tap sends it twice and makes one thing, while the page shown again (going
+     back to it, or its offline copy) has a new token and makes a new one. */
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll('input[name="request_token"]').forEach(function (input) {
+      var bytes = new Uint8Array(16);
+      crypto.getRandomValues(bytes);
+      input.value = Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+    });
+  });
   document.querySelectorAll("form.sign-out").forEach(function (f) {
     f.addEventListener("submit", function () {
       if (window.caches) { caches.delete("pages-v1"); }

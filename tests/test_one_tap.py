@@ -1,0 +1,355 @@
+"""A double tap or a retry makes one case or one form: the buttons that open a case or add a
+form carry a token a showing of the page, the API an Idempotency-Key; the same tap again finds
+what the first made. Simultaneous taps against real gunicorn processes, on SQLite and
+PostgreSQL; in Chromium, a double click and a second tap after going back."""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from tests.conftest import csrf_token, login
+
+PASSWORD = "correct horse battery"
+AT_ONCE = 6
+FORM_URL = re.compile(r"/cases/(\d+)/forms/(\d+)$")
+
+
+def _cases() -> int:
+    from service.cases.models import Case
+    from service.db import db
+
+    db.session.expire_all()
+    return int(db.session.scalar(select(func.count(Case.id))) or 0)
+
+
+def _forms_of(case_id: int, annex: str) -> list[int]:
+    from service.cases.models import FormRecord
+    from service.db import db
+
+    db.session.expire_all()
+    return list(db.session.scalars(select(FormRecord.seq).where(
+        FormRecord.case_id == case_id, FormRecord.annex == annex).order_by(FormRecord.seq)))
+
+
+def _opened(answer: Any) -> tuple[int, int]:
+    location = answer.location if hasattr(answer, "location") else answer.headers["Location"]
+    found = FORM_URL.search(location)
+    assert answer.status_code == 302 and found, (answer.status_code, location)
+    return int(found[1]), int(found[2])
+
+
+# --- the pages, in one process -----------------------------------------------------------------
+
+@pytest.fixture
+def worker_client(client, make_user):
+    login(client, make_user("chen", "worker"))
+    return client
+
+
+def test_the_same_tap_twice_opens_one_case_a_new_tap_another(worker_client) -> None:
+    from service.auth.models import AuditEntry
+    from service.db import db
+
+    client = worker_client
+    tap = {"csrf_token": csrf_token(client, "/cases"), "request_token": uuid.uuid4().hex}
+    first = _opened(client.post("/cases/new", data=tap))
+    assert _opened(client.post("/cases/new", data=tap)) == first
+    assert _cases() == 1
+    assert db.session.scalar(select(func.count(AuditEntry.id))
+                             .where(AuditEntry.action == "case.open")) == 1
+    second = _opened(client.post("/cases/new", data={**tap, "request_token": uuid.uuid4().hex}))
+    assert second[0] != first[0] and _cases() == 2
+    # a post without a token of the page's making still opens a case, as it always did
+    _opened(client.post("/cases/new", data={**tap, "request_token": "not-a-token"}))
+    assert _cases() == 3
+
+
+def test_every_button_that_makes_a_case_or_form_carries_its_token(worker_client) -> None:
+    client = worker_client
+    listing = client.get("/cases").get_data(as_text=True)
+    tokens = re.findall(r'name="request_token" value="([0-9a-f]{32})"', listing)
+    assert len(tokens) == 1  # the new case button
+    case_id, _form = _opened(client.post("/cases/new", data={
+        "csrf_token": csrf_token(client, "/cases"), "request_token": tokens[0]}))
+    client.post(f"/cases/{case_id}/risk", data={"csrf_token": csrf_token(
+        client, f"/cases/{case_id}"), "concern": "案主表示今晚要跳楼"})  # reports follow a flag
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    adds = re.findall(r'action="/cases/\d+/forms/([BCD])"[^>]*>\s*<input[^>]*>\s*'
+                      r'<input type="hidden" name="request_token" value="([0-9a-f]{32})">', page)
+    assert [code for code, _ in adds] == ["C", "D"]
+    for action in ("risk", "outside-reports"):
+        assert re.search(rf'action="/cases/{case_id}/{action}"[^>]*>\s*<input[^>]*>\s*'
+                         r'<input type="hidden" name="request_token" value="[0-9a-f]{32}">',
+                         page), action
+    evaluation = client.get(f"/cases/{case_id}/evaluation").get_data(as_text=True)
+    assert re.search(rf'action="/cases/{case_id}/surveys"[^>]*>\s*<input[^>]*>\s*'
+                     r'<input type="hidden" name="request_token" value="[0-9a-f]{32}">',
+                     evaluation)
+    every = re.findall(r'name="request_token" value="([0-9a-f]{32})"', page + evaluation)
+    assert len(set(every) | {tokens[0]}) == len(every) + 1  # one each
+
+
+def test_the_same_tap_twice_adds_one_interview_record(worker_client) -> None:
+    client = worker_client
+    case_id, _form = _opened(client.post("/cases/new", data={
+        "csrf_token": csrf_token(client, "/cases")}))
+    tap = {"csrf_token": csrf_token(client, f"/cases/{case_id}"),
+           "request_token": uuid.uuid4().hex}
+    first = _opened(client.post(f"/cases/{case_id}/forms/C", data=tap))
+    assert _opened(client.post(f"/cases/{case_id}/forms/C", data=tap)) == first
+    assert _forms_of(case_id, "C") == [1]
+    _opened(client.post(f"/cases/{case_id}/forms/C", data={
+        **tap, "request_token": uuid.uuid4().hex}))
+    assert _forms_of(case_id, "C") == [1, 2]
+
+
+def test_a_tap_made_for_one_case_adds_nothing_to_another(worker_client) -> None:
+    client = worker_client
+    token = csrf_token(client, "/cases")
+    one, _f = _opened(client.post("/cases/new", data={"csrf_token": token}))
+    other, _g = _opened(client.post("/cases/new", data={"csrf_token": token}))
+    tap = uuid.uuid4().hex
+    _opened(client.post(f"/cases/{one}/forms/C", data={"csrf_token": token,
+                                                        "request_token": tap}))
+    refused = client.post(f"/cases/{other}/forms/C", data={"csrf_token": token,
+                                                           "request_token": tap})
+    assert refused.status_code == 302 and refused.location.endswith(f"/cases/{other}")
+    assert "此请求已用于另一个个案，未添加表格" in client.get(f"/cases/{other}").get_data(as_text=True)
+    assert _forms_of(other, "C") == [] and _forms_of(one, "C") == [1]
+
+
+def test_the_same_token_from_another_person_is_another_tap(app, make_user) -> None:
+    tap = uuid.uuid4().hex
+    opened = []
+    for name in ("chen", "wang"):
+        client = app.test_client()
+        login(client, make_user(name, "worker"))
+        opened.append(_opened(client.post("/cases/new", data={
+            "csrf_token": csrf_token(client, "/cases"), "request_token": tap}))[0])
+    assert opened[0] != opened[1] and _cases() == 2
+
+
+def test_the_same_tap_twice_raises_one_flag_and_records_one_report_and_survey(
+        worker_client, make_user) -> None:
+    """An 8.6 flag tapped twice tells its supervisors and directors once; a report made
+    outside the service and a satisfaction survey (counted in the evaluation's figures) are
+    stored once. A new tap makes a new one."""
+    from service.auth.models import AuditEntry, RiskFlag
+    from service.cases.evaluation import SatisfactionSurvey
+    from service.db import db
+    from service.notify.models import Notification, OutsideReport
+
+    make_user("li", "director")
+    client = worker_client
+    case_id, _form = _opened(client.post("/cases/new", data={
+        "csrf_token": csrf_token(client, "/cases")}))
+    token = csrf_token(client, f"/cases/{case_id}")
+    taps = {
+        f"/cases/{case_id}/risk": {"concern": "案主表示今晚要跳楼"},
+        f"/cases/{case_id}/outside-reports": {"agency": "公安", "recipient": "天河派出所",
+                                              "channel": "电话",
+                                              "reported_at": "2024-05-01T10:00"},
+        f"/cases/{case_id}/surveys": {"respondent": "phone", "attitude": "5",
+                                      "timeliness": "4", "help": "3", "overall": "4",
+                                      "filled_on": "2024-07-02"},
+    }
+    for url, fields in taps.items():
+        tap = {**fields, "csrf_token": token, "request_token": uuid.uuid4().hex}
+        answers = [client.post(url, data=tap) for _ in range(2)]
+        assert [a.status_code for a in answers] == [302, 302], url
+        assert answers[0].location == answers[1].location
+
+    def count(model: Any, *where: Any) -> int:
+        db.session.expire_all()
+        return int(db.session.scalar(select(func.count(model.id)).where(*where)) or 0)
+
+    assert count(RiskFlag) == count(OutsideReport) == count(SatisfactionSurvey) == 1
+    told = count(Notification)
+    assert told >= 1
+    assert count(AuditEntry, AuditEntry.action == "risk.flag") == 1
+    again = {"csrf_token": token, "concern": "又一次", "request_token": uuid.uuid4().hex}
+    assert client.post(f"/cases/{case_id}/risk", data=again).status_code == 302
+    assert count(RiskFlag) == 2 and count(Notification) == 2 * told
+
+
+# --- the API -----------------------------------------------------------------------------------
+
+def test_the_api_opens_one_case_and_adds_one_form_whatever_the_retries(client, bearer) -> None:
+    worker = bearer("chen", "worker")
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    body = {"client_name": "王建国", "opened_on": "2024-05-08"}
+    first = client.post("/api/v1/cases", json=body, headers={**worker, **key})
+    again = client.post("/api/v1/cases", json=body, headers={**worker, **key})
+    assert first.status_code == again.status_code == 201
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert again.headers["Location"] == first.headers["Location"]
+    assert _cases() == 1
+    other = bearer("wang", "worker")  # the same key from someone else is their own request
+    assert client.post("/api/v1/cases", json=body, headers={**other, **key}).status_code == 201
+    assert _cases() == 2
+
+    case_id = first.get_json()["id"]
+    url = f"/api/v1/cases/{case_id}/forms"
+    form_key = {"Idempotency-Key": str(uuid.uuid4())}
+    made = client.post(url, json={"annex": "C"}, headers={**worker, **form_key})
+    retried = client.post(url, json={"annex": "C"}, headers={**worker, **form_key})
+    assert made.status_code == retried.status_code == 201
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    assert retried.get_json()["id"] == made.get_json()["id"]
+    assert _forms_of(case_id, "C") == [1]
+    assert client.post(url, json={"annex": "C"}, headers=worker).status_code == 201
+    assert _forms_of(case_id, "C") == [1, 2]
+
+    flag_key = {"Idempotency-Key": str(uuid.uuid4())}
+    concern = {"concern": "案主称今晚要从楼顶跳下"}
+    raised = client.post(f"/api/v1/cases/{case_id}/flags", json=concern,
+                         headers={**worker, **flag_key})
+    repeated = client.post(f"/api/v1/cases/{case_id}/flags", json=concern,
+                           headers={**worker, **flag_key})
+    assert raised.status_code == repeated.status_code == 201
+    assert repeated.headers["Idempotent-Replayed"] == "true"
+    assert repeated.get_json() == raised.get_json()  # the same flag, the same people told
+
+
+# --- at once, against real servers -------------------------------------------------------------
+
+def _all_at_once(calls: list[Any]) -> list[requests.Response]:
+    gate = threading.Barrier(len(calls))
+    answers: list[Any] = [None] * len(calls)
+
+    def run(n: int) -> None:
+        gate.wait()
+        try:
+            answers[n] = calls[n]()
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            answers[n] = error
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert all(isinstance(a, requests.Response) for a in answers), answers
+    return answers
+
+
+def _signed_in(base: str, username: str) -> requests.Session:
+    browser = requests.Session()
+    page = browser.get(f"{base}/login", timeout=30).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token
+    answer = browser.post(f"{base}/login", data={
+        "username": username, "password": PASSWORD, "csrf_token": token.group(1)},
+        allow_redirects=False, timeout=30)
+    assert answer.status_code == 302, answer.text[:300]
+    return browser
+
+
+def _page_csrf(browser: requests.Session, url: str) -> str:
+    found = re.search(r'name="csrf-token" content="([^"]+)"', browser.get(url, timeout=30).text)
+    assert found
+    return found.group(1)
+
+
+def test_taps_at_once_make_one_case_and_tablets_at_once_number_their_forms(
+        app, database_url: str, make_user, tmp_path: Path) -> None:
+    """Six posts of one tap at once open one case; six tablets adding an interview record to
+    one case at once each get their own, numbered one after another, and nobody a 5xx."""
+    from tests.servers import gunicorn, server_env
+
+    make_user("chen", "worker", password=PASSWORD)
+    env = server_env(tmp_path / "instance", database_url)
+    with gunicorn(env, tmp_path / "web.log", "-w", "2", "--threads", "4") as base:
+        browser = _signed_in(base, "chen")
+        tap = {"csrf_token": _page_csrf(browser, f"{base}/cases"),
+               "request_token": uuid.uuid4().hex}
+        taps = _all_at_once([lambda: browser.post(f"{base}/cases/new", data=tap,
+                                                  allow_redirects=False, timeout=60)] * AT_ONCE)
+        assert len({_opened(a) for a in taps}) == 1, [a.status_code for a in taps]
+        case_id = _opened(taps[0])[0]
+        tablets = [_signed_in(base, "chen") for _ in range(AT_ONCE)]
+        calls = [lambda b=b: b.post(f"{base}/cases/{case_id}/forms/C", allow_redirects=False,
+                                    timeout=60, data={
+                                        "csrf_token": _page_csrf(b, f"{base}/cases/{case_id}"),
+                                        "request_token": uuid.uuid4().hex})
+                 for b in tablets]
+        added = _all_at_once(calls)
+        assert all(a.status_code == 302 for a in added), [
+            (a.status_code, a.text[:200]) for a in added]
+        assert len({_opened(a) for a in added}) == AT_ONCE
+    assert _cases() == 1
+    assert _forms_of(case_id, "C") == list(range(1, AT_ONCE + 1))
+
+
+# --- in Chromium -------------------------------------------------------------------------------
+
+@pytest.mark.browser
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_double_tap_opens_one_case_and_the_page_shown_again_opens_the_next(
+        app, live_server, tablet, make_user) -> None:
+    """In Chromium: two taps on 新建个案 while the first's answer is still on its way open one
+    case. The case list shown again, even the device's copy opened offline, which the server
+    rendered with the token already used, opens a new case at the next tap."""
+    from tests.browser import sign_in
+
+    make_user("chen", "worker")
+    page = tablet.new_page()
+    sign_in(page, live_server.url, "chen")
+    page.goto(f"{live_server.url}/cases")
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()  # now the service worker keeps a copy of the case list
+    used = page.input_value("form[action='/cases/new'] [name=request_token]")
+    assert re.fullmatch(r"[0-9a-f]{32}", used)
+    stored: list[Any] = []
+
+    def slow_first_answer(route: Any) -> None:
+        """Each tap reaches the server; the first tap's answer is still on its way when the
+        worker taps again, and never arrives (the second tap's navigation replaces it)."""
+        stored.append(route.fetch(max_redirects=0))
+        if len(stored) > 1:
+            route.fulfill(response=stored[-1])
+
+    page.route("**/cases/new", slow_first_answer)
+    box = page.locator("form[action='/cases/new'] button").bounding_box()
+    assert box
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.click(*centre)  # a finger's taps: no waiting for the page between them
+    for _ in range(100):
+        if stored:
+            break
+        page.wait_for_timeout(50)
+    page.mouse.click(*centre)
+    _until_form_page(page)
+    page.unroute("**/cases/new")
+    assert [a.status for a in stored] == [302, 302]  # both taps reached the server
+    assert stored[0].headers["location"] == stored[1].headers["location"]
+    assert _cases() == 1
+
+    tablet.set_offline(True)
+    page.goto(f"{live_server.url}/cases")  # the device's copy, rendered with the used token
+    assert "XF-" not in page.content()  # the copy from before the case was opened
+    tablet.set_offline(False)
+    assert page.input_value("form[action='/cases/new'] [name=request_token]") != used
+    page.locator("form[action='/cases/new'] button").click()
+    _until_form_page(page)
+    assert _cases() == 2
+
+
+def _until_form_page(page: Any) -> None:
+    """Wait (up to 10 s) for a form page: the taps' earlier navigations are aborted."""
+    for _ in range(200):
+        if FORM_URL.search(page.url):
+            break
+        page.wait_for_timeout(50)
+    page.wait_for_load_state()
+    assert FORM_URL.search(page.url), page.url
