@@ -10,7 +10,6 @@ tag, 422 invalid data with each field named).
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from flask import request, url_for
@@ -130,12 +129,6 @@ def _expected_tag(*, required: bool) -> str | None:
     return raw.removeprefix("W/").strip('"')
 
 
-def _save_name(key: str | None) -> str | None:
-    """A draft save's name for its form's mark, from the caller's scoped key: of one length and
-    alphabet whatever the key holds (the mark keeps it beside the tag, space-separated)."""
-    return hashlib.sha256(key.encode()).hexdigest()[:32] if key else None
-
-
 def _form_example(code: str, state: str = "draft") -> dict[str, Any]:
     return {"id": 31, "case_id": 12, "annex": code, "seq": 1, "state": state,
             "version_tag": "31-4", "review_comment": "", "field_comments": {},
@@ -225,11 +218,11 @@ def save_draft(case_id: int, form_id: int) -> Any:
     """Save a draft against the version tag it was made from."""
     record = require_api_form(case_id, form_id)
     expected = _expected_tag(required=True)
-    key = idempotency_key(required=False)
+    key = request_key("api", api_user(), idempotency_key(required=False))
     data = _form_data(record, required=True)
-    try:
+    try:  # the key names the save (hex digits: the form's mark keeps it beside the tag)
         outcome = workflow.save_draft(record, data or {}, by=api_user(),
-                                      expected_version=expected, attempt=_save_name(key))
+                                      expected_version=expected, attempt=key)
     except CaseError as exc:
         db.session.rollback()
         raise _refused(exc) from exc

@@ -121,11 +121,13 @@ def open_new() -> Any:
     if not current_user.has_role(Role.WORKER, Role.SUPERVISOR, Role.DIRECTOR):
         abort(403)
     key = tap_key()
-    case = made_under(Case, key)
+    case = made_under(Case, key)  # the same tap again: the case it opened
+    opened = case is None
     if case is None:
         case = lifecycle.open_case(worker=current_user, key=key)
-        audit.record("case.open", case)
     record = lifecycle.new_form(case, OPENING.code, by=current_user)
+    if opened:
+        audit.record("case.open", case)
     db.session.commit()
     return redirect(url_for("cases.edit_form", case_id=case.id, form_id=record.id))
 

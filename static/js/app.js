@@ -1,6 +1,6 @@
 /* Every page: the offline copy of form pages (service worker), tidying after a submission, the
-   one-tap tokens of the buttons that make a case or a form, and the street list that follows
-   the district chosen on a case's evaluation page. */
+   one-tap tokens of the buttons that make something, and the street list that follows the
+   district chosen on a case's evaluation page. */
 (function () {
   "use strict";
   if ("serviceWorker" in navigator && window.isSecureContext) {
@@ -25,9 +25,10 @@
       if (street.value && known.length && known.indexOf(street.value) < 0) { street.value = ""; }
     });
   }
-  /* A button that makes something (a case, a form) carries one token each time the page is
-     shown: a double tap sends it twice and makes one thing, while the page shown again (going
-     back to it, or its offline copy) has a new token and makes a new one. */
+  /* A button that makes something (a case, a form, a risk flag, a report, a survey) carries
+     one token each time the page is shown: a double tap sends it twice and makes one thing,
+     while the page shown again (going back to it, or its offline copy) has a new token and
+     makes a new one (service/web/taps.py). */
   window.addEventListener("pageshow", function () {
     document.querySelectorAll('input[name="request_token"]').forEach(function (input) {
       var bytes = new Uint8Array(16);
