@@ -7,12 +7,14 @@ test's database, instance folder, queue), and is stopped (its whole process grou
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+PASSWORD = "correct horse battery"  # conftest's make_user's
 
 
 def free_port() -> int:
@@ -90,3 +93,48 @@ def huey_consumer(env: dict[str, str], log: Path, *args: str) -> Iterator[subpro
             yield proc
         finally:
             stop(proc)
+
+
+# --- a browser's requests against such a server -------------------------------------------------
+
+def signed_in(base: str, username: str, password: str = PASSWORD) -> requests.Session:
+    """A browser's session signed in through the server's real sign-in page."""
+    browser = requests.Session()
+    page = browser.get(f"{base}/login", timeout=30).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token
+    answer = browser.post(f"{base}/login", data={
+        "username": username, "password": password, "csrf_token": token.group(1)},
+        allow_redirects=False, timeout=30)
+    assert answer.status_code == 302, answer.text[:300]
+    return browser
+
+
+def page_csrf(browser: requests.Session, url: str) -> str:
+    """The CSRF token of a signed-in page."""
+    page = browser.get(url, timeout=30).text
+    found = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert found, page[:500]
+    return found.group(1)
+
+
+def all_at_once(calls: list[Callable[[], requests.Response]]) -> list[requests.Response]:
+    """Run each call in a thread of its own, released together; their answers (an exception
+    raised in a call fails the assertion that every call answered)."""
+    gate = threading.Barrier(len(calls))
+    answers: list[object] = [None] * len(calls)
+
+    def run(n: int) -> None:
+        gate.wait()
+        try:
+            answers[n] = calls[n]()
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            answers[n] = error
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert all(isinstance(a, requests.Response) for a in answers), answers
+    return [a for a in answers if isinstance(a, requests.Response)]

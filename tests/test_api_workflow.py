@@ -4,7 +4,6 @@ person; and the same against a real gunicorn server with simultaneous requests."
 
 from __future__ import annotations
 
-import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 import requests
 
 from service.annexes.examples import example, reviewer_example
+from tests.servers import all_at_once
 
 PROBLEM = "application/problem+json"
 
@@ -201,22 +201,6 @@ def test_others_cases_stay_invisible(client, people, bearer) -> None:
 
 # --- against a real server, at once ---------------------------------------------------------
 
-def _at_once(calls: list[Any]) -> list[requests.Response]:
-    barrier = threading.Barrier(len(calls))
-    answers: list[Any] = [None] * len(calls)
-
-    def run(n: int) -> None:
-        barrier.wait()
-        answers[n] = calls[n]()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return answers
-
-
 @pytest.fixture
 def server(app, database_url: str, tmp_path: Path):
     from tests.servers import gunicorn, server_env
@@ -234,19 +218,19 @@ def test_simultaneous_duplicates_store_one_and_reviews_have_one_winner(client, p
     case_id = _new_case(client, worker)
     url, tag = _new_form(client, worker, case_id, "B")
     saving = {**worker, **_key(), "If-Match": tag}
-    saves = _at_once([lambda: requests.put(f"{server}{url}", json={"client_name": "王建国"},
+    saves = all_at_once([lambda: requests.put(f"{server}{url}", json={"client_name": "王建国"},
                                            headers=saving, timeout=60)] * 4)
     assert [r.status_code for r in saves] == [200] * 4, [r.text[:300] for r in saves]
     assert len({r.headers["ETag"] for r in saves}) == 1  # one write, three answered as it left
     assert sorted(r.headers.get("Idempotent-Replayed", "") for r in saves) == ["", *["true"] * 3]
     key = _key()
-    submits = _at_once([lambda: requests.post(f"{server}{url}/submit", json=example("B"),
+    submits = all_at_once([lambda: requests.post(f"{server}{url}/submit", json=example("B"),
                                               headers={**worker, **key}, timeout=60)] * 4)
     assert [r.status_code for r in submits] == [200] * 4, [r.text[:300] for r in submits]
     assert len(requests.get(f"{server}{url}", headers=worker, timeout=30)
                .json()["versions"]) == 1
     approve = {"decision": "approve", "reviewer": reviewer_example("B")}
-    reviews = _at_once([
+    reviews = all_at_once([
         lambda: requests.post(f"{server}{url}/review", json=approve, headers=first, timeout=60),
         lambda: requests.post(f"{server}{url}/review", json=approve, headers=second,
                               timeout=60)])

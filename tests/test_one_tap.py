@@ -6,18 +6,16 @@ PostgreSQL; in Chromium, a double click and a second tap after going back."""
 from __future__ import annotations
 
 import re
-import threading
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token, login
+from tests.servers import all_at_once, gunicorn, page_csrf, server_env, signed_in
 
-PASSWORD = "correct horse battery"
 AT_ONCE = 6
 FORM_URL = re.compile(r"/cases/(\d+)/forms/(\d+)$")
 
@@ -223,67 +221,28 @@ def test_the_api_opens_one_case_and_adds_one_form_whatever_the_retries(client, b
 
 # --- at once, against real servers -------------------------------------------------------------
 
-def _all_at_once(calls: list[Any]) -> list[requests.Response]:
-    gate = threading.Barrier(len(calls))
-    answers: list[Any] = [None] * len(calls)
-
-    def run(n: int) -> None:
-        gate.wait()
-        try:
-            answers[n] = calls[n]()
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            answers[n] = error
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert all(isinstance(a, requests.Response) for a in answers), answers
-    return answers
-
-
-def _signed_in(base: str, username: str) -> requests.Session:
-    browser = requests.Session()
-    page = browser.get(f"{base}/login", timeout=30).text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert token
-    answer = browser.post(f"{base}/login", data={
-        "username": username, "password": PASSWORD, "csrf_token": token.group(1)},
-        allow_redirects=False, timeout=30)
-    assert answer.status_code == 302, answer.text[:300]
-    return browser
-
-
-def _page_csrf(browser: requests.Session, url: str) -> str:
-    found = re.search(r'name="csrf-token" content="([^"]+)"', browser.get(url, timeout=30).text)
-    assert found
-    return found.group(1)
-
-
 def test_taps_at_once_make_one_case_and_tablets_at_once_number_their_forms(
         app, database_url: str, make_user, tmp_path: Path) -> None:
     """Six posts of one tap at once open one case; six tablets adding an interview record to
     one case at once each get their own, numbered one after another, and nobody a 5xx."""
-    from tests.servers import gunicorn, server_env
 
-    make_user("chen", "worker", password=PASSWORD)
+    make_user("chen", "worker")
     env = server_env(tmp_path / "instance", database_url)
     with gunicorn(env, tmp_path / "web.log", "-w", "2", "--threads", "4") as base:
-        browser = _signed_in(base, "chen")
-        tap = {"csrf_token": _page_csrf(browser, f"{base}/cases"),
+        browser = signed_in(base, "chen")
+        tap = {"csrf_token": page_csrf(browser, f"{base}/cases"),
                "request_token": uuid.uuid4().hex}
-        taps = _all_at_once([lambda: browser.post(f"{base}/cases/new", data=tap,
+        taps = all_at_once([lambda: browser.post(f"{base}/cases/new", data=tap,
                                                   allow_redirects=False, timeout=60)] * AT_ONCE)
         assert len({_opened(a) for a in taps}) == 1, [a.status_code for a in taps]
         case_id = _opened(taps[0])[0]
-        tablets = [_signed_in(base, "chen") for _ in range(AT_ONCE)]
+        tablets = [signed_in(base, "chen") for _ in range(AT_ONCE)]
         calls = [lambda b=b: b.post(f"{base}/cases/{case_id}/forms/C", allow_redirects=False,
                                     timeout=60, data={
-                                        "csrf_token": _page_csrf(b, f"{base}/cases/{case_id}"),
+                                        "csrf_token": page_csrf(b, f"{base}/cases/{case_id}"),
                                         "request_token": uuid.uuid4().hex})
                  for b in tablets]
-        added = _all_at_once(calls)
+        added = all_at_once(calls)
         assert all(a.status_code == 302 for a in added), [
             (a.status_code, a.text[:200]) for a in added]
         assert len({_opened(a) for a in added}) == AT_ONCE

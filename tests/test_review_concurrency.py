@@ -4,66 +4,22 @@ simultaneous approvals exactly one wins and the other is told of the conflict.""
 
 from __future__ import annotations
 
-import re
-import threading
 import uuid
 from pathlib import Path
 from typing import Any
 
-import requests
 from sqlalchemy import func, select
 
 from service.annexes.examples import example, worker_example
-from tests.servers import gunicorn, server_env
+from tests.servers import all_at_once, gunicorn, page_csrf, server_env, signed_in
 
-PASSWORD = "correct horse battery"
 AT_ONCE = 6
-
-
-def _signed_in(base: str, username: str) -> requests.Session:
-    browser = requests.Session()
-    page = browser.get(f"{base}/login", timeout=30).text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert token
-    answer = browser.post(f"{base}/login", data={
-        "username": username, "password": PASSWORD, "csrf_token": token.group(1)},
-        allow_redirects=False, timeout=30)
-    assert answer.status_code == 302, answer.text[:300]
-    return browser
-
-
-def _csrf(browser: requests.Session, url: str) -> str:
-    page = browser.get(url, timeout=30).text
-    found = re.search(r'name="csrf-token" content="([^"]+)"', page)
-    assert found, page[:500]
-    return found.group(1)
 
 
 def _posted(data: dict[str, Any]) -> dict[str, Any]:
     from tests.conftest import posted_form
 
     return posted_form(data)
-
-
-def _all_at_once(calls: list[Any]) -> list[requests.Response]:
-    """Run each call in a thread of its own, released together."""
-    gate = threading.Barrier(len(calls))
-    answers: list[Any] = [None] * len(calls)
-
-    def run(n: int) -> None:
-        gate.wait()
-        try:
-            answers[n] = calls[n]()
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            answers[n] = error
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert all(isinstance(a, requests.Response) for a in answers), answers
-    return answers
 
 
 def _case_with_intake(worker: Any) -> tuple[int, int]:
@@ -82,15 +38,15 @@ def test_simultaneous_duplicate_submissions_store_one_version(
     from service.cases.models import FormVersion
     from service.db import db
 
-    worker = make_user("chen", "worker", password=PASSWORD)
+    worker = make_user("chen", "worker")
     case_id, form_id = _case_with_intake(worker)
     env = server_env(tmp_path / "instance", database_url)
     with gunicorn(env, tmp_path / "web.log", "-w", "2", "--threads", "4") as base:
-        browser = _signed_in(base, "chen")
+        browser = signed_in(base, "chen")
         url = f"{base}/cases/{case_id}/forms/{form_id}"
-        fields = {**_posted(worker_example("B")), "csrf_token": _csrf(browser, url),
+        fields = {**_posted(worker_example("B")), "csrf_token": page_csrf(browser, url),
                   "submission_token": uuid.uuid4().hex}
-        answers = _all_at_once([lambda: browser.post(url, data=fields, allow_redirects=False,
+        answers = all_at_once([lambda: browser.post(url, data=fields, allow_redirects=False,
                                                      timeout=60)] * AT_ONCE)
     codes = [a.status_code for a in answers]
     assert all(code < 500 for code in codes), codes
@@ -111,9 +67,9 @@ def test_of_two_simultaneous_approvals_exactly_one_wins(
     from service.cases.models import FormRecord, FormVersion
     from service.db import db
 
-    worker = make_user("chen", "worker", password=PASSWORD)
-    make_user("li", "director", password=PASSWORD)
-    make_user("zhou", "supervisor", password=PASSWORD)
+    worker = make_user("chen", "worker")
+    make_user("li", "director")
+    make_user("zhou", "supervisor")
     case_id, form_id = _case_with_intake(worker)
     workflow.submit(db.session.get(FormRecord, form_id), worker_example("B"), by=worker,
                     then=lambda _v: None)
@@ -123,13 +79,13 @@ def test_of_two_simultaneous_approvals_exactly_one_wins(
         url = f"{base}/cases/{case_id}/forms/{form_id}"
         browsers, calls = [], []
         for name in ("li", "zhou"):
-            browser = _signed_in(base, name)
+            browser = signed_in(base, name)
             fields = {**_posted({"director_approval": example("B")["director_approval"]}),
-                      "csrf_token": _csrf(browser, url), "submission_token": uuid.uuid4().hex}
+                      "csrf_token": page_csrf(browser, url), "submission_token": uuid.uuid4().hex}
             browsers.append(browser)
             calls.append(lambda b=browser, f=fields: b.post(
                 url + "/approve", data=f, allow_redirects=False, timeout=60))
-        answers = _all_at_once(calls)
+        answers = all_at_once(calls)
         codes = [a.status_code for a in answers]
         assert all(code < 500 for code in codes), codes
         # the winner goes on to the case; the loser back to the form, which says why
@@ -158,7 +114,7 @@ def test_two_tablets_submitting_different_values_at_once_store_one_and_show_the_
     from service.cases.workflow import version_tag
     from service.db import db
 
-    worker = make_user("chen", "worker", password=PASSWORD)
+    worker = make_user("chen", "worker")
     case_id, form_id = _case_with_intake(worker)
     tag = version_tag(db.session.get(FormRecord, form_id))
     env = server_env(tmp_path / "instance", database_url)
@@ -166,13 +122,13 @@ def test_two_tablets_submitting_different_values_at_once_store_one_and_show_the_
         url = f"{base}/cases/{case_id}/forms/{form_id}"
         calls = []
         for name in ("王建国", "王建民"):
-            browser = _signed_in(base, "chen")
+            browser = signed_in(base, "chen")
             fields = {**_posted({**worker_example("B"), "client_name": name}),
-                      "csrf_token": _csrf(browser, url), "version_tag": tag,
+                      "csrf_token": page_csrf(browser, url), "version_tag": tag,
                       "submission_token": uuid.uuid4().hex}
             calls.append(lambda b=browser, f=fields: b.post(url, data=f, allow_redirects=False,
                                                             timeout=60))
-        answers = _all_at_once(calls)
+        answers = all_at_once(calls)
     codes = sorted(a.status_code for a in answers)
     assert codes == [302, 409], codes
     loser = next(a for a in answers if a.status_code == 409)
