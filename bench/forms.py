@@ -528,7 +528,9 @@ def report(bare: Phase, save: Phase, *, bare_path: str, database: str, clients: 
         line = f"{label:22}{fmt.format(b):>12}"
         for phase in measured:
             v = value(phase)
-            line += f"{fmt.format(v):>12}{f'{v / b:.2f}' if b else '-':>12}"
+            # no ratio to a baseline that shows as nought (the database's few µs a bare
+            # request): it would read as hundreds of times for a quantity never measured
+            line += f"{fmt.format(v):>12}{f'{v / b:.2f}' if float(fmt.format(b)) else '-':>12}"
         lines.append(line)
     # what bounded each phase: cores left idle, and the clients' one interpreter
     for label, fmt, value in (("machine CPU idle (%)", "{:.0f}", lambda p: p.idle * 100),
