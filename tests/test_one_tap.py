@@ -178,6 +178,28 @@ def test_the_same_tap_twice_raises_one_flag_and_records_one_report_and_survey(
     assert count(RiskFlag) == 2 and count(Notification) == 2 * told
 
 
+def test_a_handover_tapped_twice_hands_the_case_over_once(app, make_user) -> None:
+    """A director's 服务跟进 handover tapped twice is one handover in the case's history, and
+    the second tap is told it is done, not refused."""
+    from service.auth.models import Handover
+    from service.cases import lifecycle
+    from service.db import db
+
+    worker = make_user("chen", "worker")
+    make_user("wang", "worker")
+    case = lifecycle.open_case(worker=worker)
+    db.session.commit()
+    director = app.test_client()
+    login(director, make_user("li", "director"))
+    tap = {"csrf_token": csrf_token(director, f"/cases/{case.id}"), "username": "wang",
+           "kind": "follow_up", "request_token": uuid.uuid4().hex}
+    answers = [director.post(f"/cases/{case.id}/handover", data=tap) for _ in range(2)]
+    assert [a.status_code for a in answers] == [302, 302]
+    assert "已移交" in director.get(f"/cases/{case.id}").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Handover.id))) == 1
+
+
 # --- the API -----------------------------------------------------------------------------------
 
 def test_the_api_opens_one_case_and_adds_one_form_whatever_the_retries(client, bearer) -> None:

@@ -1,5 +1,6 @@
-"""The request that made a case, a form, a satisfaction survey, a risk flag or a report made
-outside the service, so that a double tap or a retry finds it rather than making a second one
+"""The request that made a case, a form, a satisfaction survey, a risk flag, a report made
+outside the service or a handover, so that a double tap or a retry finds it rather than making
+a second one
 
 Revision ID: c8e2f4a6b1d3
 Revises: b5d1e7a3c9f2
@@ -15,7 +16,8 @@ down_revision = 'b5d1e7a3c9f2'
 branch_labels = None
 depends_on = None
 
-TABLES = ('cases', 'form_records', 'satisfaction_surveys', 'risk_flags', 'outside_reports')
+TABLES = ('cases', 'form_records', 'satisfaction_surveys', 'risk_flags', 'outside_reports',
+          'handovers')
 
 
 def upgrade():

@@ -232,11 +232,12 @@ class HandoverError(MessageError, ValueError):
 
 
 def hand_over(case: Case, to_user: User, kind: HandoverKind, *, by: User | None = None,
-              note: str = "") -> Handover:
+              note: str = "", key: str | None = None) -> Handover:
     """Hand ``case`` to another worker (the caller commits).
 
     服务跟进 (follow-up) lets ``to_user`` work on the case beside its worker; a transfer makes
-    ``to_user`` its worker, and the previous worker no longer sees it.
+    ``to_user`` its worker, and the previous worker no longer sees it. ``key``: the request
+    that hands it over (``service.once``).
     """
     if not to_user.active or not to_user.has_role(Role.WORKER):
         raise HandoverError(N_("A case can only be handed to an active social worker."))
@@ -244,7 +245,7 @@ def hand_over(case: Case, to_user: User, kind: HandoverKind, *, by: User | None 
         raise HandoverError(N_("This worker already holds the case."))
     handover = Handover(case_id=case.id, from_user_id=case.worker_id, to_user_id=to_user.id,
                         kind=HandoverKind(kind), note=note.strip()[:2000],
-                        by_id=getattr(by, "id", None))
+                        by_id=getattr(by, "id", None), request_key=key)
     db.session.add(handover)
     if handover.kind is HandoverKind.TRANSFER:
         db.session.execute(

@@ -136,6 +136,8 @@ class Handover(Model):
     note: Mapped[str] = mapped_column(Text, default="")
     by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the request that made it (``service.once``): a double tap or a retry finds it
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     to_user = relationship(User, foreign_keys=[to_user_id])
     from_user = relationship(User, foreign_keys=[from_user_id])

@@ -178,8 +178,13 @@ def handover(case_id: int) -> Any:
     if to_user is None:
         flash(_("There is no such worker."), "error")
         return redirect(url_for("cases.show", case_id=case.id))
+    key, earlier = this_tap(Handover, case.id)
+    if earlier is not None:  # the same tap again: handed over once
+        flash(_("Handed over."), "ok")
+        return redirect(url_for("cases.show", case_id=case.id))
     try:
-        done = hand_over(case, to_user, HandoverKind(kind), by=current_user, note=_text("note"))
+        done = hand_over(case, to_user, HandoverKind(kind), by=current_user, note=_text("note"),
+                         key=key)
     except HandoverError as error:
         flash(message_of(error), "error")
         return redirect(url_for("cases.show", case_id=case.id))

@@ -25,10 +25,10 @@
       if (street.value && known.length && known.indexOf(street.value) < 0) { street.value = ""; }
     });
   }
-  /* A button that makes something (a case, a form, a risk flag, a report, a survey) carries
-     one token each time the page is shown: a double tap sends it twice and makes one thing,
-     while the page shown again (going back to it, or its offline copy) has a new token and
-     makes a new one (service/web/taps.py). */
+  /* A button that makes something (a case, a form, a flag, a report, a survey, a handover)
+     carries one token each time the page is shown: a double tap sends it twice and makes one
+     thing, while the page shown again (going back to it, or its offline copy) has a new token
+     and makes a new one (service/web/taps.py). */
   window.addEventListener("pageshow", function () {
     document.querySelectorAll('input[name="request_token"]').forEach(function (input) {
       var bytes = new Uint8Array(16);
