@@ -19,7 +19,7 @@ from ...cases.errors import CaseError
 from ...cases.imported import ImportedFile
 from ...cases.lifecycle import content_hash, new_form
 from ...cases.models import EDITABLE_STATES, Case, FormRecord, FormVersion, Original
-from ...db import db
+from ...db import db, take_turns
 from ...imports import FORM, SCAN, ImportFailure
 from ...imports.evidence import needs_person
 from ...storage import NAME_MAX_BYTES, atomic_write, fit_name
@@ -137,8 +137,12 @@ def _keep_original(case: Case, item: Item, raw: bytes) -> tuple[str, bool]:
 
 def store_item(item: Item, reading: dict[str, Any], raw: bytes, cases: Cases,
            options: Options) -> dict[str, Any]:
-    """Second pass for one item, in its own transaction (the caller commits)."""
+    """Second pass for one item, in its own transaction (the caller commits). Runs storing
+    the same content take turns until the commit, so that of two at once (an upload sent
+    twice, two agencies' folders holding one file) the second finds the first's original and
+    is a duplicate."""
     data = reading["data"]
+    take_turns(f"original:{item.sha}", Original.__table__)
     known = known_original(item.sha, item.label)
     if known is not None:
         case = db.session.get(Case, known.case_id)
