@@ -1,7 +1,9 @@
-"""A double tap or a retry makes one case or one form: the buttons that open a case or add a
-form carry a token a showing of the page, the API an Idempotency-Key; the same tap again finds
-what the first made. Simultaneous taps against real gunicorn processes, on SQLite and
-PostgreSQL; in Chromium, a double click and a second tap after going back."""
+"""A double tap or a retry makes one record: the buttons that open a case, add a form, raise
+an 8.6 flag, record a report made outside the service, store a survey or hand a case over
+carry a token each time the page is shown, the API an Idempotency-Key; the same tap again
+finds what the first made. Simultaneous taps against real gunicorn processes, on SQLite and
+PostgreSQL; in Chromium, two taps while the first's answer is on its way, and a tap on the
+case list shown again from the device's copy."""
 
 from __future__ import annotations
 
