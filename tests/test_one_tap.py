@@ -202,6 +202,44 @@ def test_a_handover_tapped_twice_hands_the_case_over_once(app, make_user) -> Non
     assert db.session.scalar(select(func.count(Handover.id))) == 1
 
 
+def test_a_withdrawal_and_a_reopening_tapped_twice_each_happen_once(app, make_user) -> None:
+    """Withdraw from review, and reopen an approved form for a correction: the second tap
+    is answered as the first (no 'already withdrawn' after a success), one step each."""
+    from service.annexes.examples import reviewer_example, worker_example
+    from service.auth.models import ReviewStep
+    from service.cases import lifecycle, workflow
+    from service.db import db
+
+    worker = make_user("chen", "worker")
+    director = make_user("li", "director")
+    case = lifecycle.open_case(worker=worker)
+    form = lifecycle.new_form(case, "B", by=worker)
+    workflow.submit(form, worker_example("B"), by=worker, then=lambda _v: None)
+    db.session.commit()
+    client = app.test_client()
+    login(client, worker)
+    url = f"/cases/{case.id}/forms/{form.id}"
+    tap = {"csrf_token": csrf_token(client, url), "request_token": uuid.uuid4().hex}
+    answers = [client.post(f"{url}/withdraw", data=tap) for _ in range(2)]
+    assert [a.status_code for a in answers] == [302, 302]
+    assert answers[0].location == answers[1].location and answers[1].location.endswith(url)
+    page = client.get(url).get_data(as_text=True)  # both taps' messages, shown together
+    assert "已撤回审核" in page and "此表格已被社工撤回" not in page
+
+    workflow.submit(form, worker_example("B"), by=worker, then=lambda _v: None)
+    workflow.approve(form, reviewer_example("B"), by=director, then=lambda _v: None)
+    db.session.commit()
+    tap = {"csrf_token": csrf_token(client, url), "request_token": uuid.uuid4().hex,
+           "reason": "出生年月填错了"}
+    answers = [client.post(f"{url}/reopen", data=tap) for _ in range(2)]
+    assert [a.status_code for a in answers] == [302, 302]
+    assert answers[0].location == answers[1].location
+    db.session.expire_all()
+    steps = db.session.scalars(select(ReviewStep.action).where(ReviewStep.form_id == form.id)
+                               .order_by(ReviewStep.id)).all()
+    assert steps == ["submitted", "withdrawn", "submitted", "approved", "reopened"]
+
+
 # --- the API -----------------------------------------------------------------------------------
 
 def test_the_api_opens_one_case_and_adds_one_form_whatever_the_retries(client, bearer) -> None:

@@ -242,18 +242,25 @@ def submit(form: FormRecord, data: dict[str, Any], *, by: Any,
 
 
 def withdraw(form: FormRecord, *, by: Any, reason: str = "",
-             expected_version: str | None = None) -> Outcome:
+             idempotency_key: str | None = None, expected_version: str | None = None
+             ) -> Outcome:
     """Take a form waiting for review back to its worker (it leaves the review list as
     withdrawn). A closing form's case leaves pending closure. :class:`WrongState` unless the
-    form waits for review; :class:`NotAllowed` unless ``by`` may edit the case."""
+    form waits for review; :class:`NotAllowed` unless ``by`` may edit the case. The same
+    ``idempotency_key`` again (a double tap) returns the first result with ``repeated``
+    set."""
+    if (earlier := _repeated_review(form, idempotency_key)) is not None:
+        return earlier
     step = TRANSITIONS["withdraw"]
     _begin(form, step, by, expected_version)
+    if (earlier := _repeated_review(form, idempotency_key)) is not None:
+        return earlier
     current = form.current
     assert current is not None
     form.draft = dict(current.data)
     _back_to_worker(form)
     return _finish(form, step, by, current, comment=_comment(reason, required=False),
-                   details={"reason": reason.strip()[:MAX_COMMENT]})
+                   key=idempotency_key, details={"reason": reason.strip()[:MAX_COMMENT]})
 
 
 def return_(form: FormRecord, comment: str, field_comments: dict[str, str] | None = None, *,
@@ -325,20 +332,27 @@ def approve(form: FormRecord, reviewer_data: dict[str, Any], *, by: Any,
                    facts=data, details={"before": submitted.data, "after": data})
 
 
-def reopen(form: FormRecord, reason: str, *, by: Any,
+def reopen(form: FormRecord, reason: str, *, by: Any, idempotency_key: str | None = None,
            expected_version: str | None = None) -> Outcome:
     """Unlock an approved form for a correction: a draft whose next version needs review
     again; the reviewer's cells start empty (the earlier sign-off stays on its version).
     :class:`Invalid` without a reason; :class:`WrongState` unless approved;
-    :class:`NotAllowed` unless ``by`` may edit the case (a closed case's forms stay locked)."""
+    :class:`NotAllowed` unless ``by`` may edit the case (a closed case's forms stay locked).
+    The same ``idempotency_key`` again (a double tap) returns the first result with
+    ``repeated`` set."""
+    if (earlier := _repeated_review(form, idempotency_key)) is not None:
+        return earlier
     step = TRANSITIONS["reopen"]
     _begin(form, step, by, expected_version)
+    if (earlier := _repeated_review(form, idempotency_key)) is not None:
+        return earlier
     text = _comment(reason, required=True, message=N_("Say why the approved form must change."))
     current = form.current
     assert current is not None
     form.draft = ANNEXES[form.annex].worker_part(current.data)
     form.draft_saved_at = utcnow()
-    return _finish(form, step, by, current, comment=text, details={"reason": text})
+    return _finish(form, step, by, current, comment=text, key=idempotency_key,
+                   details={"reason": text})
 
 
 # --- who may -----------------------------------------------------------------------------

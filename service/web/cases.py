@@ -427,7 +427,8 @@ def withdraw(case_id: int, form_id: int) -> Any:
     """Take a form waiting for review back, to change it; the reviewer's list says so."""
     case, record = require_case_and_form(case_id, form_id)
     try:
-        workflow.withdraw(record, by=current_user, reason=request.form.get("reason", ""))
+        workflow.withdraw(record, by=current_user, reason=request.form.get("reason", ""),
+                          idempotency_key=tap_key())
     except NotAllowed:
         abort(403)
     except CaseError as error:

@@ -33,7 +33,7 @@ from ..i18n import message_of
 from ..jobs.notices import enqueue_mail
 from ..notify.notices import flag_case
 from .cases import render_form_page
-from .taps import this_tap
+from .taps import tap_key, this_tap
 
 bp = Blueprint("review", __name__)
 
@@ -113,7 +113,8 @@ def reopen(case_id: int, form_id: int) -> Any:
     """Unlock an approved form for a correction; its next version needs review again."""
     case, record = require_case_and_form(case_id, form_id)
     try:
-        workflow.reopen(record, request.form.get("reason", ""), by=current_user)
+        workflow.reopen(record, request.form.get("reason", ""), by=current_user,
+                        idempotency_key=tap_key())
     except CaseError as error:
         return _refused(case, record, error)
     db.session.commit()

@@ -1,7 +1,8 @@
 """One tap, one record: the token a page's button that makes something (a case, a form, a
-survey, a risk flag, a report, a handover) carries, and the key of the tap that posted it. The page's
-script renews the token each time the page is shown (``static/js/app.js``), so a double tap
-or a resent post makes one record, and the next tap the next one."""
+survey, a risk flag, a report, a handover, a withdrawal or a reopening) carries, and the key
+of the tap that posted it. The page's script renews the token each time the page is shown
+(``static/js/app.js``), so a double tap or a resent post makes one record, and the next tap
+the next one."""
 
 from __future__ import annotations
 
