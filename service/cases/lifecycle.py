@@ -20,6 +20,7 @@ from ..annexes import CLOSING, OPENING, Annex, get_annex
 from ..annexes.process import END_STAGES, PENDING_STAGES, STAGE_ORDER, Stage
 from ..annexes.validate import N_
 from ..db import db, take_turns
+from ..once import made_under
 from .errors import LifecycleError
 from .evaluation import record_closing
 from .models import Case, FormRecord, FormVersion, utcnow
@@ -70,8 +71,7 @@ def new_form(case: Case, annex_code: str, *, by: Any = None, key: str | None = N
     first's form."""
     annex = get_annex(annex_code)
     take_turns(f"forms:{case.id}", FormRecord.__table__)
-    if key and (earlier := db.session.scalar(
-            select(FormRecord).where(FormRecord.request_key == key))) is not None:
+    if (earlier := made_under(FormRecord, key)) is not None:
         if earlier.case_id != case.id:
             raise LifecycleError(N_("This request was already made for another case."))
         return earlier
