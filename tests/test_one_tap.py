@@ -202,6 +202,36 @@ def test_a_handover_tapped_twice_hands_the_case_over_once(app, make_user) -> Non
     assert db.session.scalar(select(func.count(Handover.id))) == 1
 
 
+def test_a_transfer_out_of_ones_team_leads_to_the_case_list_each_tap(app, make_user) -> None:
+    """A supervisor who transfers a case to a worker of another team no longer sees it: both
+    taps lead to their case list with a message saying so, never to a 404 for the case page,
+    and the case is transferred once."""
+    from service.auth.models import Handover
+    from service.auth.users import team_named
+    from service.cases import lifecycle
+    from service.db import db
+
+    first, second = team_named("一组"), team_named("二组")
+    db.session.commit()
+    worker = make_user("chen", "worker", team_id=first.id)
+    make_user("wang", "worker", team_id=second.id)
+    case = lifecycle.open_case(worker=worker, team=first)
+    db.session.commit()
+    supervisor = app.test_client()
+    login(supervisor, make_user("zhou", "supervisor", team_id=first.id))
+    tap = {"csrf_token": csrf_token(supervisor, f"/cases/{case.id}"), "username": "wang",
+           "kind": "transfer", "request_token": uuid.uuid4().hex}
+    answers = [supervisor.post(f"/cases/{case.id}/handover", data=tap) for _ in range(2)]
+    assert [a.status_code for a in answers] == [302, 302]
+    assert answers[0].location == answers[1].location == "/cases"
+    listing = supervisor.get("/cases")
+    assert listing.status_code == 200
+    assert "已移交。该个案已归属其他小组，不再显示在您的列表中。" in listing.get_data(as_text=True)
+    assert supervisor.get(f"/cases/{case.id}").status_code == 404
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Handover.id))) == 1
+
+
 def test_a_withdrawal_and_a_reopening_tapped_twice_each_happen_once(app, make_user) -> None:
     """Withdraw from review, and reopen an approved form for a correction: the second tap
     is answered as the first (no 'already withdrawn' after a success), one step each."""

@@ -16,6 +16,7 @@ from ..auth.access import (
     HandoverError,
     can_edit_case,
     can_review,
+    can_view_case,
     case_filter,
     hand_over,
     require_case,
@@ -169,6 +170,9 @@ def handle_flag(case_id: int, flag_id: int) -> Any:
 @login_required
 def handover(case_id: int) -> Any:
     """Hand the case to another worker (服务跟进 or transfer): a supervisor or director's call."""
+    key, earlier = this_tap(Handover, case_id)
+    if earlier is not None:  # the same tap again: handed over once, answered as the first was
+        return _handed_over(db.session.get(Case, case_id))
     case = require_case(case_id)
     if not can_review(current_user, case) or not case.is_open:
         abort(403)
@@ -179,10 +183,6 @@ def handover(case_id: int) -> Any:
     if to_user is None:
         flash(_("There is no such worker."), "error")
         return redirect(url_for("cases.show", case_id=case.id))
-    key, earlier = this_tap(Handover, case.id)
-    if earlier is not None:  # the same tap again: handed over once
-        flash(_("Handed over."), "ok")
-        return redirect(url_for("cases.show", case_id=case.id))
     try:
         done = hand_over(case, to_user, HandoverKind(kind), by=current_user, note=_text("note"),
                          key=key)
@@ -192,8 +192,19 @@ def handover(case_id: int) -> Any:
     audit.record("case.handover", case, kind=kind, to=to_user.username,
                  previous=done.from_user.username if done.from_user else None)
     db.session.commit()
-    flash(_("Handed over."), "ok")
-    return redirect(url_for("cases.show", case_id=case.id))
+    return _handed_over(case)
+
+
+def _handed_over(case: Case) -> Any:
+    """Where a handover leads: back to the case, or, when a transfer took it to a team whose
+    cases the person who made it does not oversee, to their case list, saying why the case
+    is no longer there (its page would answer 404)."""
+    if can_view_case(current_user, case):
+        flash(_("Handed over."), "ok")
+        return redirect(url_for("cases.show", case_id=case.id))
+    flash(_("Handed over. The case now belongs to another team, so it is no longer "
+            "in your list."), "ok")
+    return redirect(url_for("cases.index"))
 
 
 # --- what the case page shows (cases/_flags.html, cases/_history.html) ---------------------
