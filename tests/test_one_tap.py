@@ -310,6 +310,20 @@ def test_the_api_opens_one_case_and_adds_one_form_whatever_the_retries(client, b
     assert repeated.headers["Idempotent-Replayed"] == "true"
     assert repeated.get_json() == raised.get_json()  # the same flag, the same people told
 
+    from service.annexes.process import Stage
+    from service.cases.models import Case
+    from service.db import db
+
+    db.session.get(Case, case_id).stage = Stage.CLOSED  # closed before the retry came
+    db.session.commit()
+    late = client.post(f"/api/v1/cases/{case_id}/flags", json=concern,
+                       headers={**worker, **flag_key})
+    assert late.status_code == 201 and late.headers["Idempotent-Replayed"] == "true"
+    assert late.get_json() == raised.get_json()
+    refused = client.post(f"/api/v1/cases/{case_id}/flags", json=concern,
+                          headers={**worker, "Idempotency-Key": str(uuid.uuid4())})
+    assert refused.status_code == 409  # a new flag on a closed case is still refused
+
 
 # --- at once, against real servers -------------------------------------------------------------
 

@@ -103,7 +103,8 @@ def _concern(body: Any) -> str:
                 "the service). Only workers, supervisors and directors who may see the case "
                 "flag it, and only while it is open. With an `Idempotency-Key`, the same "
                 "request again (a retry whose answer was lost) answers the flag it raised, "
-                "with `Idempotent-Replayed: true`: nobody is told twice.",
+                "with `Idempotent-Replayed: true`, even if the case has closed since: "
+                "nobody is told twice.",
     parameters=[path_param("case_id", "The case's id.", 12), IDEMPOTENCY],
     request=json_body({"type": "object", "required": ["concern"],
                        "additionalProperties": False, "properties": {
@@ -121,17 +122,17 @@ def flag_case(case_id: int) -> Any:
     case = require_api_case(case_id)
     if not user.has_role(*FLAGGERS):
         raise ApiProblem(403, gettext("Only workers, supervisors and directors flag cases."))
-    if not case.is_open:
-        raise ApiProblem(409, gettext("The case is closed or transferred."))
     concern = _concern(request.get_json(silent=True))
     key = request_key("api", user, idempotency_key(required=False))
     headers = {}
     flag = made_under(RiskFlag, key)
-    if flag is not None:
+    if flag is not None:  # answered as the first was, even if the case has closed since
         if flag.case_id != case.id:
             raise ApiProblem(409, gettext("This request was already made for another case."))
         told = notices.notices_of_flag(flag)
         headers["Idempotent-Replayed"] = "true"
+    elif not case.is_open:
+        raise ApiProblem(409, gettext("The case is closed or transferred."))
     else:
         flag, told = notices.flag_case(case, concern, user, key=key)
         audit.record("risk.flag", case, user=user, via="api", flag=flag.id, concern=concern,
