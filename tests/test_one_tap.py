@@ -1,6 +1,6 @@
 """A double tap or a retry makes one record: the buttons that open a case, add a form, raise
-an 8.6 flag, record a report made outside the service, store a survey or hand a case over
-carry a token each time the page is shown, the API an Idempotency-Key; the same tap again
+an 8.6 flag, record a report made outside the service, store a survey, hand a case over,
+queue a service report or a batch of bundles carry a token each time the page is shown, the API an Idempotency-Key; the same tap again
 finds what the first made. Simultaneous taps against real gunicorn processes, on SQLite and
 PostgreSQL; in Chromium, two taps while the first's answer is on its way, and a tap on the
 case list shown again from the device's copy."""
@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import csrf_token, login
 from tests.servers import all_at_once, gunicorn, page_csrf, server_env, signed_in
+from tests.test_light_web import no_office_here  # noqa: F401 - the fixture: a queue only
 
 AT_ONCE = 6
 FORM_URL = re.compile(r"/cases/(\d+)/forms/(\d+)$")
@@ -230,6 +231,91 @@ def test_a_transfer_out_of_ones_team_leads_to_the_case_list_each_tap(app, make_u
     assert supervisor.get(f"/cases/{case.id}").status_code == 404
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Handover.id))) == 1
+
+
+def _page_token(client: Any, url: str) -> str:
+    """The request token of the (first) button on the page at ``url``."""
+    page = client.get(url).get_data(as_text=True)
+    return re.search(r'name="request_token" value="([0-9a-f]{32})"', page).group(1)
+
+
+def test_a_service_report_tapped_twice_is_queued_and_filed_once(
+        app, make_user, no_office_here) -> None:  # noqa: F811
+    """Make the PDF/A tapped twice: one report, one job on the queue (so one 件 filed in the
+    archive), both taps led to its page. The same page's token for the other language (its
+    script could not renew it) is another report; so is the next tap."""
+    from service.cases.archival import ServiceReport
+    from service.db import db
+
+    client = app.test_client()
+    login(client, make_user("wu", "director"))
+    page = "/statistics?from=2024-04-01&to=2024-06-30"
+    url = "/statistics/reports?from=2024-04-01&to=2024-06-30"
+    tap = {"csrf_token": csrf_token(client, page), "lang": "zh",
+           "request_token": _page_token(client, page)}
+    queued = no_office_here.pending_count()
+    answers = [client.post(url, data=tap) for _ in range(2)]
+    assert [a.status_code for a in answers] == [302, 302]
+    assert answers[0].location == answers[1].location
+    assert re.fullmatch(r"/statistics/reports/\d+", answers[0].location)
+
+    def reports() -> list[tuple[str, str]]:
+        db.session.expire_all()
+        return [(r.lang, r.state) for r in db.session.scalars(
+            select(ServiceReport).order_by(ServiceReport.id))]
+
+    assert reports() == [("zh", "queued")]
+    assert no_office_here.pending_count() == queued + 1
+    english = client.post(url, data={**tap, "lang": "en"})
+    assert english.location != answers[0].location
+    again = client.post(url, data={**tap, "request_token": _page_token(client, page)})
+    assert again.location not in (answers[0].location, english.location)
+    assert reports() == [("zh", "queued"), ("en", "queued"), ("zh", "queued")]
+    assert no_office_here.pending_count() == queued + 3
+
+
+def test_a_bundle_tapped_twice_is_bound_once(app, make_user, no_office_here) -> None:  # noqa: F811
+    """Bundle (PDF) tapped twice on a case file's page: one batch on the queue, both taps led
+    to its progress. The same token from the page's other button (double-sided) or a batch
+    from the archive's list asks for something else, and is queued as its own."""
+    from datetime import date
+
+    from service.annexes.process import Stage
+    from service.cases import lifecycle
+    from service.cases.archival import ArchiveFile, BundleRequest
+    from service.db import db
+
+    case = lifecycle.open_case(worker=make_user("chen", "worker"), client_name="王建国",
+                               opened_on=date(2024, 5, 8))
+    case.stage = Stage.CLOSED
+    record = ArchiveFile(case_id=case.id, dang_hao="X001-WS·2024-Y10-XF-0001",
+                         folder="2024/c", year=2024, retention="Y10", category="XF", grade="一般")
+    db.session.add(record)
+    db.session.commit()
+    client = app.test_client()
+    login(client, make_user("dang", "archivist"))
+    page = f"/archive/{record.id}"
+    tap = {"csrf_token": csrf_token(client, page), "request_token": _page_token(client, page)}
+    queued = no_office_here.pending_count()
+    answers = [client.post(f"/archive/{record.id}/bundle", data=tap) for _ in range(2)]
+    assert [a.status_code for a in answers] == [302, 302]
+    assert answers[0].location == answers[1].location
+
+    def batches() -> list[tuple[list[int], bool]]:
+        db.session.expire_all()
+        return [(b.file_ids, b.options["duplex"]) for b in db.session.scalars(
+            select(BundleRequest).order_by(BundleRequest.id))]
+
+    assert batches() == [([record.id], False)]
+    assert no_office_here.pending_count() == queued + 1
+    duplex = client.post(f"/archive/{record.id}/bundle", data={**tap, "duplex": "1"})
+    assert duplex.status_code == 302 and duplex.location != answers[0].location
+    listed = {"csrf_token": tap["csrf_token"], "file": [str(record.id)], "output": "zip",
+              "request_token": _page_token(client, "/archive/")}
+    zips = [client.post("/archive/bundles", data=listed) for _ in range(2)]
+    assert zips[0].location == zips[1].location
+    assert batches() == [([record.id], False), ([record.id], True), ([record.id], False)]
+    assert no_office_here.pending_count() == queued + 3
 
 
 def test_a_withdrawal_and_a_reopening_tapped_twice_each_happen_once(app, make_user) -> None:

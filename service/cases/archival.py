@@ -119,6 +119,8 @@ class BundleRequest(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: when its job was last handed to the queue (a message lost since is handed over again)
     queued_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    #: the request that asked for it (``service.once``), as ``Case.request_key``
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class ServiceReport(Model):
@@ -143,6 +145,8 @@ class ServiceReport(Model):
     item_no: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: the request that asked for it (``service.once``), as ``Case.request_key``
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class FilingFailure(Model):

@@ -40,14 +40,16 @@ _PENDING_KEY = "service_reports_to_enqueue"
 QUEUED, READY, FAILED = "queued", "ready", "failed"
 
 
-def queue_service_report(period: Period, lang: str, by_id: int | None) -> ServiceReport:
+def queue_service_report(period: Period, lang: str, by_id: int | None,
+                         key: str | None = None) -> ServiceReport:
     """Record a report of ``period`` in ``lang`` as queued; its job is queued when the
-    caller's transaction commits (at once when nothing is pending)."""
+    caller's transaction commits (at once when nothing is pending). ``key``: the request
+    that asks for it (``service.once``)."""
     if lang not in LOCALES:
         raise ValueError(f"lang must be one of {sorted(LOCALES)}")
     report = ServiceReport(period_start=period.start, period_end=period.end, lang=lang,
                            requested_by_id=by_id, state=QUEUED, docx_path="", pdf_path="",
-                           pdf_sha256="", pages=0, error="", attempts=0)
+                           pdf_sha256="", pages=0, error="", attempts=0, request_key=key)
     db.session.add(report)
     db.session.flush()
     session = db.session()

@@ -35,9 +35,10 @@ from ..cases.models import Case
 from ..db import db
 from ..jobs.archive.integrity import DamagedFile, checked_bytes, item_path, raise_alert
 from ..jobs.archive.settings import init_policy
-from ..jobs.archive.tasks import request_bundles, retry_filing
+from ..jobs.archive.tasks import bundle_options, request_bundles, retry_filing
 from ..storage import resolve_under
 from .exports import send_export
+from .taps import earlier_tap
 
 bp = Blueprint("archive", __name__, url_prefix="/archive")
 READERS = (Role.ARCHIVIST, Role.DIRECTOR, Role.SUPERVISOR)
@@ -165,9 +166,7 @@ def bundle(file_id: int) -> Any:
     page that follows it offers the file when a worker has made it (LibreOffice draws the page
     numbers, so no web process binds bundles)."""
     record = require_file(file_id)
-    req = request_bundles([record.id], output="pdf", duplex=request.form.get("duplex") == "1",
-                          by=current_user)
-    return redirect(url_for("archive.progress", request_id=req.id))
+    return _queue_bundles([record.id], "pdf")
 
 
 @bp.post("/bundles")
@@ -179,9 +178,17 @@ def batch() -> Any:
         visible_files().with_only_columns(ArchiveFile.id).where(ArchiveFile.id.in_(ids))))
     if not ids or allowed != set(ids):
         abort(404 if ids else 400)
-    output = "zip" if request.form.get("output") == "zip" else "pdf"
-    req = request_bundles(sorted(allowed), output=output,
-                               duplex=request.form.get("duplex") == "1", by=current_user)
+    return _queue_bundles(sorted(allowed), "zip" if request.form.get("output") == "zip" else "pdf")
+
+
+def _queue_bundles(file_ids: list[int], output: str) -> Any:
+    """Queue the bundles of ``file_ids`` and follow their progress; the same tap again (a
+    double tap, a resent post) follows the batch it queued instead of binding it twice."""
+    duplex = request.form.get("duplex") == "1"
+    key, earlier = earlier_tap(BundleRequest, lambda row: row.file_ids == file_ids
+                               and row.options == bundle_options(output, duplex))
+    req = earlier or request_bundles(file_ids, output=output, duplex=duplex, by=current_user,
+                                     key=key)
     return redirect(url_for("archive.progress", request_id=req.id))
 
 

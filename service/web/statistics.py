@@ -28,6 +28,7 @@ from ..reports.summary import CORE_KEYS, EXTRA_KEYS, NAMES, summary
 from ..reports.workbook import workbook_bytes
 from ..storage import resolve_under
 from .exports import send_export
+from .taps import earlier_tap
 
 bp = Blueprint("statistics", __name__)
 
@@ -152,7 +153,11 @@ def queue_report() -> Any:
     lang = request.form.get("lang", "zh")
     if lang not in LOCALES:
         abort(400)
-    report = queue_service_report(period, lang, current_user.id)
+    key, earlier = earlier_tap(ServiceReport, lambda row: (
+        row.period_start, row.period_end, row.lang) == (period.start, period.end, lang))
+    if earlier is not None:  # the same tap again: the report it queued, made and filed once
+        return redirect(url_for("statistics.report_job", report_id=earlier.id))
+    report = queue_service_report(period, lang, current_user.id, key=key)
     audit.record("reports.queue_service_report", None, report=report.id,
                  start=period.start.isoformat(), end=period.end.isoformat(), lang=lang)
     db.session.commit()

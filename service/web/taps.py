@@ -1,13 +1,14 @@
 """One tap, one record: the token a page's button that makes something (a case, a form, a
-survey, a risk flag, a report, a handover, a withdrawal or a reopening) carries, and the key
-of the tap that posted it. The page's script renews the token each time the page is shown
-(``static/js/app.js``), so a double tap or a resent post makes one record, and the next tap
-the next one."""
+survey, a risk flag, a report, a handover, a withdrawal or a reopening, a batch of bundles or
+a service report) carries, and the key of the tap that posted it. The page's script renews
+the token each time the page is shown (``static/js/app.js``), so a double tap or a resent
+post makes one record, and the next tap the next one."""
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, abort, request
@@ -39,6 +40,18 @@ def this_tap(model: Any, case_id: int) -> tuple[str | None, Any | None]:
     earlier = made_under(model, key)
     if earlier is not None and earlier.case_id != case_id:
         abort(409)
+    return key, earlier
+
+
+def earlier_tap(model: Any, same_ask: Callable[[Any], bool]) -> tuple[str | None, Any | None]:
+    """This post's tap key, and the ``model`` row (of a table with ``request_key``) the same
+    tap already made, or None. A page with several buttons posts one token; when its script
+    could not renew it, another button's ask comes under a used key. ``same_ask`` tells them
+    apart: another ask is made anew, under no key (never recognised again)."""
+    key = tap_key()
+    earlier = made_under(model, key)
+    if earlier is not None and not same_ask(earlier):
+        return None, None
     return key, earlier
 
 

@@ -23,17 +23,23 @@ from .settings import ArchiveError, work_root
 
 
 def request_bundles(file_ids: list[int], *, output: str, duplex: bool,
-                    by: Any = None) -> BundleRequest:
-    """Queue a batch of bundles; the archivist's page follows its progress. Commits."""
+                    by: Any = None, key: str | None = None) -> BundleRequest:
+    """Queue a batch of bundles; the archivist's page follows its progress. Commits.
+    ``key``: the request that asks for it (``service.once``)."""
     if output not in ("pdf", "zip"):
         raise ArchiveError(N_("Unknown output %(output)s."), output=output)
     request = BundleRequest(file_ids=list(file_ids), total=len(file_ids),
-                            options={"output": output, "duplex": duplex},
-                            requested_by_id=getattr(by, "id", None))
+                            options=bundle_options(output, duplex),
+                            requested_by_id=getattr(by, "id", None), request_key=key)
     db.session.add(request)
     db.session.commit()
     run_bundle_request(request.id)
     return request
+
+
+def bundle_options(output: str, duplex: bool) -> dict[str, Any]:
+    """The options of a batch of bundles, as its request keeps them."""
+    return {"output": output, "duplex": duplex}
 
 
 @huey.task()
