@@ -5,6 +5,7 @@ import sqlite3
 import time
 import zlib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cache
 from select import POLLIN, poll
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -55,6 +56,11 @@ if TYPE_CHECKING:  # the type checker cannot follow db.Model; it is Base with Fl
         __table__: ClassVar[Table]
 else:
     Model = db.Model
+
+
+def utcnow() -> datetime:
+    """Now, in UTC without a zone: how every timestamp column stores time."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 #: How long a SQLite statement waits for another connection's write lock before it fails.

@@ -10,8 +10,8 @@ from typing import Any
 
 from service.annexes.examples import reviewer_example, worker_example
 from service.cases import lifecycle, workflow
-from service.cases.models import Document, DocumentState, FormRecord, utcnow
-from service.db import db
+from service.cases.models import Document, DocumentState, FormRecord
+from service.db import db, utcnow
 
 PASSWORD = "correct horse battery"
 RETURN_COMMENT = "请补充后再提交"

@@ -239,9 +239,9 @@ def world(app, make_user) -> World:
     from sqlalchemy import select
 
     from service.annexes.process import Stage
-    from service.auth.access import hand_over
     from service.auth.models import HandoverKind, Role
     from service.auth.users import team_named
+    from service.cases.access import hand_over
     from service.cases.archival import (
         ArchiveFile,
         ArchiveItem,
@@ -607,9 +607,9 @@ def test_a_form_opens_with_its_case_by_one_statement_and_only_under_its_own_case
     """Every form page and form call reads the case and its form together; a form named
     under another case, even one its reader may see, is 404 on the pages and in the API."""
 
-    from service.auth.access import find_case_and_form
     from service.auth.users import issue_token
     from service.cases import lifecycle
+    from service.cases.access import find_case_and_form
     from service.db import db
 
     worker = make_user("chen", "worker")

@@ -38,10 +38,10 @@ def quick_hashing(monkeypatch):
 @pytest.fixture
 def world(app, make_user):
     from service.annexes.process import Stage
-    from service.auth.access import hand_over
     from service.auth.models import HandoverKind
     from service.auth.users import team_named
     from service.cases import lifecycle
+    from service.cases.access import hand_over
     from service.cases.archival import ArchiveFile
     from service.db import db
 

@@ -33,8 +33,7 @@ def _waiting(huey) -> list[tuple[str, tuple]]:
 
 def _bundle_request(minutes_ago: int, state: str = "queued"):
     from service.cases.archival import BundleRequest
-    from service.cases.models import utcnow
-    from service.db import db
+    from service.db import db, utcnow
 
     request = BundleRequest(file_ids=[], state=state, options={"output": "pdf"},
                             queued_at=utcnow() - timedelta(minutes=minutes_ago))
@@ -62,8 +61,7 @@ def test_a_bundle_request_whose_message_was_lost_is_queued_again_once(app, queue
 
 def test_import_runs_whose_message_was_lost_are_queued_again(app, queue, make_user) -> None:
     from service.cases.imported import ImportRun, RunState
-    from service.cases.models import utcnow
-    from service.db import db
+    from service.db import db, utcnow
     from service.jobs.imports.runs import requeue_lost_runs
 
     owner = make_user("zhou", "supervisor")
@@ -108,8 +106,7 @@ def test_a_run_queued_from_the_import_page_is_stamped_and_not_swept_early(app, c
 
 
 def _lease(task: str, args: list, holder: str, minutes: int) -> None:
-    from service.cases.models import utcnow
-    from service.db import db
+    from service.db import db, utcnow
     from service.jobs.leases import JobLease, _key
 
     args_json = json.dumps(args, sort_keys=True)

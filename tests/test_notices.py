@@ -291,8 +291,7 @@ def test_a_report_made_outside_the_service_is_recorded_checked_and_audited(app):
     from sqlalchemy import select
 
     from service.auth.models import AuditEntry
-    from service.cases.models import utcnow
-    from service.db import db
+    from service.db import db, utcnow
     from service.notify.models import OutsideReport
 
     people = _people(_make_user(app))

@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 from flask import abort, g, request
 from flask_babel import gettext
 
-from ..auth.access import find_case, find_case_and_form
 from ..auth.models import User
 from ..auth.users import user_for_token
+from ..cases.access import find_case, find_case_and_form
 from ..cases.models import Case, FormRecord
 from .problems import ApiProblem
 

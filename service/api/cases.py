@@ -10,9 +10,9 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from ..auth import audit
-from ..auth.access import case_filter
 from ..auth.models import Role
 from ..cases import lifecycle
+from ..cases.access import case_filter
 from ..cases.models import Case, FormRecord
 from ..db import db
 from ..once import made_under, request_key

@@ -18,8 +18,8 @@ from flask_babel import gettext
 from ..annexes import ANNEXES
 from ..annexes.examples import example
 from ..annexes.validate import UNKNOWN, clean
-from ..auth.access import can_edit_case
 from ..cases import lifecycle, workflow
+from ..cases.access import can_edit_case
 from ..cases.errors import CaseError, Invalid, StaleVersion
 from ..cases.models import FormRecord
 from ..db import db

@@ -15,8 +15,8 @@ from flask import current_app, request, url_for
 from flask_babel import gettext
 from werkzeug.datastructures import FileStorage
 
-from ..auth.access import IMPORTERS
 from ..auth.models import Role
+from ..cases.access import IMPORTERS
 from ..cases.imported import ImportRun, RunState
 from ..db import db
 from ..imports.limits import MAX_UPLOAD_FILES

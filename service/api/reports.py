@@ -9,8 +9,8 @@ from flask import request
 from flask_babel import gettext
 from sqlalchemy import select
 
-from ..auth.access import visible_cases
 from ..auth.models import Role, User
+from ..cases.access import visible_cases
 from ..cases.models import Case
 from ..db import db
 from ..i18n import message_of

@@ -20,8 +20,7 @@ from flask import has_request_context, request
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from ..cases.models import utcnow
-from ..db import db, insert_row, take_turns
+from ..db import db, insert_row, take_turns, utcnow
 from .models import AuditEntry, User
 
 GENESIS = "0" * 64

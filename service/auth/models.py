@@ -10,8 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..cases.models import utcnow
-from ..db import Model
+from ..db import Model, utcnow
 
 
 class Role(StrEnum):

@@ -12,8 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from ..annexes.validate import N_
-from ..cases.models import utcnow
-from ..db import db
+from ..db import db, utcnow
 from ..i18n import MessageError
 from .models import ApiToken, Role, Team, User
 

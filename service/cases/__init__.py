@@ -1,1 +1,2 @@
-"""Cases and their forms: the records (models) and the 7.1 process (lifecycle)."""
+"""Cases and their forms: the records (models), who may see which case (access) and the 7.1
+process (lifecycle, and the review cycle in workflow)."""

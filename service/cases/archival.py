@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Model
-from .models import utcnow
+from ..db import Model, utcnow
 
 
 class ArchiveCounter(Model):

@@ -30,9 +30,9 @@ from ..annexes import CLOSING, INTAKE
 from ..annexes.closing import GOAL_MET, GOAL_PARTLY_MET
 from ..annexes.process import Stage
 from ..annexes.validate import time_span_minutes
-from ..db import Model, db, insert_rows, upsert
+from ..db import Model, db, insert_rows, upsert, utcnow
 from ..evaluation.followup import DEFAULT_MONTHS, due_dates
-from .models import Case, DocumentState, FormRecord, utcnow
+from .models import Case, DocumentState, FormRecord
 
 
 class CaseEvaluation(Model):

@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Model
-from .models import utcnow
+from ..db import Model, utcnow
 
 
 class RunState(StrEnum):

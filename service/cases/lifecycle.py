@@ -19,11 +19,11 @@ from sqlalchemy import Date, and_, bindparam, func, or_, select
 from ..annexes import CLOSING, OPENING, Annex, get_annex
 from ..annexes.process import END_STAGES, PENDING_STAGES, STAGE_ORDER, Stage
 from ..annexes.validate import N_
-from ..db import db, take_turns
+from ..db import db, take_turns, utcnow
 from ..once import made_under
 from .errors import LifecycleError
 from .evaluation import record_closing
-from .models import Case, FormRecord, FormVersion, utcnow
+from .models import Case, FormRecord, FormVersion
 
 __all__ = ["LifecycleError", "advance", "close_case", "content_hash", "find_submission",
            "follow", "goals_from_text", "new_form", "next_case_number", "open_case", "prefill",

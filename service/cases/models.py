@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -11,11 +11,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, bindpa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..annexes.process import RiskGrade, SpecialProcess, Stage
-from ..db import Model, db
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+from ..db import Model, db, utcnow
 
 
 class FormState(StrEnum):

@@ -42,13 +42,13 @@ from ..annexes import ANNEXES
 from ..annexes.model import Annex, Kind
 from ..annexes.validate import N_, Problem, clean, is_blank
 from ..auth import audit
-from ..auth.access import can_edit_case, can_review
 from ..auth.models import ReviewAction, ReviewStep
-from ..db import db, insert_row, take_turns, write_rows
+from ..db import db, insert_row, take_turns, utcnow, write_rows
 from . import lifecycle
+from .access import can_edit_case, can_review
 from .errors import Invalid, NotAllowed, SelfReview, StaleVersion, WrongState
 from .evaluation import record_form
-from .models import EDITABLE_STATES, Case, FormRecord, FormState, FormVersion, utcnow
+from .models import EDITABLE_STATES, Case, FormRecord, FormState, FormVersion
 
 MAX_COMMENT = 2000
 MAX_FIELD_COMMENTS = 200

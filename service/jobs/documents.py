@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from ..annexes import ANNEXES
 from ..cases import workflow
-from ..cases.models import Document, DocumentState, FormVersion, utcnow
-from ..db import db, insert_rows
+from ..cases.models import Document, DocumentState, FormVersion
+from ..db import db, insert_rows, utcnow
 from ..documents.convert import pdf_pages, to_pdf
 from ..documents.render import DocumentError, DocumentMeta, render_docx
 from ..storage import atomic_write

@@ -35,8 +35,7 @@ from sqlalchemy import CursorResult, Engine, String, Text, delete, func, insert,
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..cases.models import utcnow
-from ..db import Model, db
+from ..db import Model, db, utcnow
 from . import app_context
 from .queue import huey
 

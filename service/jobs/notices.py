@@ -19,8 +19,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ..auth import audit
-from ..cases.models import utcnow
-from ..db import db
+from ..db import db, utcnow
 from ..extensions import mail
 from ..notify.mail import compose
 from ..notify.models import MailState, Notification

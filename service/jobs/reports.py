@@ -21,8 +21,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ..cases.archival import ServiceReport
-from ..cases.models import utcnow
-from ..db import db
+from ..db import db, utcnow
 from ..documents.convert import pdf_pages, to_pdf
 from ..reports.document import LOCALES, render_report
 from ..reports.figures import Scope

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from ..cases.archival import ArchiveFile
 from ..cases.evaluation import SatisfactionSurvey, SurveyDocument
-from ..cases.models import Case, DocumentState, utcnow
-from ..db import db
+from ..cases.models import Case, DocumentState
+from ..db import db, utcnow
 from ..documents.convert import pdf_pages, to_pdf
 from ..documents.render import DocumentError, DocumentMeta
 from ..documents.survey import render_survey_docx

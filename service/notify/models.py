@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..cases.models import utcnow
-from ..db import Model
+from ..db import Model, utcnow
 
 
 class NoticeKind(StrEnum):

@@ -11,10 +11,10 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from ..annexes.validate import N_
-from ..auth.access import reviewers_of
 from ..auth.models import RiskFlag, User
-from ..cases.models import Case, utcnow
-from ..db import db
+from ..cases.access import reviewers_of
+from ..cases.models import Case
+from ..db import db, utcnow
 from .models import (
     MailState,
     NoticeKind,

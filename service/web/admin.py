@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..auth import audit
-from ..auth.access import roles_required
 from ..auth.models import Role, User
 from ..auth.users import UserError, clean_email
+from ..cases.access import roles_required
 from ..db import db
 from ..i18n import message_of
 

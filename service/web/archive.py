@@ -1,6 +1,6 @@
 """Pages of the archive: archived case files by year, category and grade; filings that failed,
 with their reason and a retry; one bundle; a batch of bundles (one print file or a ZIP) with its
-progress; the filed files themselves. Every page asks `auth.access` which cases the person may
+progress; the filed files themselves. Every page asks `cases.access` which cases the person may
 see; an archivist's list shows a confidential case file masked, and nothing of it opens for
 them."""
 
@@ -23,13 +23,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth import audit
-from ..auth.access import (
+from ..auth.models import Role
+from ..cases.access import (
     audit_confidential_opening,
     case_filter,
     listed_filter,
     roles_required,
 )
-from ..auth.models import Role
 from ..cases.archival import ArchiveFile, BundleRequest, FilingFailure
 from ..cases.models import Case
 from ..db import db

@@ -37,15 +37,15 @@ from ..annexes.process import (
 )
 from ..annexes.validate import is_blank
 from ..auth import audit
-from ..auth.access import (
+from ..auth.models import Role
+from ..cases import lifecycle, workflow
+from ..cases.access import (
     can_edit_case,
     can_review,
     require_case,
     require_case_and_form,
     visible_cases,
 )
-from ..auth.models import Role
-from ..cases import lifecycle, workflow
 from ..cases.errors import CaseError, Invalid, NotAllowed, StaleVersion
 from ..cases.evaluation import SatisfactionSurvey
 from ..cases.models import (

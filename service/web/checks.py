@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from ..annexes import ANNEXES, INTAKE
 from ..auth import audit
-from ..auth.access import IMPORTERS, can_review, roles_required
+from ..cases.access import IMPORTERS, can_review, roles_required
 from ..cases.imported import ImportedFile
 from ..cases.models import FormRecord, FormState, Original
 from ..db import db

@@ -13,8 +13,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..auth import audit
-from ..auth.access import require_case, visible_cases
 from ..auth.models import Role
+from ..cases.access import require_case, visible_cases
 from ..cases.evaluation import (
     CaseEvaluation,
     Followup,

@@ -10,8 +10,7 @@ from flask import Response, send_file
 from flask_login import current_user
 
 from ..auth import audit
-from ..cases.models import utcnow
-from ..db import db
+from ..db import db, utcnow
 from ..documents.stamp import mark_text, stamp_pdf
 
 

@@ -27,8 +27,8 @@ from sqlalchemy import select
 
 from ..annexes import ANNEXES
 from ..auth import audit
-from ..auth.access import IMPORTERS, case_filter, roles_required
 from ..auth.models import Role
+from ..cases.access import IMPORTERS, case_filter, roles_required
 from ..cases.imported import ImportedFile, ImportRun, RunState
 from ..cases.models import Case, Original
 from ..db import db

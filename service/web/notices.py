@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..auth import audit
-from ..auth.access import can_review, can_view_case, require_case
 from ..auth.models import RiskFlag, Role
+from ..cases.access import can_review, can_view_case, require_case
 from ..cases.models import Case
 from ..db import db
 from ..i18n import message_of

@@ -9,7 +9,7 @@ from flask_login import login_required
 from huey.exceptions import ResultTimeout, TaskException
 
 from ..annexes import ANNEXES
-from ..auth.access import require_case
+from ..cases.access import require_case
 from ..documents.render import DocumentMeta, render_docx
 from .exports import send_export
 

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..annexes import ANNEXES
-from ..auth.access import visible_cases
 from ..auth.models import RiskFlag, Role, User
 from ..cases import review, workflow
-from ..cases.models import Case, FormRecord, FormState, utcnow
-from ..db import db
+from ..cases.access import visible_cases
+from ..cases.models import Case, FormRecord, FormState
+from ..db import db, utcnow
 
 MAX_CASE_QUERY = 40
 

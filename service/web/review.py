@@ -1,5 +1,5 @@
 """Supervision pages (8.3, 8.6): the review queue, approve / return / reopen, risk flags and
-handovers. Thin: check access, call ``cases.review`` or ``auth.access``, record, render."""
+handovers. Thin: check access, call ``cases.review`` or ``cases.access``, record, render."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ from sqlalchemy import select
 
 from ..annexes import ANNEXES
 from ..auth import audit
-from ..auth.access import (
+from ..auth.models import Handover, HandoverKind, RiskFlag, Role, User
+from ..auth.users import find_user
+from ..cases import review, workflow
+from ..cases.access import (
     HandoverError,
     can_edit_case,
     can_review,
@@ -23,12 +26,9 @@ from ..auth.access import (
     require_case_and_form,
     roles_required,
 )
-from ..auth.models import Handover, HandoverKind, RiskFlag, Role, User
-from ..auth.users import find_user
-from ..cases import review, workflow
 from ..cases.errors import CaseError, Invalid, NotAllowed, SelfReview
-from ..cases.models import Case, FormRecord, utcnow
-from ..db import db
+from ..cases.models import Case, FormRecord
+from ..db import db, utcnow
 from ..forms.builder import form_for, parse_formdata
 from ..i18n import message_of
 from ..jobs.notices import enqueue_mail

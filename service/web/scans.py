@@ -23,12 +23,12 @@ from sqlalchemy import select
 
 from ..annexes import ANNEXES, OPENING, Annex
 from ..auth import audit
-from ..auth.access import can_edit_case, can_review, require_case
 from ..cases import lifecycle, workflow
+from ..cases.access import can_edit_case, can_review, require_case
 from ..cases.errors import CaseError, Invalid
 from ..cases.imported import ImportedFile, ImportRun, RunState
-from ..cases.models import Case, FormRecord, FormState, Original, utcnow
-from ..db import db
+from ..cases.models import Case, FormRecord, FormState, Original
+from ..db import db, utcnow
 from ..forms.builder import AnnexForm, form_for, parse_formdata
 from ..imports import ImportFailure
 from ..imports.limits import MAX_UPLOAD_FILES

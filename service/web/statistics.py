@@ -14,8 +14,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth import audit
-from ..auth.access import roles_required, visible_cases
 from ..auth.models import Role
+from ..cases.access import roles_required, visible_cases
 from ..cases.archival import ArchiveFile, ServiceReport
 from ..cases.models import Case
 from ..db import db

@@ -9,8 +9,8 @@ import logging
 from sqlalchemy import select
 
 from ...cases.archival import FilingFailure
-from ...cases.models import FormVersion, utcnow
-from ...db import db
+from ...cases.models import FormVersion
+from ...db import db, utcnow
 from .filing import on_documents_ready
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from typing import Any
 from ...annexes.validate import N_
 from ...archive.filing import move_folder, read_manifest, write_manifest
 from ...cases.archival import ArchiveMove
-from ...cases.models import Case, utcnow
-from ...db import db
+from ...cases.models import Case
+from ...db import db, utcnow
 from .facts import facts_of
 from .filing import file_pages, placement_dict
 from .lookup import archived

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from ...annexes import ANNEXES
 from ...annexes.process import END_STAGES
-from ...auth.access import can_edit_case, can_view_case, case_filter
 from ...auth.models import Role, Team, User
+from ...cases.access import can_edit_case, can_view_case, case_filter
 from ...cases.lifecycle import open_case
 from ...cases.models import Case, Original
 from ...db import db

@@ -15,8 +15,7 @@ from huey import crontab
 
 from ...auth.models import User
 from ...cases.imported import ImportRun, RunState
-from ...cases.models import utcnow
-from ...db import db
+from ...db import db, utcnow
 from ...storage import atomic_write, unique_name, upload_base
 from .. import app_context
 from ..leases import leased, requeue_lost, revivable

@@ -12,9 +12,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from ...annexes import ANNEXES
-from ...auth.access import can_edit_case
 from ...auth.models import User
 from ...cases import workflow
+from ...cases.access import can_edit_case
 from ...cases.errors import CaseError
 from ...cases.imported import ImportedFile
 from ...cases.lifecycle import content_hash, new_form

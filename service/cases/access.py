@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 
 from ..annexes.process import END_STAGES
 from ..annexes.validate import N_
-from ..cases.models import Case, FormRecord
+from ..auth.models import Handover, HandoverKind, Role, Team, User
 from ..db import db
 from ..i18n import MessageError
-from .models import Handover, HandoverKind, Role, Team, User
+from .models import Case, FormRecord
 
 F = TypeVar("F", bound=Callable[..., Any])
 #: Who may bring legacy files in (pages, API and command line alike).
@@ -161,7 +161,7 @@ def audit_confidential_opening(case: Case, user: User | None, via: str) -> None:
     page that writes nothing still leaves its trace)."""
     from flask import request
 
-    from . import audit
+    from ..auth import audit
 
     audit.record("case.confidential_open", case, user=user, via=via,
                  route=request.endpoint or "", method=request.method)
