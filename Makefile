@@ -47,7 +47,7 @@ migrate: setup
 run: setup migrate
 	@$(FLASK) users hint-first-admin
 	@echo "Serving on http://$(HOST):$(PORT)/  (queue workers: $(QUEUE_WORKERS); stop with Ctrl-C)"
-	@$(VENV)/bin/huey_consumer service.jobs.tasks.huey --workers $(QUEUE_WORKERS) --worker-type thread -q & \
+	@$(VENV)/bin/huey_consumer service.consumer.huey --workers $(QUEUE_WORKERS) --worker-type thread -q & \
 	queue=$$!; trap 'kill $$queue 2>/dev/null; wait $$queue 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn -w $(WEB_WORKERS) -b $(HOST):$(PORT) 'service:create_app()' --access-logfile -
 

@@ -86,7 +86,7 @@ def gunicorn(env: dict[str, str], log: Path, *args: str) -> Iterator[str]:
 def huey_consumer(env: dict[str, str], log: Path, *args: str) -> Iterator[subprocess.Popen]:
     """A huey queue consumer process on the app's queue; yields the process."""
     with log.open("wb") as out:
-        proc = subprocess.Popen([str(BIN / "huey_consumer"), "service.jobs.tasks.huey", *args],
+        proc = subprocess.Popen([str(BIN / "huey_consumer"), "service.consumer.huey", *args],
                                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         try:

@@ -70,3 +70,21 @@ def test_a_job_whose_worker_was_killed_is_done_by_another_within_a_minute(
                 seeding.wait()
     log = (tmp_path / "one.log").read_text() + (tmp_path / "two.log").read_text()
     assert "queued again" in log
+
+
+def test_a_queue_worker_gets_its_application_from_its_entry_point(tmp_path: Path) -> None:
+    """``service.consumer`` (the Procfile's worker) gives tasks the application; a task run in
+    a process that never loaded it says how to start the workers instead of failing obscurely."""
+    env = server_env(tmp_path / "instance", f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    probe = ("from service.jobs import app_context\n"
+             "try:\n"
+             "    with app_context(): pass\n"
+             "except RuntimeError as error: print('refused:', error)\n"
+             "import service.consumer\n"
+             "with app_context() as app: print('built:', app.name)\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("refused:") and "huey_consumer service.consumer.huey" in lines[0]
+    assert lines[1] == "built: service"

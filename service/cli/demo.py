@@ -188,7 +188,7 @@ def wait_until_filed(cases: list[Any], timeout: float) -> None:
         if time.monotonic() > deadline:
             raise click.ClickException(
                 f"copies of {len(pending)} case(s) not ready after {timeout:.0f}s: is a "
-                "queue consumer running (huey_consumer service.jobs.tasks.huey)?")
+                "queue consumer running (huey_consumer service.consumer.huey)?")
         time.sleep(0.5)
 
 

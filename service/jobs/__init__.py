@@ -1,17 +1,24 @@
 """What runs on the task queue, and the only place that joins engines with records.
 
-Tasks run in `huey_consumer service.jobs.queue.huey` processes; each process builds the
-application once (see :func:`app_context`).
+Tasks run in ``huey_consumer service.consumer.huey`` processes; ``service.consumer`` gives
+them the application, built once a process (see :func:`app_context`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app, has_app_context
 
+_factory: Callable[[], Flask] | None = None
 _app: Flask | None = None
+
+
+def serve_with(factory: Callable[[], Flask]) -> None:
+    """Build this worker process's application with ``factory`` when a task first needs it."""
+    global _factory
+    _factory = factory
 
 
 @contextmanager
@@ -22,8 +29,9 @@ def app_context() -> Iterator[Flask]:
         yield current_app._get_current_object()  # type: ignore[attr-defined]
         return
     if _app is None:
-        from .. import create_app
-
-        _app = create_app()
+        if _factory is None:
+            raise RuntimeError("a task ran outside an application: start the queue workers "
+                               "as `huey_consumer service.consumer.huey`")
+        _app = _factory()
     with _app.app_context():
         yield _app

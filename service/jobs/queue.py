@@ -1,6 +1,6 @@
 """The task queue: Huey on a SQLite file by default, on Redis when REDIS_URL is set.
 
-Web processes enqueue; `huey_consumer service.jobs.queue.huey` processes (any number of them)
+Web processes enqueue; `huey_consumer service.consumer.huey` processes (any number of them)
 do the work. Tests may set HUEY_IMMEDIATE=1 to run tasks in-process.
 """
 

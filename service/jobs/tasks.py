@@ -1,4 +1,5 @@
-"""The consumer's entry point: `huey_consumer service.jobs.tasks.huey` loads every task."""
+"""Every task, imported so that each registers with the queue; the workers' entry point
+(``service.consumer``) loads them all through this module."""
 
 from . import documents, notices, reports, surveys  # noqa: F401  (tasks register on import)
 from .archive import tasks as archive_tasks  # noqa: F401
