@@ -37,7 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from . import i18n
 
-    i18n.init_app(app, babel)
+    i18n.init_app(app, babel, PROJECT_ROOT / "locales")
 
     from .jobs.documents import follow_stored_versions
 

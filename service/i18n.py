@@ -6,6 +6,7 @@ notices mailed to them); `?lang=` switches it on any page.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, request, session
@@ -53,11 +54,9 @@ def _remember_language(lang: str) -> None:
 BACKGROUND_ENDPOINTS = frozenset({"static", "favicon", "service_worker"})
 
 
-def init_app(app: Flask, babel: Babel) -> None:
-    """Bind Flask-Babel to the project's catalogs and the language switch."""
-    from . import PROJECT_ROOT
-
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "locales"))
+def init_app(app: Flask, babel: Babel, catalogs: Path) -> None:
+    """Bind Flask-Babel to the project's ``catalogs`` folder and the language switch."""
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(catalogs))
     babel.init_app(app, locale_selector=select_locale)
 
     @app.before_request
