@@ -1,6 +1,7 @@
 """A double tap or a retry makes one record: the buttons that open a case, add a form, raise
 an 8.6 flag, record a report made outside the service, store a survey, hand a case over,
-queue a service report or a batch of bundles carry a token each time the page is shown, the API an Idempotency-Key; the same tap again
+queue a service report or a batch of bundles, upload legacy files or a case's scanned paper
+carry a token each time the page is shown, the API an Idempotency-Key; the same tap again
 finds what the first made. Simultaneous taps against real gunicorn processes, on SQLite and
 PostgreSQL; in Chromium, two taps while the first's answer is on its way, and a tap on the
 case list shown again from the device's copy."""
@@ -315,6 +316,63 @@ def test_a_bundle_tapped_twice_is_bound_once(app, make_user, no_office_here) -> 
     zips = [client.post("/archive/bundles", data=listed) for _ in range(2)]
     assert zips[0].location == zips[1].location
     assert batches() == [([record.id], False), ([record.id], True), ([record.id], False)]
+    assert no_office_here.pending_count() == queued + 3
+
+
+def test_an_upload_its_confirmation_and_a_cases_paper_tapped_twice_each_happen_once(
+        app, make_user, no_office_here) -> None:  # noqa: F811
+    """Legacy files uploaded with one tap twice are kept and checked once; the import
+    confirmed twice is queued once and the second tap led to its page, not refused; a case's
+    scanned paper brought in twice is read once."""
+    import io
+
+    from service.cases import lifecycle
+    from service.cases.imported import ImportRun, RunState
+    from service.db import db
+
+    def runs() -> list[tuple[int | None, str]]:
+        db.session.expire_all()
+        return [(r.case_id, r.state) for r in db.session.scalars(
+            select(ImportRun).order_by(ImportRun.id))]
+
+    importer = app.test_client()
+    login(importer, make_user("zhou", "supervisor"))
+    token = _page_token(importer, "/imports/")
+    queued = no_office_here.pending_count()
+    answers = [importer.post("/imports/", content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(importer, "/imports/"), "request_token": token,
+        "archive": (io.BytesIO(b"%PDF-1.4 scanned"), "接案表-王建国.pdf")}) for _ in range(2)]
+    assert [a.status_code for a in answers] == [302, 302]
+    assert answers[0].location == answers[1].location
+    assert runs() == [(None, RunState.CHECKING)]
+    assert no_office_here.pending_count() == queued + 1
+
+    run = db.session.scalars(select(ImportRun)).one()
+    run.state = RunState.CHECKED  # as the dry run leaves it
+    db.session.commit()
+    confirm = {"csrf_token": csrf_token(importer, answers[0].location)}
+    confirmed = [importer.post(f"{answers[0].location}/confirm", data=confirm)
+                 for _ in range(2)]
+    assert [c.status_code for c in confirmed] == [302, 302]
+    assert confirmed[0].location == confirmed[1].location == answers[0].location
+    assert runs() == [(None, RunState.QUEUED)]
+    assert no_office_here.pending_count() == queued + 2
+
+    worker = make_user("chen", "worker")
+    case = lifecycle.open_case(worker=worker)
+    db.session.commit()
+    tablet = app.test_client()
+    login(tablet, worker)
+    page = f"/cases/{case.id}"
+    token = re.search(r'id="paper".*?name="request_token" value="([0-9a-f]{32})"',
+                      tablet.get(page).get_data(as_text=True), re.S).group(1)
+    brought = [tablet.post(f"/imports/case/{case.id}/paper", content_type="multipart/form-data",
+                           data={"csrf_token": csrf_token(tablet, page), "request_token": token,
+                                 "paper": (io.BytesIO(b"%PDF-1.4 scanned"), "scan.pdf")})
+               for _ in range(2)]
+    assert [b.status_code for b in brought] == [302, 302]
+    assert brought[0].location == brought[1].location
+    assert runs() == [(None, RunState.QUEUED), (case.id, RunState.QUEUED)]
     assert no_office_here.pending_count() == queued + 3
 
 

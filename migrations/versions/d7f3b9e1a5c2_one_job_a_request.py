@@ -1,5 +1,6 @@
-"""The request that asked for a batch of bundles or a service report, so that a double tap
-or a resent post follows the job it queued rather than queueing (and filing) a second one
+"""The request that asked for a batch of bundles, a service report or an import, so that a
+double tap or a resent post follows the job it queued rather than queueing (and filing) a
+second one
 
 Revision ID: d7f3b9e1a5c2
 Revises: c8e2f4a6b1d3
@@ -15,7 +16,7 @@ down_revision = 'c8e2f4a6b1d3'
 branch_labels = None
 depends_on = None
 
-TABLES = ('bundle_requests', 'service_reports')
+TABLES = ('bundle_requests', 'service_reports', 'import_runs')
 
 
 def upgrade():

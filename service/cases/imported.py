@@ -21,6 +21,10 @@ class RunState(StrEnum):
     FAILED = "failed"
 
 
+#: the states of a run whose import was confirmed (or, brought in on a case's page, asked for)
+CONFIRMED = frozenset({RunState.QUEUED, RunState.RUNNING, RunState.DONE})
+
+
 class ImportRun(Model):
     """One upload of legacy files: the dry-run report, the label mapping, then the import."""
 
@@ -45,6 +49,8 @@ class ImportRun(Model):
     #: when its dry run or import was last handed to the queue (a message lost since is
     #: handed over again)
     queued_at: Mapped[datetime | None]
+    #: the request that uploaded it (``service.once``), as ``Case.request_key``
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     @property
     def percent(self) -> int:

@@ -29,7 +29,7 @@ from ..annexes import ANNEXES
 from ..auth import audit
 from ..auth.models import Role
 from ..cases.access import IMPORTERS, case_filter, roles_required
-from ..cases.imported import ImportedFile, ImportRun, RunState
+from ..cases.imported import CONFIRMED, ImportedFile, ImportRun, RunState
 from ..cases.models import Case, Original
 from ..db import db
 from ..forms.builder import FieldNameError
@@ -42,6 +42,7 @@ from ..jobs.imports.runs import (
     upload_name,
 )
 from ..storage import atomic_write
+from .taps import earlier_tap
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -85,7 +86,11 @@ def upload() -> Any:
     if len(uploads) > MAX_UPLOAD_FILES:
         flash(_("At most %(n)s files in one import.", n=MAX_UPLOAD_FILES), "error")
         return redirect(url_for("imports.index"))
-    run = ImportRun(created_by_id=current_user.id, upload_name=upload_name(uploads))
+    key, earlier = earlier_tap(ImportRun, lambda run: run.case_id is None)
+    if earlier is not None:  # the same tap again: the upload it kept, checked once
+        return redirect(url_for("imports.show", run_id=earlier.id))
+    run = ImportRun(created_by_id=current_user.id, upload_name=upload_name(uploads),
+                    request_key=key)
     mark_queued(run, RunState.CHECKING)
     db.session.add(run)
     db.session.flush()
@@ -145,6 +150,8 @@ def mapping(run_id: int) -> Any:
 def confirm(run_id: int) -> Any:
     """Start the import on the queue."""
     run = _own_run(run_id)
+    if run.state in CONFIRMED:  # the same tap again: it is already under way, or done
+        return redirect(url_for("imports.show", run_id=run.id))
     if run.state != RunState.CHECKED:
         abort(409)
     mark_queued(run, RunState.QUEUED)

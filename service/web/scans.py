@@ -40,6 +40,7 @@ from ..storage import resolve_under
 from .cases import STATE_NAMES
 from .exports import send_export
 from .imports import bp
+from .taps import earlier_tap
 
 #: How long the case page lists paper brought in from it.
 RUNS_SHOWN = timedelta(days=2)
@@ -85,8 +86,17 @@ def bring_paper(case_id: int) -> Any:
         flash(_("Choose the scanned pages (PDF, JPEG, PNG or TIFF), at most %(n)s files.",
                 n=MAX_UPLOAD_FILES), "error")
         return redirect(url_for("cases.show", case_id=case.id))
-    run = ImportRun(created_by_id=current_user.id, case_id=case.id,
-                    upload_name=upload_name(uploads), report={"dry_run": False})
+    key, earlier = earlier_tap(ImportRun, lambda run: run.case_id == case.id)
+    if earlier is None:  # (otherwise the same tap again: the pages it kept are being read)
+        run = ImportRun(created_by_id=current_user.id, case_id=case.id, request_key=key,
+                        upload_name=upload_name(uploads), report={"dry_run": False})
+        _keep_paper(run, uploads, case)
+    flash(_("The paper is being read; what it holds will wait below for you to check."), "info")
+    return redirect(url_for("cases.show", case_id=case.id) + "#paper")
+
+
+def _keep_paper(run: ImportRun, uploads: list[Any], case: Case) -> None:
+    """Keep the scanned pages of ``run`` and queue their reading."""
     mark_queued(run, RunState.QUEUED)
     db.session.add(run)
     db.session.flush()
@@ -94,8 +104,6 @@ def bring_paper(case_id: int) -> Any:
     audit.record("import.paper", case, run=run.id, files=len(uploads))
     db.session.commit()
     import_run_task(run.id)
-    flash(_("The paper is being read; what it holds will wait below for you to check."), "info")
-    return redirect(url_for("cases.show", case_id=case.id) + "#paper")
 
 
 def _imported(imported_id: int) -> tuple[ImportedFile, Case, Original]:
