@@ -1,7 +1,7 @@
 """One request, one record: the key under which a request that makes something (a case, a form, a
-survey, a risk flag, a report, a handover, a batch of bundles, a service report) is remembered,
-and the row an earlier request under the same key made. A double tap, a resent post or an
-integrator's retry then finds what the first made instead of making it twice."""
+survey, a risk flag, a report, a handover, a batch of bundles, a service report, an import run)
+is remembered, and the row an earlier request under the same key made. A double tap, a resent
+post or an integrator's retry then finds what the first made instead of making it twice."""
 
 from __future__ import annotations
 
