@@ -469,6 +469,39 @@ def test_the_api_opens_one_case_and_adds_one_form_whatever_the_retries(client, b
     assert refused.status_code == 409  # a new flag on a closed case is still refused
 
 
+def test_an_api_import_retried_with_its_key_keeps_the_files_once(
+        client, bearer, no_office_here) -> None:  # noqa: F811
+    """importFiles retried with its Idempotency-Key answers the run it started (replayed),
+    with one run kept and one dry run queued; without a key, or from someone else, a retry is
+    a new upload."""
+    import io
+
+    from service.cases.imported import ImportRun
+    from service.db import db
+
+    def upload(headers: dict[str, str]) -> Any:
+        return client.post("/api/v1/imports", headers=headers, content_type="multipart/form-data",
+                           data={"files": (io.BytesIO(b"%PDF-1.4 scanned"), "接案表-王建国.pdf")})
+
+    def runs() -> int:
+        db.session.expire_all()
+        return int(db.session.scalar(select(func.count(ImportRun.id))) or 0)
+
+    supervisor = bearer("zhou", "supervisor")
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    queued = no_office_here.pending_count()
+    first, again = upload({**supervisor, **key}), upload({**supervisor, **key})
+    assert first.status_code == again.status_code == 202
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert again.headers["Location"] == first.headers["Location"]
+    assert runs() == 1 and no_office_here.pending_count() == queued + 1
+    assert upload(supervisor).status_code == 202
+    assert upload({**bearer("li", "director"), **key}).status_code == 202
+    assert runs() == 3 and no_office_here.pending_count() == queued + 3
+
+
 # --- at once, against real servers -------------------------------------------------------------
 
 def test_taps_at_once_make_one_case_and_tablets_at_once_number_their_forms(

@@ -21,8 +21,10 @@ from ..cases.imported import ImportRun, RunState
 from ..db import db
 from ..imports.limits import MAX_UPLOAD_FILES
 from ..jobs.imports.runs import keep_files, mark_queued, queue_run, upload_name
+from ..once import made_under, request_key
 from . import bp
 from .auth import api_user, token_required
+from .idempotency import IDEMPOTENCY, idempotency_key
 from .problems import ApiProblem
 from .spec import json_response, operation, path_param, problems
 
@@ -100,7 +102,10 @@ def _uploads() -> list[FileStorage]:
                 "default: read and report, write nothing). The run is queued at once and "
                 "answered with 202 and its `Location`; poll getImport until its state is "
                 "`checked` (dry run), `done` or `failed`. Forms are attached only to open cases "
-                "the caller may edit.",
+                "the caller may edit. With an `Idempotency-Key`, the same request again (a "
+                "retry whose answer was lost) answers the run it started, with "
+                "`Idempotent-Replayed: true`, rather than keeping the files twice.",
+    parameters=[IDEMPOTENCY],
     request={"required": True, "content": {"multipart/form-data": {
         "schema": {"type": "object", "required": ["files"], "properties": {
             "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
@@ -120,17 +125,26 @@ def import_files() -> Any:
                                       "import files."))
     dry_run = _dry_run_switch()
     files = _uploads()
-    run = ImportRun(created_by_id=user.id, upload_name=upload_name(files),
-                    report={"dry_run": dry_run})
-    mark_queued(run, RunState.CHECKING if dry_run else RunState.QUEUED)
-    db.session.add(run)
-    db.session.flush()
-    keep_files(run, files)
-    db.session.commit()
-    queue_run(run.id, run.state)
-    db.session.expire_all()
-    run = db.session.get_one(ImportRun, run.id)
-    return run_detail(run), 202, {"Location": url_for("api.get_import", run_id=run.id)}
+    key = request_key("api", user, idempotency_key(required=False))
+    headers = {}
+    earlier = made_under(ImportRun, key)
+    if earlier is None:
+        run = ImportRun(created_by_id=user.id, upload_name=upload_name(files),
+                        report={"dry_run": dry_run}, request_key=key)
+        mark_queued(run, RunState.CHECKING if dry_run else RunState.QUEUED)
+        db.session.add(run)
+        db.session.flush()
+        keep_files(run, files)
+        db.session.commit()
+        queue_run(run.id, run.state)
+        db.session.expire_all()
+        run = db.session.get_one(ImportRun, run.id)
+    else:  # the same request again: the run it started, as it stands now
+        db.session.commit()
+        run = earlier
+        headers["Idempotent-Replayed"] = "true"
+    headers["Location"] = url_for("api.get_import", run_id=run.id)
+    return run_detail(run), 202, headers
 
 
 @bp.get("/imports/<int:run_id>")
