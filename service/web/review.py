@@ -172,7 +172,7 @@ def handover(case_id: int) -> Any:
     """Hand the case to another worker (服务跟进 or transfer): a supervisor or director's call."""
     key, earlier = this_tap(Handover, case_id)
     if earlier is not None:  # the same tap again: handed over once, answered as the first was
-        return _handed_over(db.session.get(Case, case_id))
+        return _handed_over(db.session.get_one(Case, case_id))
     case = require_case(case_id)
     if not can_review(current_user, case) or not case.is_open:
         abort(403)
