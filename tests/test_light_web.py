@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import Any
 
 import pytest
 
@@ -59,22 +60,31 @@ def test_an_import_upload_and_its_mapping_are_dry_run_by_a_worker(app, client, m
     assert no_office_here.pending_count() == before + 2
 
 
-def test_a_bundle_is_queued_not_made_in_the_request(app, client, make_user,
-                                                    no_office_here) -> None:
+def closed_case_file(worker: Any) -> Any:
+    """A closed case of ``worker`` and its case file in the archive's records (committed);
+    nothing filed on disk: enough to queue its bundle."""
     from datetime import date
 
     from service.annexes.process import Stage
     from service.cases import lifecycle
-    from service.cases.archival import ArchiveFile, BundleRequest
+    from service.cases.archival import ArchiveFile
     from service.db import db
 
-    case = lifecycle.open_case(worker=make_user("chen", "worker"), client_name="王建国",
-                               opened_on=date(2024, 5, 8))
+    case = lifecycle.open_case(worker=worker, client_name="王建国", opened_on=date(2024, 5, 8))
     case.stage = Stage.CLOSED
     record = ArchiveFile(case_id=case.id, dang_hao="X001-WS·2024-Y10-XF-0001",
                          folder="2024/c", year=2024, retention="Y10", category="XF", grade="一般")
     db.session.add(record)
     db.session.commit()
+    return record
+
+
+def test_a_bundle_is_queued_not_made_in_the_request(app, client, make_user,
+                                                    no_office_here) -> None:
+    from service.cases.archival import BundleRequest
+    from service.db import db
+
+    record = closed_case_file(make_user("chen", "worker"))
     login(client, make_user("dang", "archivist"))
     before = no_office_here.pending_count()
     response = client.post(f"/archive/{record.id}/bundle",

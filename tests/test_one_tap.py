@@ -18,7 +18,10 @@ from sqlalchemy import func, select
 
 from tests.conftest import csrf_token, login
 from tests.servers import all_at_once, gunicorn, page_csrf, server_env, signed_in
-from tests.test_light_web import no_office_here  # noqa: F401 - the fixture: a queue only
+from tests.test_light_web import (
+    closed_case_file,
+    no_office_here,  # noqa: F401 - the fixture: a queue only
+)
 
 AT_ONCE = 6
 FORM_URL = re.compile(r"/cases/(\d+)/forms/(\d+)$")
@@ -279,20 +282,10 @@ def test_a_bundle_tapped_twice_is_bound_once(app, make_user, no_office_here) -> 
     """Bundle (PDF) tapped twice on a case file's page: one batch on the queue, both taps led
     to its progress. The same token from the page's other button (double-sided) or a batch
     from the archive's list asks for something else, and is queued as its own."""
-    from datetime import date
-
-    from service.annexes.process import Stage
-    from service.cases import lifecycle
-    from service.cases.archival import ArchiveFile, BundleRequest
+    from service.cases.archival import BundleRequest
     from service.db import db
 
-    case = lifecycle.open_case(worker=make_user("chen", "worker"), client_name="王建国",
-                               opened_on=date(2024, 5, 8))
-    case.stage = Stage.CLOSED
-    record = ArchiveFile(case_id=case.id, dang_hao="X001-WS·2024-Y10-XF-0001",
-                         folder="2024/c", year=2024, retention="Y10", category="XF", grade="一般")
-    db.session.add(record)
-    db.session.commit()
+    record = closed_case_file(make_user("chen", "worker"))
     client = app.test_client()
     login(client, make_user("dang", "archivist"))
     page = f"/archive/{record.id}"
