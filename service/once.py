@@ -8,9 +8,17 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select
+from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import db, take_turns
+
+
+class MadeOnce:
+    """A model whose rows a request makes: each keeps the key of the request that made it
+    (unique), so that the same request again finds the row (:func:`made_under`)."""
+
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 def request_key(channel: str, by: Any, token: str | None) -> str | None:
@@ -24,7 +32,7 @@ def request_key(channel: str, by: Any, token: str | None) -> str | None:
 
 
 def made_under(model: Any, key: str | None) -> Any | None:
-    """The ``model`` row (a table with a unique ``request_key``) an earlier request under
+    """The row of ``model`` (a :class:`MadeOnce` model) that an earlier request under
     ``key`` made, or None. Requests under the same key take turns first, so that simultaneous
     repeats wait for the first and find its row."""
     if not key:

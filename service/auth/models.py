@@ -11,6 +11,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Model, utcnow
+from ..once import MadeOnce
 
 
 class Role(StrEnum):
@@ -122,7 +123,7 @@ class HandoverKind(StrEnum):
     TRANSFER = "transfer"  # the case moves to another worker, who becomes its worker
 
 
-class Handover(Model):
+class Handover(MadeOnce, Model):
     """A case handed to another worker (服务跟进 or transfer): that worker may then see it."""
 
     __tablename__ = "handovers"
@@ -135,14 +136,12 @@ class Handover(Model):
     note: Mapped[str] = mapped_column(Text, default="")
     by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: the request that made it (``service.once``): a double tap or a retry finds it
-    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     to_user = relationship(User, foreign_keys=[to_user_id])
     from_user = relationship(User, foreign_keys=[from_user_id])
 
 
-class RiskFlag(Model):
+class RiskFlag(MadeOnce, Model):
     """The 8.6 exception: a risk to the petitioner's life or to others, and what was done."""
 
     __tablename__ = "risk_flags"
@@ -155,8 +154,6 @@ class RiskFlag(Model):
     action_taken: Mapped[str] = mapped_column(Text, default="")
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     handled_at: Mapped[datetime | None]
-    #: the request that made it (``service.once``): a double tap or a retry finds it
-    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     case = relationship("Case")
     raised_by = relationship(User, foreign_keys=[raised_by_id])
@@ -177,7 +174,7 @@ class ReviewAction(StrEnum):
     REOPENED = "reopened"
 
 
-class ReviewStep(Model):
+class ReviewStep(MadeOnce, Model):
     """One step in the review history of a form: who did what, when, and why."""
 
     __tablename__ = "review_steps"
@@ -190,8 +187,6 @@ class ReviewStep(Model):
     comment: Mapped[str] = mapped_column(Text, default="")
     by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: the key of the request that made this step: the same request repeated finds it
-    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     #: a return's comments on single cells (field path -> comment)
     field_comments: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 

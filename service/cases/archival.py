@@ -10,6 +10,7 @@ from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Model, utcnow
+from ..once import MadeOnce
 
 
 class ArchiveCounter(Model):
@@ -101,7 +102,7 @@ class ArchiveMove(Model):
     file: Mapped[ArchiveFile] = relationship(back_populates="moves")
 
 
-class BundleRequest(Model):
+class BundleRequest(MadeOnce, Model):
     """A batch of bundles an archivist asked for, and how far it has got."""
 
     __tablename__ = "bundle_requests"
@@ -118,11 +119,9 @@ class BundleRequest(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: when its job was last handed to the queue (a message lost since is handed over again)
     queued_at: Mapped[datetime | None] = mapped_column(default=utcnow)
-    #: the request that asked for it (``service.once``), as ``Case.request_key``
-    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
-class ServiceReport(Model):
+class ServiceReport(MadeOnce, Model):
     """A service report (8.2) asked for on the statistics page: its period and language, the
     Word and PDF/A copies the queue made of it, and the 件 it was filed as."""
 
@@ -144,8 +143,6 @@ class ServiceReport(Model):
     item_no: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    #: the request that asked for it (``service.once``), as ``Case.request_key``
-    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class FilingFailure(Model):

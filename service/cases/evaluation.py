@@ -32,6 +32,7 @@ from ..annexes.process import Stage
 from ..annexes.validate import time_span_minutes
 from ..db import Model, db, insert_rows, upsert, utcnow
 from ..evaluation.followup import DEFAULT_MONTHS, due_dates
+from ..once import MadeOnce
 from .models import Case, DocumentState, FormRecord
 
 
@@ -93,7 +94,7 @@ class Followup(Model):
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-class SatisfactionSurvey(Model):
+class SatisfactionSurvey(MadeOnce, Model):
     """One answered satisfaction survey of a case (see ``service.evaluation.survey``)."""
 
     __tablename__ = "satisfaction_surveys"
@@ -112,8 +113,6 @@ class SatisfactionSurvey(Model):
     followup_id: Mapped[int | None] = mapped_column(ForeignKey("followups.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: the request that made it (``service.once``): a double tap or a retry finds it
-    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     documents: Mapped[list[SurveyDocument]] = relationship(
         back_populates="survey", order_by="SurveyDocument.format")

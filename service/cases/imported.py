@@ -10,6 +10,7 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Model, utcnow
+from ..once import MadeOnce
 
 
 class RunState(StrEnum):
@@ -25,7 +26,7 @@ class RunState(StrEnum):
 CONFIRMED = frozenset({RunState.QUEUED, RunState.RUNNING, RunState.DONE})
 
 
-class ImportRun(Model):
+class ImportRun(MadeOnce, Model):
     """One upload of legacy files: the dry-run report, the label mapping, then the import."""
 
     __tablename__ = "import_runs"
@@ -49,8 +50,6 @@ class ImportRun(Model):
     #: when its dry run or import was last handed to the queue (a message lost since is
     #: handed over again)
     queued_at: Mapped[datetime | None]
-    #: the request that uploaded it (``service.once``), as ``Case.request_key``
-    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     @property
     def percent(self) -> int:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..annexes.process import RiskGrade, SpecialProcess, Stage
 from ..db import Model, db, utcnow
+from ..once import MadeOnce
 
 
 class FormState(StrEnum):
@@ -32,7 +33,7 @@ class DocumentState(StrEnum):
     FAILED = "failed"
 
 
-class Case(Model):
+class Case(MadeOnce, Model):
     """One petitioner's case, from contact registration to closing or transfer."""
 
     __tablename__ = "cases"
@@ -49,9 +50,6 @@ class Case(Model):
     representatives: Mapped[list[str]] = mapped_column(JSON, default=list)
     risk_grade: Mapped[RiskGrade | None] = mapped_column(String(20))
     confidential: Mapped[bool] = mapped_column(default=False)
-    #: the request that opened it (``service.once``): the same request again, a double tap or
-    #: a retry, finds this case rather than opening a second one
-    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     opened_on: Mapped[date | None]
     closed_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -69,7 +67,7 @@ class Case(Model):
         return self.stage not in (Stage.CLOSED, Stage.TRANSFERRED)
 
 
-class FormRecord(Model):
+class FormRecord(MadeOnce, Model):
     """One form of a case (its B, one of its Cs, its D): the draft and its versions."""
 
     __tablename__ = "form_records"
@@ -86,8 +84,6 @@ class FormRecord(Model):
     #: the reviewer's comments on single cells of a returned form: field path -> comment
     field_comments: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    #: the request that added it (``service.once``), as ``Case.request_key``
-    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # last draft save
     #: the form page's save that wrote the draft, as "<attempt> <tag it was made against>
     #: <lock_version it made>" (see ``workflow.save_draft``); None for any other writer

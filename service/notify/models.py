@@ -10,6 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Model, utcnow
+from ..once import MadeOnce
 
 
 class NoticeKind(StrEnum):
@@ -77,7 +78,7 @@ class ReportChannel(StrEnum):
     OTHER = "其他"
 
 
-class OutsideReport(Model):
+class OutsideReport(MadeOnce, Model):
     """A report of a case's risk made outside the service: to whom, when and how (8.6)."""
 
     __tablename__ = "outside_reports"
@@ -92,7 +93,5 @@ class OutsideReport(Model):
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: the request that made it (``service.once``): a double tap or a retry finds it
-    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     recorded_by = relationship("User")
