@@ -1,8 +1,8 @@
-"""One tap, one record: the token a page's button that makes something (a case, a form, a
-survey, a risk flag, a report, a handover, a withdrawal or a reopening, a batch of bundles or
-a service report) carries, and the key of the tap that posted it. The page's script renews
-the token each time the page is shown (``static/js/app.js``), so a double tap or a resent
-post makes one record, and the next tap the next one."""
+"""One tap, one record: the token a page's button that makes something (a case, a form, a survey,
+a risk flag, a report, a handover, a withdrawal or a reopening, a batch of bundles, a service
+report, an upload) carries, and the key of the tap that posted it. The page's script renews
+the token each time the page is shown (``static/js/app.js``), so a double tap or a resent post
+makes one record, and the next tap the next one."""
 
 from __future__ import annotations
 
@@ -33,9 +33,9 @@ def tap_key() -> str | None:
 
 
 def this_tap(model: Any, case_id: int) -> tuple[str | None, Any | None]:
-    """This post's tap key, and the ``model`` row (of a table with ``case_id`` and
-    ``request_key``) the same tap already made, or None. A row of another case is refused
-    (409): a page's token is posted only to its own case."""
+    """This post's tap key, and the ``model`` row (of a table with ``case_id``) the same tap
+    already made, or None. A row of another case is refused (409): a page's token is posted
+    only to its own case."""
     key = tap_key()
     earlier = made_under(model, key)
     if earlier is not None and earlier.case_id != case_id:
@@ -44,9 +44,8 @@ def this_tap(model: Any, case_id: int) -> tuple[str | None, Any | None]:
 
 
 def earlier_tap(model: Any, same_ask: Callable[[Any], bool]) -> tuple[str | None, Any | None]:
-    """This post's tap key, and the ``model`` row (of a table with ``request_key``) the same
-    tap already made, or None. A page with several buttons posts one token; when its script
-    could not renew it, another button's ask comes under a used key. ``same_ask`` tells them
+    """:func:`this_tap` for a page with several buttons and one token: when its script could
+    not renew the token, another button's ask comes under a used key. ``same_ask`` tells them
     apart: another ask is made anew, under no key (never recognised again)."""
     key = tap_key()
     earlier = made_under(model, key)
