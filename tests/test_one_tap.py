@@ -25,6 +25,8 @@ from tests.test_light_web import (
 
 AT_ONCE = 6
 FORM_URL = re.compile(r"/cases/(\d+)/forms/(\d+)$")
+#: a button's request token as a page carries it
+TOKEN = r'name="request_token" value="([0-9a-f]{32})"'
 
 
 def _cases() -> int:
@@ -80,7 +82,7 @@ def test_the_same_tap_twice_opens_one_case_a_new_tap_another(worker_client) -> N
 def test_every_button_that_makes_a_case_or_form_carries_its_token(worker_client) -> None:
     client = worker_client
     listing = client.get("/cases").get_data(as_text=True)
-    tokens = re.findall(r'name="request_token" value="([0-9a-f]{32})"', listing)
+    tokens = re.findall(TOKEN, listing)
     assert len(tokens) == 1  # the new case button
     case_id, _form = _opened(client.post("/cases/new", data={
         "csrf_token": csrf_token(client, "/cases"), "request_token": tokens[0]}))
@@ -98,7 +100,7 @@ def test_every_button_that_makes_a_case_or_form_carries_its_token(worker_client)
     assert re.search(rf'action="/cases/{case_id}/surveys"[^>]*>\s*<input[^>]*>\s*'
                      r'<input type="hidden" name="request_token" value="[0-9a-f]{32}">',
                      evaluation)
-    every = re.findall(r'name="request_token" value="([0-9a-f]{32})"', page + evaluation)
+    every = re.findall(TOKEN, page + evaluation)
     assert len(set(every) | {tokens[0]}) == len(every) + 1  # one each
 
 
@@ -240,7 +242,7 @@ def test_a_transfer_out_of_ones_team_leads_to_the_case_list_each_tap(app, make_u
 def _page_token(client: Any, url: str) -> str:
     """The request token of the (first) button on the page at ``url``."""
     page = client.get(url).get_data(as_text=True)
-    return re.search(r'name="request_token" value="([0-9a-f]{32})"', page).group(1)
+    return re.search(TOKEN, page).group(1)
 
 
 def test_a_service_report_tapped_twice_is_queued_and_filed_once(
@@ -357,8 +359,8 @@ def test_an_upload_its_confirmation_and_a_cases_paper_tapped_twice_each_happen_o
     tablet = app.test_client()
     login(tablet, worker)
     page = f"/cases/{case.id}"
-    token = re.search(r'id="paper".*?name="request_token" value="([0-9a-f]{32})"',
-                      tablet.get(page).get_data(as_text=True), re.S).group(1)
+    token = re.search(r'id="paper".*?' + TOKEN, tablet.get(page).get_data(as_text=True),
+                      re.S).group(1)
     brought = [tablet.post(f"/imports/case/{case.id}/paper", content_type="multipart/form-data",
                            data={"csrf_token": csrf_token(tablet, page), "request_token": token,
                                  "paper": (io.BytesIO(b"%PDF-1.4 scanned"), "scan.pdf")})
