@@ -195,7 +195,12 @@ def test_a_flag_tells_the_supervisor_and_director_by_inbox_and_real_email(mail_a
     assert _unread_badge(s1.get(f"/cases/{case_id}").get_data(as_text=True)) == 1
     inbox = s1.get("/notices").get_data(as_text=True)
     assert f'href="/cases/{case_id}">{number}</a>' in inbox
-    assert "was flagged as a risk to life" in inbox or "被标记为生命安全风险" in inbox
+    assert "was flagged as a risk to life" in inbox
+    assert '<strong class="state state-new">New</strong>' in inbox
+    in_chinese = s1.get("/notices?lang=zh_Hans_CN").get_data(as_text=True)
+    assert "被标记为生命安全风险" in in_chinese
+    assert '<strong class="state state-new">新</strong>' in in_chinese  # not "新:", half-width
+    s1.get("/notices?lang=en")
     notice = next(n for n in told if n.recipient.username == "s1")
     token = csrf_token(s1, "/notices")
     opened = s1.post(f"/notices/{notice.id}/read", data={"csrf_token": token, "open": "1"})
@@ -361,8 +366,14 @@ def test_people_have_an_email_address_from_the_command_line_and_the_admin_pages(
     assert find_user("ma") is None
     admin = _make_user(app)("root", "admin")
     client = _client(app, admin)
-    listed = client.get("/admin/users").get_data(as_text=True)
+    listed = client.get("/admin/users?lang=zh_Hans_CN").get_data(as_text=True)
     assert "li@example.org" in listed
+    li_row = next(row for row in listed.split("<tr>") if ">li</a>" in row)
+    assert '<span class="state">督导</span>' in li_row and "supervisor" not in li_row
+    both = _make_user(app)("zhang", "worker", "archivist")
+    both_row = next(row for row in client.get("/admin/users").get_data(as_text=True)
+                    .split("<tr>") if f">{both.username}</a>" in row)
+    assert both_row.index("社工") < both_row.index("档案员")  # in Role's order
     li = find_user("li")
     token = csrf_token(client, f"/admin/users/{li.id}")
     refused = client.post(f"/admin/users/{li.id}", data={"csrf_token": token,

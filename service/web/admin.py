@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..auth import audit
@@ -18,13 +19,24 @@ from ..i18n import message_of
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+#: What each role is called on the pages (the CLI takes the codes, ``Role``'s values).
+ROLE_NAMES = {
+    Role.WORKER: _l("Worker"),
+    Role.SUPERVISOR: _l("Supervisor"),
+    Role.DIRECTOR: _l("Director"),
+    Role.ARCHIVIST: _l("Archivist"),
+    Role.ADMIN: _l("Administrator"),
+    Role.MONITOR: _l("Petition bureau monitor"),
+}
+
 
 @bp.get("/users")
 @roles_required(Role.ADMIN)
 def users() -> Any:
     """Everyone, by user name."""
     people = db.session.scalars(select(User).order_by(User.username)).all()
-    return render_template("admin/users.html", people=people)
+    return render_template("admin/users.html", people=people, role_names=ROLE_NAMES,
+                           role_order=list(Role))
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
