@@ -84,8 +84,9 @@ def test_every_target_is_44_px_and_nothing_scrolls_sideways(
     base = live_server.url
     pages = {
         "zhou": [f"{base}/review", f"{base}/cases/{scene.case_id}",
-                 _form_url(base, scene.case_id, scene.waiting_interview_id)],
+                 _form_url(base, scene.case_id, scene.waiting_interview_id), f"{base}/notices"],
         "chen": [f"{base}/cases", f"{base}/cases/{scene.case_id}",
+                 f"{base}/cases/{scene.case_id}/evaluation", f"{base}/followups",
                  _form_url(base, scene.case_id, scene.intake_id),
                  _form_url(base, scene.case_id, scene.returned_interview_id),
                  _form_url(base, scene.case_id, scene.closing_id)],
@@ -114,6 +115,21 @@ def test_every_target_is_44_px_and_nothing_scrolls_sideways(
     page.goto(_form_url(base, scene.case_id, scene.closing_id))
     box = page.locator("p.crumbs a").first.bounding_box()
     assert box["width"] >= 44 and box["height"] >= 44, box
+
+    # the comparison page a stale save leads to: each field's 'yours' and 'theirs' a target too
+    page.goto(_form_url(base, scene.case_id, scene.returned_interview_id))
+    with page.expect_navigation():
+        page.evaluate("""() => {
+          const form = document.createElement('form');
+          form.method = 'post';
+          form.action = location.pathname + '/compare';
+          const token = document.querySelector('input[name=csrf_token]').cloneNode();
+          form.appendChild(token);
+          document.body.appendChild(form);
+          form.submit();
+        }""")
+    assert page.locator("#conflict input[value=theirs]").count() > 3
+    assert page.evaluate(SMALL_TARGETS) == []
 
 
 @ON_SQLITE
