@@ -84,7 +84,8 @@ def test_every_target_is_44_px_and_nothing_scrolls_sideways(
     base = live_server.url
     pages = {
         "zhou": [f"{base}/review", f"{base}/cases/{scene.case_id}",
-                 _form_url(base, scene.case_id, scene.waiting_interview_id), f"{base}/notices"],
+                 _form_url(base, scene.case_id, scene.waiting_interview_id), f"{base}/notices",
+                 f"{base}/statistics"],
         "chen": [f"{base}/cases", f"{base}/cases/{scene.case_id}",
                  f"{base}/cases/{scene.case_id}/evaluation", f"{base}/followups",
                  _form_url(base, scene.case_id, scene.intake_id),
