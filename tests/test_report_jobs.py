@@ -54,6 +54,9 @@ def test_the_report_is_queued_made_downloaded_and_filed(app, known, make_user,  
     report = db.session.get(ServiceReport, report_id)
     assert report.state == "ready", report.error
     assert f"/statistics/reports/{report_id}/report.pdf" in shown
+    assert "· 中文</h1>" in shown  # the language by its name, not its code
+    listed = client.get(f"/statistics?{SPAN}").get_data(as_text=True)
+    assert "<td>中文</td>" in listed and "<td>zh</td>" not in listed
     work = Path(app.config["WORK_ROOT"])
 
     # the Word copy: the whole agency's figures, small counts suppressed, no worker named
