@@ -5,6 +5,8 @@ supervisor's queue."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from service.db import db
@@ -92,7 +94,12 @@ def test_submit_return_correct_approve_and_lock(app, live_server, chromium, tabl
         boss.wait_for_url(f"{base}/cases/{written_intake['case_id']}*")
         history = boss.inner_text("section.review-history")
         assert "请补充案主家庭成员的联系方式" in history
-        assert "chen" in boss.inner_text("section.access-history")
+        access = boss.inner_text("section.access-history")
+        assert "chen" in access
+        # each action by its name, never by the trail's code
+        for said in ("查看个案", "提交表格待审", "退回表格", "签批表格"):
+            assert said in access, said
+        assert not re.search(r"\b(case|form|risk)\.[a-z_]+", access), access
     finally:
         boss_context.close()
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -209,6 +210,42 @@ def _handed_over(case: Case) -> Any:
 
 # --- what the case page shows (cases/_flags.html, cases/_history.html) ---------------------
 
+#: What each audit action of a case is called in its access history (the trail keeps the codes;
+#: a code not named here is shown as it is).
+ACTION_NAMES = {
+    "case.open": _l("created the case"),
+    "case.view": _l("viewed the case"),
+    "case.update": _l("changed the case's details"),
+    "case.confidential_open": _l("opened the confidential case"),
+    "case.evaluation": _l("recorded the evaluation"),
+    "case.followup": _l("recorded a follow-up"),
+    "case.survey": _l("recorded a satisfaction survey"),
+    "case.handover": _l("handed the case over"),
+    "form.submit": _l("submitted a form for review"),
+    "form.withdraw": _l("withdrew a form from review"),
+    "form.return": _l("returned a form"),
+    "form.approve": _l("approved and signed a form"),
+    "form.reopen": _l("reopened a signed form"),
+    "risk.flag": _l("flagged a risk to life or to others (8.6)"),
+    "risk.handle": _l("handled a risk flag"),
+    "risk.report_outside": _l("recorded a report made outside the service"),
+    "notice.mail_failed": _l("a notice's e-mail failed"),
+    "notice.mail_again": _l("sent a notice's e-mail again"),
+    "document.download": _l("downloaded a copy"),
+    "document.blank": _l("printed a blank form"),
+    "document.retry": _l("made a copy again"),
+    "original.download": _l("downloaded a scanned original"),
+    "survey.download": _l("downloaded a survey"),
+    "import.paper": _l("uploaded scanned paper forms"),
+    "import.check.view": _l("viewed an imported form's check"),
+    "import.review.view": _l("viewed a scanned form for review"),
+    "import.review": _l("reviewed a scanned form"),
+    "archive.download": _l("downloaded an archived file"),
+    "archive.export": _l("downloaded case bundles"),
+    "archive.retry": _l("filed the case again"),
+    "archive.damaged": _l("an archived file failed its checksum"),
+}
+
 def supervision(case: Case) -> dict[str, Any]:
     """The supervision facts of ``case`` for the signed-in user."""
     reviewer = can_review(current_user, case)
@@ -231,6 +268,7 @@ def supervision(case: Case) -> dict[str, Any]:
         "workers": workers,
         "steps": review.history(case.id),
         "access": audit.case_history(case.id) if reviewer else [],
+        "action_names": ACTION_NAMES,
     }
 
 
