@@ -160,12 +160,18 @@ def test_supervisors_see_a_cases_access_history_and_workers_do_not(app, client, 
     case_id = busy_trail["case_id"]
     page = client.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "access-history" not in page
+    from service.auth.users import find_user
+    from service.db import db
+
+    find_user("chen").display_name = "陈晓敏"
+    db.session.commit()
     supervisor = make_user("zhou", "supervisor")
     other = app.test_client()
     login(other, supervisor)
     page = other.get(f"/cases/{case_id}?lang=zh_Hans_CN").get_data(as_text=True)
     history = page[page.index('class="access-history"'):]
     assert "查看个案" in history and "chen" in history and "127.0.0.1" in history
+    assert "陈晓敏 <span class=\"hint\">chen</span>" in history  # by name, then user name
     assert "case.view" not in history  # the action by its name, not the trail's code
 
 

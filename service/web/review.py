@@ -258,6 +258,7 @@ def supervision(case: Case) -> dict[str, Any]:
         people = db.session.scalars(
             select(User).where(User.active.is_(True)).order_by(User.username)).all()
         workers = [u for u in people if u.has_role(Role.WORKER) and u.id != case.worker_id]
+    access = audit.case_history(case.id) if reviewer else []
     return {
         "flags": flags,
         "open_flags": [f for f in flags if f.is_open],
@@ -267,9 +268,18 @@ def supervision(case: Case) -> dict[str, Any]:
         "handovers": handovers,
         "workers": workers,
         "steps": review.history(case.id),
-        "access": audit.case_history(case.id) if reviewer else [],
+        "access": access,
         "action_names": ACTION_NAMES,
+        "people": _people_of(access),
     }
+
+
+def _people_of(entries: list[Any]) -> dict[int, User]:
+    """The people who made ``entries``, by id (the trail keeps their user names)."""
+    ids = {e.user_id for e in entries if e.user_id is not None}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
 
 def flagged_case_ids() -> set[int]:
