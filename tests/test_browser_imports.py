@@ -33,8 +33,15 @@ def test_upload_review_map_and_confirm(app, live_server, tablet, make_user,
     assert page.locator("#dry-run-note").is_visible()
     rows = page.locator("#report tbody tr")
     assert rows.count() == 3
-    statuses = sorted(rows.nth(i).locator(".status").inner_text() for i in range(3))
+    statuses = sorted(rows.nth(i).locator(".status").get_attribute("data-status")
+                      for i in range(3))
     assert statuses == ["error", "needs_review", "would_import"]
+    # the page's own words in the reader's language, the report's codes kept for programs
+    shown = sorted(rows.nth(i).locator(".status").inner_text() for i in range(3))
+    assert shown == sorted(["待核对", "将导入", "错误"])
+    assert page.inner_text("#summary").split() == ["将导入：1", "待核对：1", "错误：1"]
+    assert page.locator("#report td.case", has_text="新个案 1").count() == 2
+    assert page.inner_text("ul.groups") == "文件夹 upload.zip/张三：2"
     intake = page.locator("#report tbody tr", has_text="接案表.docx")
     assert "label not recognised: 籍贯" in intake.locator(".warnings").inner_text()
     assert db.session.scalar(select(Case)) is None
@@ -47,7 +54,7 @@ def test_upload_review_map_and_confirm(app, live_server, tablet, make_user,
 
     page.click("#confirm")
     page.wait_for_selector("#import-done", timeout=120_000)
-    assert "imported: 1" in page.locator("#summary").inner_text()
+    assert "已导入：1" in page.locator("#summary").inner_text()
     case_number = page.locator("#report tbody tr", has_text="接案表.docx").locator(
         ".case").inner_text()
     with page.expect_download() as info:

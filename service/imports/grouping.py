@@ -39,6 +39,21 @@ def facts(folder: str, annex: str | None, data: dict[str, Any]) -> Facts:
     return Facts(folder, annex, squeeze(name), day)
 
 
+#: The beginnings of a group's key: the files of one folder, or of one person's name.
+FOLDER, NAME = "folder:", "name:"
+
+
+def key_parts(key: str) -> tuple[str, dict[str, str]]:
+    """What a group's key says, for telling it in words: ("folder", {"path"}), ("name",
+    {"name", "day"}; the day empty when unknown), or ("", {}) for a key of neither kind."""
+    if key.startswith(FOLDER):
+        return "folder", {"path": key.removeprefix(FOLDER)}
+    if key.startswith(NAME):
+        name, _sep, day = key.removeprefix(NAME).rpartition(":")
+        return "name", {"name": name, "day": day}
+    return "", {}
+
+
 @dataclass(frozen=True)
 class Group:
     """One future (or existing) case: its key and how it was formed, in words."""
@@ -55,7 +70,7 @@ def group(items: Sequence[Facts]) -> list[Group | None]:
     by_name: dict[str, list[int]] = {}
     for i, item in enumerate(items):
         if item.folder:
-            out[i] = Group(f"folder:{item.folder}", f"folder {item.folder}", "", "")
+            out[i] = Group(FOLDER + item.folder, f"folder {item.folder}", "", "")
         elif item.name:
             by_name.setdefault(item.name, []).append(i)
     for name, members in by_name.items():
@@ -65,7 +80,7 @@ def group(items: Sequence[Facts]) -> list[Group | None]:
         for i in members:
             day = items[i].day
             start = next((s for s in reversed(starts) if s <= day or not day), starts[0])
-            out[i] = Group(f"name:{name}:{start}",
+            out[i] = Group(f"{NAME}{name}:{start}",
                            f"name {name}, opened {start or 'on an unknown date'}", name, start)
     return out
 

@@ -7,6 +7,7 @@ are reviewed on the pages of :mod:`.scans`.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -33,7 +35,10 @@ from ..cases.imported import CONFIRMED, ImportedFile, ImportRun, RunState
 from ..cases.models import Case, Original
 from ..db import db
 from ..forms.builder import FieldNameError
+from ..imports.grouping import key_parts
 from ..imports.limits import MAX_UPLOAD_FILES
+from ..jobs.imports.matching import NEW_CASE
+from ..jobs.imports.model import DUPLICATE, ERROR, IMPORTED, NEEDS_REVIEW, WOULD_IMPORT
 from ..jobs.imports.runs import (
     check_run_task,
     import_run_task,
@@ -45,6 +50,36 @@ from ..storage import atomic_write
 from .taps import earlier_tap
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
+
+#: What each status of a file in an import's report is called on its page (the report, made to
+#: be read by programs too, keeps the codes).
+STATUS_NAMES = {
+    IMPORTED: _l("imported"),
+    WOULD_IMPORT: _l("would be imported"),
+    DUPLICATE: _l("duplicate"),
+    NEEDS_REVIEW: _l("needs review"),
+    ERROR: _l("error"),
+}
+_NEW_CASE = re.compile("^" + re.escape(NEW_CASE).replace("%d", r"(\d+)") + "$")
+
+
+def case_label(text: str) -> str:
+    """A report's case in the reader's language: a dry run's "new case 2", or a case number."""
+    planned = _NEW_CASE.match(text or "")
+    return _("new case %(n)s", n=planned.group(1)) if planned else text
+
+
+def group_label(group: dict[str, Any]) -> str:
+    """How the files of one future case were put together, in the reader's language (a report
+    from before groups kept their key is shown as it was written)."""
+    kind, parts = key_parts(str(group.get("key", "")))
+    if kind == "folder":
+        return _("folder %(path)s", **parts)
+    if kind == "name" and parts["day"]:
+        return _("name %(name)s, opened %(day)s", **parts)
+    if kind == "name":
+        return _("name %(name)s, opened on an unknown date", name=parts["name"])
+    return str(group.get("group", ""))
 _ZIP_MAGIC = b"PK\x03\x04"
 #: Files needing review listed on the imports page, oldest first.
 REVIEW_LIST = 200
@@ -113,7 +148,9 @@ def show(run_id: int) -> str:
     run = _own_run(run_id)
     fields = {code: [(f.name, f.label) for f in annex] for code, annex in ANNEXES.items()}
     return render_template("imports/show.html", run=run, report=run.report or {},
-                           fields=fields, titles={c: a.short_title for c, a in ANNEXES.items()})
+                           fields=fields, titles={c: a.short_title for c, a in ANNEXES.items()},
+                           status_names=STATUS_NAMES, case_label=case_label,
+                           group_label=group_label)
 
 
 @bp.post("/<int:run_id>/mapping")

@@ -15,7 +15,11 @@ from ...cases.access import can_edit_case, can_view_case, case_filter
 from ...cases.lifecycle import open_case
 from ...cases.models import Case, Original
 from ...db import db
+from ...imports.grouping import FOLDER
 from .model import Item, Options
+
+#: How a dry run names a case it would open (the report says it in English; pages translate it).
+NEW_CASE = "new case %d"
 
 
 class Cases:
@@ -32,7 +36,7 @@ class Cases:
             return db.session.get(Case, self.by_group[g.key])
         name = str(data.get("client_name") or (g.name if g else "") or "")
         opening = item.annex in ANNEXES and ANNEXES[item.annex].opens_case
-        if not name or (g is not None and g.key.startswith("folder:") and not opening):
+        if not name or (g is not None and g.key.startswith(FOLDER) and not opening):
             return None
         # only an open case the importer may edit: never a closed or archived one, never one
         # they may not see (and nothing is said of those)
@@ -64,7 +68,7 @@ class Cases:
         g = item.group
         key = g.key if g else f"file:{item.order}"
         if key not in self.planned:
-            self.planned[key] = f"new case {len(self.planned) + 1}"
+            self.planned[key] = NEW_CASE % (len(self.planned) + 1)
         return self.planned[key]
 
     def open(self, item: Item, data: dict[str, Any]) -> Case:

@@ -187,5 +187,6 @@ def _scan_facts(report_entry: dict[str, Any], reading: dict[str, Any]) -> None:
 def _note_group(report: Report, item: Item) -> None:
     if item.group is None:
         return
-    g = report.groups.setdefault(item.group.key, {"group": item.group.how, "files": []})
+    g = report.groups.setdefault(item.group.key, {"group": item.group.how, "key": item.group.key,
+                                                  "files": []})
     g["files"].append(item.label)
