@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..annexes import ANNEXES
+from ..annexes.validate import N_
 from .text import squeeze
 
 #: The petitioner's name, as each annex declares its name cell.
@@ -41,16 +42,20 @@ def facts(folder: str, annex: str | None, data: dict[str, Any]) -> Facts:
 
 #: The beginnings of a group's key: the files of one folder, or of one person's name.
 FOLDER, NAME = "folder:", "name:"
+#: How a group was formed, in words: catalog entries, so that a page can say them translated.
+BY_FOLDER = N_("folder %(path)s")
+BY_NAME = N_("name %(name)s, opened %(day)s")
+BY_NAME_UNDATED = N_("name %(name)s, opened on an unknown date")
 
 
-def key_parts(key: str) -> tuple[str, dict[str, str]]:
-    """What a group's key says, for telling it in words: ("folder", {"path"}), ("name",
-    {"name", "day"}; the day empty when unknown), or ("", {}) for a key of neither kind."""
+def described(key: str) -> tuple[str, dict[str, str]]:
+    """How the group of ``key`` was formed: a msgid and its values (``msgid % values`` is the
+    English), or ("", {}) for a key of neither kind."""
     if key.startswith(FOLDER):
-        return "folder", {"path": key.removeprefix(FOLDER)}
+        return BY_FOLDER, {"path": key.removeprefix(FOLDER)}
     if key.startswith(NAME):
         name, _sep, day = key.removeprefix(NAME).rpartition(":")
-        return "name", {"name": name, "day": day}
+        return (BY_NAME, {"name": name, "day": day}) if day else (BY_NAME_UNDATED, {"name": name})
     return "", {}
 
 
@@ -70,7 +75,7 @@ def group(items: Sequence[Facts]) -> list[Group | None]:
     by_name: dict[str, list[int]] = {}
     for i, item in enumerate(items):
         if item.folder:
-            out[i] = Group(FOLDER + item.folder, f"folder {item.folder}", "", "")
+            out[i] = _group(FOLDER + item.folder, "", "")
         elif item.name:
             by_name.setdefault(item.name, []).append(i)
     for name, members in by_name.items():
@@ -80,9 +85,14 @@ def group(items: Sequence[Facts]) -> list[Group | None]:
         for i in members:
             day = items[i].day
             start = next((s for s in reversed(starts) if s <= day or not day), starts[0])
-            out[i] = Group(f"{NAME}{name}:{start}",
-                           f"name {name}, opened {start or 'on an unknown date'}", name, start)
+            out[i] = _group(f"{NAME}{name}:{start}", name, start)
     return out
+
+
+def _group(key: str, name: str, opened_on: str) -> Group:
+    """The group of ``key``, with how it was formed in English words."""
+    msgid, values = described(key)
+    return Group(key, msgid % values, name, opened_on)
 
 
 def _opens_case(code: str | None) -> bool:

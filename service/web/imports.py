@@ -35,7 +35,7 @@ from ..cases.imported import CONFIRMED, ImportedFile, ImportRun, RunState
 from ..cases.models import Case, Original
 from ..db import db
 from ..forms.builder import FieldNameError
-from ..imports.grouping import key_parts
+from ..imports.grouping import described
 from ..imports.limits import MAX_UPLOAD_FILES
 from ..jobs.imports.matching import NEW_CASE
 from ..jobs.imports.model import DUPLICATE, ERROR, IMPORTED, NEEDS_REVIEW, WOULD_IMPORT
@@ -50,7 +50,9 @@ from ..storage import atomic_write
 from .taps import earlier_tap
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
-
+_ZIP_MAGIC = b"PK\x03\x04"
+#: Files needing review listed on the imports page, oldest first.
+REVIEW_LIST = 200
 #: What each status of a file in an import's report is called on its page (the report, made to
 #: be read by programs too, keeps the codes).
 STATUS_NAMES = {
@@ -60,29 +62,20 @@ STATUS_NAMES = {
     NEEDS_REVIEW: _l("needs review"),
     ERROR: _l("error"),
 }
-_NEW_CASE = re.compile("^" + re.escape(NEW_CASE).replace("%d", r"(\d+)") + "$")
+_NEW_CASE = re.compile("^" + re.escape(NEW_CASE).replace(re.escape("%(n)s"), r"(\d+)") + "$")
 
 
 def case_label(text: str) -> str:
     """A report's case in the reader's language: a dry run's "new case 2", or a case number."""
     planned = _NEW_CASE.match(text or "")
-    return _("new case %(n)s", n=planned.group(1)) if planned else text
+    return _(NEW_CASE, n=planned.group(1)) if planned else text
 
 
 def group_label(group: dict[str, Any]) -> str:
     """How the files of one future case were put together, in the reader's language (a report
     from before groups kept their key is shown as it was written)."""
-    kind, parts = key_parts(str(group.get("key", "")))
-    if kind == "folder":
-        return _("folder %(path)s", **parts)
-    if kind == "name" and parts["day"]:
-        return _("name %(name)s, opened %(day)s", **parts)
-    if kind == "name":
-        return _("name %(name)s, opened on an unknown date", name=parts["name"])
-    return str(group.get("group", ""))
-_ZIP_MAGIC = b"PK\x03\x04"
-#: Files needing review listed on the imports page, oldest first.
-REVIEW_LIST = 200
+    msgid, values = described(str(group.get("key", "")))
+    return _(msgid, **values) if msgid else str(group.get("group", ""))
 
 
 def _own_run(run_id: int) -> ImportRun:

@@ -246,6 +246,7 @@ ACTION_NAMES = {
     "archive.damaged": _l("an archived file failed its checksum"),
 }
 
+
 def supervision(case: Case) -> dict[str, Any]:
     """The supervision facts of ``case`` for the signed-in user."""
     reviewer = can_review(current_user, case)

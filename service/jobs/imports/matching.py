@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ...annexes import ANNEXES
 from ...annexes.process import END_STAGES
+from ...annexes.validate import N_
 from ...auth.models import Role, Team, User
 from ...cases.access import can_edit_case, can_view_case, case_filter
 from ...cases.lifecycle import open_case
@@ -19,7 +20,7 @@ from ...imports.grouping import FOLDER
 from .model import Item, Options
 
 #: How a dry run names a case it would open (the report says it in English; pages translate it).
-NEW_CASE = "new case %d"
+NEW_CASE = N_("new case %(n)s")
 
 
 class Cases:
@@ -68,7 +69,7 @@ class Cases:
         g = item.group
         key = g.key if g else f"file:{item.order}"
         if key not in self.planned:
-            self.planned[key] = NEW_CASE % (len(self.planned) + 1)
+            self.planned[key] = NEW_CASE % {"n": len(self.planned) + 1}
         return self.planned[key]
 
     def open(self, item: Item, data: dict[str, Any]) -> Case:
