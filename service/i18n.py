@@ -70,14 +70,6 @@ def init_app(app: Flask, babel: Babel, catalogs: Path) -> None:
             _remember_language(chosen)  # also a choice made before signing in
 
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
-    app.jinja_env.filters["language_name"] = language_name
-
-
-def language_name(code: str) -> str:
-    """A language's name in itself, by its code or its code's first part ("zh", "en", as a
-    report's language is kept); the code itself if it is none of the service's."""
-    base = code.split("_")[0]
-    return next((name for key, name in LANGUAGE_NAMES.items() if key.split("_")[0] == base), code)
 
 
 def problem_message(problem: Problem) -> str:

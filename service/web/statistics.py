@@ -19,7 +19,7 @@ from ..cases.access import roles_required, visible_cases
 from ..cases.archival import ArchiveFile, ServiceReport
 from ..cases.models import Case
 from ..db import db
-from ..i18n import message_of
+from ..i18n import LANGUAGE_NAMES, message_of
 from ..reports.document import LOCALES, render_report
 from ..reports.figures import BY_KEY, Scope, cases_behind
 from ..reports.period import Period, PeriodError, between, month, parse_period, previous_quarter
@@ -37,6 +37,8 @@ READERS = (Role.DIRECTOR, Role.SUPERVISOR, Role.MONITOR)
 CASE_READERS = (Role.DIRECTOR, Role.SUPERVISOR)
 GROUP_TITLES = {"by_worker": "Worker", "by_team": "Team", "by_place": "问题属地"}
 REPORT_STATES = {"queued": _l("Being made"), "ready": _l("Ready"), "failed": _l("Failed")}
+#: The languages a service report is made in, by the code it keeps, each named in itself.
+REPORT_LANGUAGES = {code: LANGUAGE_NAMES[locale] for code, locale in LOCALES.items()}
 
 
 def _period() -> tuple[Period, str | None]:
@@ -91,7 +93,7 @@ def index() -> Any:
                     {k: v["caseload"] for k, v in data["by_place"].items()})),
                 ("needs", _("问题/需要 of the cases served"), bars(data["needs"])),
                 ("grades", _("Risk grades"), bars(data["risk_grades"]))],
-        core=CORE_KEYS, report_states=REPORT_STATES,
+        core=CORE_KEYS, report_states=REPORT_STATES, report_languages=REPORT_LANGUAGES,
         reports=db.session.scalars(select(ServiceReport).order_by(ServiceReport.id.desc())
                                    .limit(10)).all())
 
@@ -180,7 +182,7 @@ def report_job(report_id: int) -> Any:
     filed = db.session.get(ArchiveFile, report.file_id) if report.file_id else None
     db.session.commit()
     return render_template("statistics/report_job.html", report=report, filed=filed,
-                           report_states=REPORT_STATES)
+                           report_states=REPORT_STATES, report_languages=REPORT_LANGUAGES)
 
 
 @bp.get("/statistics/reports/<int:report_id>/report.<fmt>")
