@@ -19,8 +19,7 @@ from ..i18n import message_of
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-#: What each role is called on the pages (the CLI takes the codes, ``Role``'s values).
-ROLE_NAMES = {
+_ROLE_WORDS = {
     Role.WORKER: _l("Worker"),
     Role.SUPERVISOR: _l("Supervisor"),
     Role.DIRECTOR: _l("Director"),
@@ -28,6 +27,9 @@ ROLE_NAMES = {
     Role.ADMIN: _l("Administrator"),
     Role.MONITOR: _l("Petition bureau monitor"),
 }
+#: What each role is called on the pages, in ``Role``'s order (the CLI takes the codes); a role
+#: added without a name stops the application at start-up rather than going unlisted.
+ROLE_NAMES = {role: _ROLE_WORDS[role] for role in Role}
 
 
 @bp.get("/users")
@@ -35,8 +37,7 @@ ROLE_NAMES = {
 def users() -> Any:
     """Everyone, by user name."""
     people = db.session.scalars(select(User).order_by(User.username)).all()
-    return render_template("admin/users.html", people=people, role_names=ROLE_NAMES,
-                           role_order=list(Role))
+    return render_template("admin/users.html", people=people, role_names=ROLE_NAMES)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
